@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Helpers shared by the leaf files: EPC/EPCM lookups, the hidden SECS
+ * state, tracking, fault results and the leaf prologue/epilogue. Only files
+ * under src/arch include this.
+ */
+#ifndef SGXEMU_ARCH_INTERNAL_H
+#define SGXEMU_ARCH_INTERNAL_H
+
+#include <string.h>
+
+#include "arch/cpu.h"
+#include "base/assert.h"
+#include "base/bits.h"
+
+/*
+ * Hidden SECS state (SDM: "EID", "PADDING" and the tracking machinery are in
+ * the SECS but not software visible).
+ * MODEL: it lives inside the SECS page, in reserved4, so it travels with the
+ * page through EWB/ELDU exactly as the real hidden fields do. ECREATE
+ * requires reserved4 to be zero in the template, so software cannot forge it.
+ */
+#define SECS_HIDDEN_OFFSET 2048
+#define SECS_MEASURE_CTX_SIZE 128
+
+struct secs_hidden {
+	uint64_t eid;
+	uint64_t epoch; /* MODEL: advanced by each successful ETRACK */
+	uint32_t child_count; /* VALID pages owned by this SECS */
+	uint32_t active_count; /* LPs in enclave mode in this enclave */
+	/*
+	 * MODEL: LPs still inside that entered before the last ETRACK (the
+	 * patent's "threads inside at tracking"). TRACKING(secs) is this != 0.
+	 */
+	uint32_t prev_active;
+	uint32_t reserved;
+	uint8_t measure_ctx[SECS_MEASURE_CTX_SIZE]; /* SHA-256 state (measure.c) */
+};
+_Static_assert(SECS_HIDDEN_OFFSET >= 262 + 0 &&
+		       SECS_HIDDEN_OFFSET + sizeof(struct secs_hidden) <= 4096,
+	       "hidden SECS state must sit inside reserved4");
+
+static inline struct epcm_entry *epcm_at(const struct sgx_cpu *cpu,
+					 uint64_t idx)
+{
+	ASSERT(idx < cpu->cfg.epc_pages);
+	return &cpu->epcm[idx];
+}
+
+static inline void *epc_page_at(const struct sgx_cpu *cpu, uint64_t idx)
+{
+	ASSERT(idx < cpu->cfg.epc_pages);
+	return cpu->epc + idx * PAGE_SIZE;
+}
+
+/* True when addr lies in the EPC; alignment is the caller's check. */
+static inline bool epc_lookup(const struct sgx_cpu *cpu, uint64_t addr,
+			      uint64_t *idx)
+{
+	uint64_t off = addr - (uint64_t)(uintptr_t)cpu->epc;
+
+	if (off >= cpu->cfg.epc_pages * PAGE_SIZE)
+		return false;
+	*idx = off >> PAGE_SHIFT;
+	return true;
+}
+
+static inline struct sgx_secs *secs_at(const struct sgx_cpu *cpu,
+				       uint64_t idx)
+{
+	return epc_page_at(cpu, idx);
+}
+
+static inline struct secs_hidden *secs_hidden_at(const struct sgx_cpu *cpu,
+						 uint64_t idx)
+{
+	return (struct secs_hidden *)((uint8_t *)epc_page_at(cpu, idx) +
+				      SECS_HIDDEN_OFFSET);
+}
+
+static inline bool epcm_is_secs(const struct epcm_entry *e)
+{
+	return e->valid && e->pt == PT_SECS;
+}
+
+/* TRACKING(secs): an LP that entered before the last ETRACK is inside. */
+static inline bool secs_tracking(const struct secs_hidden *h)
+{
+	return h->prev_active != 0;
+}
+
+/* MODEL: EBLOCK, EMODPR and EMODT stamp the page with the SECS epoch. */
+static inline void epcm_stamp(struct epcm_entry *e, const struct secs_hidden *h)
+{
+	e->track_stamp = h->epoch + 1;
+}
+
+/* SECINFO has none of mask set in FLAGS and all-zero reserved bytes. */
+static inline bool secinfo_reserved_clear(const struct sgx_secinfo *s, uint64_t mask)
+{
+	static const uint8_t zero[sizeof(s->reserved)];
+
+	return !(s->flags & mask) && !memcmp(s->reserved, zero, sizeof(zero));
+}
+
+/* Fault results. They fill lp->exc and return the Linux encoding. */
+static inline int sgx_gp(struct sgx_lp *lp)
+{
+	lp->exc = (struct sgx_exception){ .vector = X86_TRAP_GP };
+	return SGX_FAULT_FLAG | X86_TRAP_GP;
+}
+
+static inline int sgx_pf(struct sgx_lp *lp, uint64_t addr, uint32_t ec)
+{
+	lp->exc = (struct sgx_exception){ .vector = X86_TRAP_PF,
+					  .error_code = ec,
+					  .addr = addr };
+	return SGX_FAULT_FLAG | X86_TRAP_PF;
+}
+
+/*
+ * The #PF an ENCLS leaf raises on an EPC operand that is outside the EPC or
+ * in the wrong EPCM state. MODEL: ENCLS runs in ring 0, so no USER bit; the
+ * SGX bit marks an EPCM-induced fault.
+ */
+static inline int sgx_pf_epcm(struct sgx_lp *lp, uint64_t addr)
+{
+	return sgx_pf(lp, addr, X86_PF_SGX | X86_PF_PROT);
+}
+
+/* Translate an ENCLU operand's linear address to an EPC index (epc.c). */
+int lp_operand(struct sgx_lp *lp, uint64_t lin, enum sgx_access acc,
+	       uint64_t *idx);
+/* True when lin is inside the LP's ELRANGE. */
+static inline bool in_elrange(const struct sgx_lp *lp, uint64_t lin)
+{
+	return lin - lp->elrange_base < lp->elrange_size;
+}
+
+/* Leaf prologue/epilogue: counters, the platform hook, invariant checks. */
+void sgx_leaf_begin(struct sgx_lp *lp, enum sgx_leaf_class cls,
+		    unsigned int leaf);
+int sgx_leaf_end(struct sgx_lp *lp, enum sgx_leaf_class cls,
+		 unsigned int leaf, int ret);
+
+/* Tracking transitions for entry and exit (lp.c). */
+void lp_enter_tracking(struct sgx_lp *lp, uint64_t secs_idx);
+void lp_leave_tracking(struct sgx_lp *lp);
+
+/* The running enclave's SSA frame at index cssa (lp.c). */
+uint64_t lp_ssa_frame(const struct sgx_lp *lp, const struct sgx_tcs *tcs,
+		      uint32_t cssa);
+
+#endif

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Enclave signing, as a loader or signing tool does it in user space (the
+ * Linux selftests' sigstruct.c plays this role there): an RSA-3072 key with
+ * exponent 3, and a SIGSTRUCT over a given MRENCLAVE.
+ */
+#ifndef SGXEMU_SIGN_H
+#define SGXEMU_SIGN_H
+
+#include <openssl/evp.h>
+#include <stdint.h>
+
+#include "arch/sdm.h"
+
+/* Load a PEM private key; NULL on error. */
+EVP_PKEY *sgx_sign_load_key(const char *pem_path);
+/* Generate a fresh RSA-3072 key with public exponent 3; NULL on error. */
+EVP_PKEY *sgx_sign_generate_key(void);
+
+/*
+ * sgx_sign_sigstruct() - fill sig (headers, vendor 0, the body with
+ * attributes/xfrm and all-ones masks... as documented in sign.c), sign
+ * header || body, and store modulus, signature, Q1 and Q2 little-endian.
+ * Returns 0, or -1 if OpenSSL fails.
+ */
+int sgx_sign_sigstruct(struct sgx_sigstruct *sig, EVP_PKEY *key,
+		       const uint8_t mrenclave[32], uint64_t attributes,
+		       uint64_t xfrm);
+
+/* MRSIGNER: SHA-256 of the little-endian modulus. */
+void sgx_sign_mrsigner(const struct sgx_sigstruct *sig, uint8_t out[32]);
+
+#endif

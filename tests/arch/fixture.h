@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Test fixture for the arch layer: a small CPU with invariant checks after
+ * every leaf, one address space, a trivial EPC allocator, and helpers that
+ * build an enclave the way a loader would (ECREATE, EADD, EEXTEND, EINIT
+ * with a SIGSTRUCT signed by tests/data/sign_key.pem) and map it.
+ *
+ * The helpers assert through Criterion, so a test can stay focused on the
+ * one check it is about.
+ *
+ * Standard enclave (fx_build): ELRANGE [FX_BASE, FX_BASE + size)
+ *   +0x0000 TCS      (OSSA = 0x1000, NSSA = 2, OENTRY = 0x4000)
+ *   +0x1000 SSA[0], +0x2000 SSA[1]   REG RW
+ *   +0x3000 scratch  REG RW (SECINFOs and other ENCLU operands)
+ *   +0x4000 data page 0 .. data page n-1   REG RW (or as requested)
+ *   then holes up to size, for EAUG.
+ */
+#ifndef SGXEMU_TESTS_FIXTURE_H
+#define SGXEMU_TESTS_FIXTURE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "arch/cpu.h"
+
+#define FX_BASE 0x40000000ULL
+#define FX_TCS_OFF 0x0000ULL
+#define FX_SSA_OFF 0x1000ULL
+#define FX_SCRATCH_OFF 0x3000ULL
+#define FX_DATA_OFF 0x4000ULL
+#define FX_NSSA 2
+#define FX_AEP 0x7000DEAD000ULL /* an outside address: where AEX lands */
+
+struct fx {
+	struct sgx_cpu cpu;
+	struct sgx_lp *lp; /* LP 0, used for ENCLS */
+	struct sgx_pgtable pt; /* the address space every LP runs in */
+	uint8_t *epc_used; /* EPC allocator: 1 = handed out */
+	uint64_t base, size; /* ELRANGE of the enclave built */
+	uint64_t secs; /* EPC address of its SECS */
+	uint64_t attributes, xfrm; /* what ECREATE was given */
+};
+
+/* A CPU of epc_pages pages and nr_lps LPs, invariants checked per leaf. */
+void fx_init(struct fx *fx, uint64_t epc_pages, unsigned int nr_lps);
+void fx_fini(struct fx *fx);
+
+/* Hand out / take back an EPC page (its EPC address). */
+uint64_t fx_alloc_epc(struct fx *fx);
+void fx_free_epc(struct fx *fx, uint64_t epc);
+
+/* ECREATE with MODE64BIT, XFRM 3, SSAFRAMESIZE 1; asserts success. */
+uint64_t fx_ecreate(struct fx *fx, uint64_t base, uint64_t size);
+/*
+ * EADD one page at lin (src may be NULL for zeros), EEXTEND all of it when
+ * measure is set, and map it with PTE rights taken from the SECINFO (TCS
+ * pages are mapped RW, as Linux does). Returns the EPC address.
+ */
+uint64_t fx_eadd(struct fx *fx, uint64_t lin, uint64_t secinfo_flags,
+		 const void *src, bool measure);
+/* The MRENCLAVE the enclave has so far, computed independently in software
+ * from the records the fixture fed to the CPU. */
+void fx_expected_mrenclave(const struct fx *fx, uint8_t out[32]);
+/* Sign a SIGSTRUCT for mrenclave with the test key. */
+void fx_sign(struct sgx_sigstruct *sig, const uint8_t mrenclave[32],
+	     uint64_t attributes, uint64_t xfrm);
+/* Sign for the current measurement and EINIT; asserts success. */
+void fx_einit(struct fx *fx);
+
+/* The standard enclave above with n data pages REG|RW, initialized. */
+void fx_build(struct fx *fx, unsigned int nr_data_pages);
+/* Same, but stops before EINIT (for SGX1 leaf tests). */
+void fx_build_uninit(struct fx *fx, unsigned int nr_data_pages);
+
+static inline uint64_t fx_data(const struct fx *fx, unsigned int i)
+{
+	return fx->base + FX_DATA_OFF + (uint64_t)i * 4096;
+}
+
+/* EPC address behind an enclave linear address (from the page table). */
+uint64_t fx_epc_of(const struct fx *fx, uint64_t lin);
+/* The EPCM entry behind an enclave linear address. */
+const struct epcm_entry *fx_epcm_of(const struct fx *fx, uint64_t lin);
+
+/* EENTER/EEXIT lp through the standard TCS; assert success. */
+void fx_enter(struct fx *fx, struct sgx_lp *lp);
+void fx_exit(struct fx *fx, struct sgx_lp *lp);
+/* An interrupt-induced AEX of lp (as an IPI would cause). */
+void fx_aex(struct fx *fx, struct sgx_lp *lp);
+
+/* EAUG a page at lin and map it RW; asserts success. Returns its EPC addr. */
+uint64_t fx_eaug(struct fx *fx, uint64_t lin);
+/* EMODPR / EMODT / ETRACK by the OS on lp 0; return the leaf's result. */
+int fx_emodpr(struct fx *fx, uint64_t lin, uint64_t rights);
+int fx_emodt(struct fx *fx, uint64_t lin, enum sgx_page_type type);
+int fx_etrack(struct fx *fx);
+
+/*
+ * From inside the enclave on lp (which must be entered): write a SECINFO
+ * with these flags to the scratch page, then EACCEPT/EMODPE lin.
+ */
+int fx_eaccept(struct fx *fx, struct sgx_lp *lp, uint64_t lin, uint64_t flags);
+int fx_emodpe(struct fx *fx, struct sgx_lp *lp, uint64_t lin, uint64_t flags);
+
+#endif
