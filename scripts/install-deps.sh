@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs what sgxemu needs on Debian 12, from Debian's archive only.
+#   meson, ninja-build, gcc, pkg-config: the build
+#   libssl-dev: libcrypto for SHA-256, RSA-3072, AES-GCM and AES-CMAC
+#   libcriterion-dev: the unit-test framework
+#   gnuplot-nox: plots of benchmark results
+set -euo pipefail
+pkgs=(meson ninja-build gcc pkg-config libssl-dev libcriterion-dev gnuplot-nox)
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+echo "installing: ${missing[*]}" >&2
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >&2

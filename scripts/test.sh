@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Builds and runs the whole test suite twice: a normal build, and a build with
+# AddressSanitizer + UndefinedBehaviorSanitizer. Ends with one summary line.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export ASAN_OPTIONS=detect_leaks=1
+passed=0
+failed=0
+run_suite() {
+	local dir=$1
+	shift
+	[ -d "$dir" ] || meson setup "$dir" "$@" >/dev/null
+	ninja -C "$dir" >/dev/null
+	local rc=0
+	meson test -C "$dir" --print-errorlogs --num-processes 2 || rc=$?
+	# Criterion's per-binary synthesis lines carry the exact counts.
+	local p f
+	p=$(grep -ho 'Passing: [0-9]*' "$dir/meson-logs/testlog.txt" |
+		awk '{s+=$2} END {print s+0}')
+	f=$(grep -hoE '(Failing|Crashing): [0-9]*' "$dir/meson-logs/testlog.txt" |
+		awk '{s+=$2} END {print s+0}')
+	passed=$((passed + p))
+	failed=$((failed + f))
+	[ "$rc" -eq 0 ] || failed=$((failed + (f == 0)))
+}
+run_suite build
+run_suite build-asan -Db_sanitize=address,undefined -Db_lundef=false \
+	-Dbuildtype=debug
+echo "tests: ${passed} passed, ${failed} failed"
+[ "$failed" -eq 0 ]
