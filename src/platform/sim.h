@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The sim platform: every simulated thread (ioctl callers, ksgxd, enclave
+ * threads) is a coroutine on one OS thread, pinned to one logical processor.
+ * A thread runs until it reaches a preemption point; the scheduler then asks
+ * a chooser which runnable thread goes next. Given the same chooser answers
+ * a run is reproduced exactly, which is what the explorer and the
+ * benchmarks build on. Each LP has a virtual clock that the cost model
+ * charges.
+ */
+#ifndef SGXEMU_PLATFORM_SIM_H
+#define SGXEMU_PLATFORM_SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arch/cpu.h"
+#include "sgxemu/platform.h"
+
+#define SIM_THREADS_MAX 32
+
+enum sim_thread_state {
+	SIM_RUNNABLE,
+	SIM_BLOCKED, /* on a mutex */
+	SIM_SLEEPING, /* ksgxd waiting to be woken */
+	SIM_DONE,
+};
+
+struct sim_thread {
+	unsigned int id;
+	const char *name;
+	struct sgx_lp *lp;
+	bool daemon; /* the run may end while it sleeps */
+	bool signal_pending;
+	enum sim_thread_state state;
+	const struct sgx_mutex *blocked_on;
+	void (*fn)(void *arg);
+	void *arg;
+	void *sp; /* saved stack pointer while switched out */
+	void *stack;
+	size_t stack_size;
+	void *asan_fake_stack;
+};
+
+/*
+ * Choose the next thread: runnable[] holds the ids of the runnable threads
+ * in increasing order (n >= 1), current is the id of the thread that just
+ * yielded (or SIM_NONE). Returns an index into runnable[].
+ */
+#define SIM_NONE UINT32_MAX
+typedef unsigned int (*sim_choose_fn)(void *ctx, const unsigned int *runnable,
+				      unsigned int n, unsigned int current);
+
+struct sim_stats {
+	uint64_t steps; /* scheduling decisions */
+	uint64_t switches; /* decisions that changed the running thread */
+	uint64_t ipi_rounds;
+	uint64_t ipis; /* one per target LP */
+	uint64_t ipi_aex; /* AEXs the IPIs caused */
+};
+
+struct sim {
+	struct sgx_cpu *cpu;
+	struct sgx_platform plat;
+	struct sim_thread threads[SIM_THREADS_MAX];
+	unsigned int nr_threads;
+	struct sim_thread *current; /* NULL while the scheduler runs */
+	void *sched_sp;
+	void *asan_sched_fake_stack;
+	sim_choose_fn choose;
+	void *choose_ctx;
+	uint64_t steps_max; /* 0: unbounded */
+	uint64_t clock[SGX_LPS_MAX]; /* virtual cycles per LP */
+	struct sim_stats stats;
+};
+
+/* Returns 0. The default chooser is round robin. */
+int sim_init(struct sim *s, struct sgx_cpu *cpu);
+void sim_destroy(struct sim *s);
+/* Add a thread pinned to LP lp. Returns its id, or -EINVAL / -ENOMEM. */
+int sim_spawn(struct sim *s, const char *name, unsigned int lp, bool daemon,
+	      void (*fn)(void *arg), void *arg);
+/*
+ * Run until every non-daemon thread is done: 0. If no thread can run but
+ * some are not done: -EDEADLK. If steps_max is reached: -E2BIG.
+ */
+int sim_run(struct sim *s);
+/* A preemption point for the running thread. */
+void sim_yield(struct sim *s);
+/* The running thread, or NULL outside sim_run. */
+struct sim_thread *sim_current(const struct sim *s);
+
+#endif

@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The sim platform: coroutine threads, the scheduler's choices, mutexes,
+ * deadlock detection, daemons, step bounds and IPI accounting.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+
+#include "platform/sim.h"
+
+static struct sgx_cpu cpu;
+static struct sim sim;
+
+static void setup(void)
+{
+	struct sgx_cpu_config cfg = { .epc_pages = 16, .nr_lps = 4, .seed = 1 };
+
+	cr_assert_eq(sgx_cpu_init(&cpu, &cfg), 0);
+	cr_assert_eq(sim_init(&sim, &cpu), 0);
+}
+
+static void teardown(void)
+{
+	sim_destroy(&sim);
+	sgx_cpu_destroy(&cpu);
+}
+
+TestSuite(sim, .init = setup, .fini = teardown);
+
+static char order[64];
+static unsigned int order_len;
+
+static void yielder(void *arg)
+{
+	for (int i = 0; i < 3; i++) {
+		order[order_len++] = *(char *)arg;
+		sim_yield(&sim);
+	}
+}
+
+Test(sim, round_robin_interleaves)
+{
+	static char a = 'a', b = 'b';
+
+	order_len = 0;
+	cr_assert_geq(sim_spawn(&sim, "a", 0, false, yielder, &a), 0);
+	cr_assert_geq(sim_spawn(&sim, "b", 1, false, yielder, &b), 0);
+	cr_assert_eq(sim_run(&sim), 0);
+	order[order_len] = 0;
+	cr_assert_str_eq(order, "ababab");
+}
+
+static unsigned int choose_last(void *ctx, const unsigned int *runnable,
+				unsigned int n, unsigned int current)
+{
+	(void)ctx;
+	(void)runnable;
+	(void)current;
+	return n - 1;
+}
+
+Test(sim, chooser_decides)
+{
+	static char a = 'a', b = 'b';
+
+	order_len = 0;
+	sim.choose = choose_last;
+	sim_spawn(&sim, "a", 0, false, yielder, &a);
+	sim_spawn(&sim, "b", 1, false, yielder, &b);
+	cr_assert_eq(sim_run(&sim), 0);
+	order[order_len] = 0;
+	cr_assert_str_eq(order, "bbbaaa");
+}
+
+static struct sgx_mutex m1, m2;
+static int shared, inside;
+
+static void critical(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 5; i++) {
+		sim.plat.mutex_lock(sim.plat.ctx, &m1);
+		cr_assert_eq(inside++, 0, "two threads inside the mutex");
+		sim_yield(&sim);
+		shared++;
+		inside--;
+		sim.plat.mutex_unlock(sim.plat.ctx, &m1);
+	}
+}
+
+Test(sim, mutex_excludes)
+{
+	sim.plat.mutex_init(sim.plat.ctx, &m1);
+	shared = inside = 0;
+	for (unsigned int i = 0; i < 3; i++)
+		sim_spawn(&sim, "c", i, false, critical, NULL);
+	cr_assert_eq(sim_run(&sim), 0);
+	cr_assert_eq(shared, 15);
+	cr_assert_eq(m1.acquisitions, 15);
+}
+
+static void lock_ab(void *arg)
+{
+	bool reverse = arg != NULL;
+
+	sim.plat.mutex_lock(sim.plat.ctx, reverse ? &m2 : &m1);
+	sim_yield(&sim);
+	sim.plat.mutex_lock(sim.plat.ctx, reverse ? &m1 : &m2);
+}
+
+Test(sim, deadlock_is_reported)
+{
+	sim.plat.mutex_init(sim.plat.ctx, &m1);
+	sim.plat.mutex_init(sim.plat.ctx, &m2);
+	sim_spawn(&sim, "ab", 0, false, lock_ab, NULL);
+	sim_spawn(&sim, "ba", 1, false, lock_ab, &sim);
+	cr_assert_eq(sim_run(&sim), -EDEADLK);
+}
+
+static int daemon_rounds;
+
+static void daemon_fn(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		sim.plat.ksgxd_sleep(sim.plat.ctx);
+		daemon_rounds++;
+	}
+}
+
+static void waker(void *arg)
+{
+	(void)arg;
+	sim.plat.ksgxd_wake(sim.plat.ctx);
+	sim_yield(&sim);
+	sim_yield(&sim);
+}
+
+Test(sim, daemon_runs_when_woken_and_does_not_keep_run_alive)
+{
+	daemon_rounds = 0;
+	sim_spawn(&sim, "ksgxd", 3, true, daemon_fn, NULL);
+	sim_spawn(&sim, "waker", 0, false, waker, NULL);
+	cr_assert_eq(sim_run(&sim), 0);
+	cr_assert_eq(daemon_rounds, 1);
+}
+
+static void forever(void *arg)
+{
+	(void)arg;
+	for (;;)
+		sim_yield(&sim);
+}
+
+Test(sim, steps_max_bounds_a_run)
+{
+	sim.steps_max = 100;
+	sim_spawn(&sim, "loop", 0, false, forever, NULL);
+	cr_assert_eq(sim_run(&sim), -E2BIG);
+	cr_assert_eq(sim.stats.steps, 100);
+}
+
+Test(sim, ipi_counts_targets_and_aex_only_inside)
+{
+	struct sgx_cpumask mask = { 0 };
+
+	sgx_cpumask_set(&mask, 1);
+	sgx_cpumask_set(&mask, 3);
+	sim.plat.ipi(sim.plat.ctx, &mask);
+	cr_assert_eq(sim.stats.ipi_rounds, 1);
+	cr_assert_eq(sim.stats.ipis, 2);
+	cr_assert_eq(sim.stats.ipi_aex, 0, "no LP was in enclave mode");
+	cr_assert_eq(cpu.stats.aex, 0);
+}
+
+Test(sim, direct_mode_runs_on_lp0)
+{
+	sim.plat.mutex_init(sim.plat.ctx, &m1);
+	sim.plat.mutex_lock(sim.plat.ctx, &m1);
+	cr_assert_eq(sim.plat.this_lp(sim.plat.ctx), &cpu.lps[0]);
+	sim.plat.charge(sim.plat.ctx, 7);
+	cr_assert_eq(sim.clock[0], 7);
+	sim.plat.mutex_unlock(sim.plat.ctx, &m1);
+	cr_assert_eq(m1.acquisitions, 1);
+	cr_assert_eq(m1.longest_hold, 7);
+}
