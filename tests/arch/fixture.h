@@ -13,11 +13,17 @@
  *   +0x1000 SSA[0], +0x2000 SSA[1]   REG RW
  *   +0x3000 scratch  REG RW (SECINFOs and other ENCLU operands)
  *   +0x4000 data page 0 .. data page n-1   REG RW (or as requested)
- *   then holes up to size, for EAUG.
+ *   then holes, for EAUG;
+ *   and for each LP i >= 1, at the top of ELRANGE, its own thread:
+ *   size - i * 0x4000: TCS, then its two SSA frames (fx_tcs_of()).
+ * Every page is measured. The child count of the SECS is therefore
+ * 4 + nr_data_pages + 3 * (nr_lps - 1).
+ * ELRANGE is at least 1 MiB, and twice what the pages above need.
  */
 #ifndef SGXEMU_TESTS_FIXTURE_H
 #define SGXEMU_TESTS_FIXTURE_H
 
+#include <openssl/evp.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -30,6 +36,7 @@
 #define FX_DATA_OFF 0x4000ULL
 #define FX_NSSA 2
 #define FX_AEP 0x7000DEAD000ULL /* an outside address: where AEX lands */
+#define FX_THREAD_SPAN 0x4000ULL /* per-LP TCS + SSA block, from the top */
 
 struct fx {
 	struct sgx_cpu cpu;
@@ -39,6 +46,8 @@ struct fx {
 	uint64_t base, size; /* ELRANGE of the enclave built */
 	uint64_t secs; /* EPC address of its SECS */
 	uint64_t attributes, xfrm; /* what ECREATE was given */
+	uint32_t miscselect; /* set before fx_ecreate/fx_build; 0 by default */
+	EVP_MD_CTX *mr; /* the fixture's own MRENCLAVE computation */
 };
 
 /* A CPU of epc_pages pages and nr_lps LPs, invariants checked per leaf. */
@@ -49,7 +58,11 @@ void fx_fini(struct fx *fx);
 uint64_t fx_alloc_epc(struct fx *fx);
 void fx_free_epc(struct fx *fx, uint64_t epc);
 
-/* ECREATE with MODE64BIT, XFRM 3, SSAFRAMESIZE 1; asserts success. */
+/*
+ * ECREATE with MODE64BIT, XFRM 3, SSAFRAMESIZE 1 and fx->miscselect;
+ * asserts success. The fixture then works on this enclave (fx->secs, base,
+ * size) and restarts its own measurement.
+ */
 uint64_t fx_ecreate(struct fx *fx, uint64_t base, uint64_t size);
 /*
  * EADD one page at lin (src may be NULL for zeros), EEXTEND all of it when
@@ -61,10 +74,17 @@ uint64_t fx_eadd(struct fx *fx, uint64_t lin, uint64_t secinfo_flags,
 /* The MRENCLAVE the enclave has so far, computed independently in software
  * from the records the fixture fed to the CPU. */
 void fx_expected_mrenclave(const struct fx *fx, uint8_t out[32]);
-/* Sign a SIGSTRUCT for mrenclave with the test key. */
+/*
+ * Sign a SIGSTRUCT for mrenclave with the test key (sgx_sign_sigstruct():
+ * ATTRIBUTES and XFRM pinned exactly, MISCSELECT free). sig must be 4 KiB
+ * aligned for EINIT to accept it.
+ */
 void fx_sign(struct sgx_sigstruct *sig, const uint8_t mrenclave[32],
 	     uint64_t attributes, uint64_t xfrm);
-/* Sign for the current measurement and EINIT; asserts success. */
+/*
+ * Sign for the measurement the fixture computed itself (so the CPU's must
+ * agree) and EINIT with a zeroed EINITTOKEN; asserts success.
+ */
 void fx_einit(struct fx *fx);
 
 /* The standard enclave above with n data pages REG|RW, initialized. */
@@ -77,12 +97,20 @@ static inline uint64_t fx_data(const struct fx *fx, unsigned int i)
 	return fx->base + FX_DATA_OFF + (uint64_t)i * 4096;
 }
 
+/* The linear address of the TCS that fx_enter() uses for lp. */
+static inline uint64_t fx_tcs_of(const struct fx *fx, const struct sgx_lp *lp)
+{
+	if (lp->id == 0)
+		return fx->base + FX_TCS_OFF;
+	return fx->base + fx->size - lp->id * FX_THREAD_SPAN;
+}
+
 /* EPC address behind an enclave linear address (from the page table). */
 uint64_t fx_epc_of(const struct fx *fx, uint64_t lin);
 /* The EPCM entry behind an enclave linear address. */
 const struct epcm_entry *fx_epcm_of(const struct fx *fx, uint64_t lin);
 
-/* EENTER/EEXIT lp through the standard TCS; assert success. */
+/* EENTER/EEXIT lp through its own TCS (fx_tcs_of); assert success. */
 void fx_enter(struct fx *fx, struct sgx_lp *lp);
 void fx_exit(struct fx *fx, struct sgx_lp *lp);
 /* An interrupt-induced AEX of lp (as an IPI would cause). */
