@@ -196,7 +196,7 @@ int encls_emodt(struct sgx_lp *lp, const struct sgx_secinfo *secinfo,
 /* ENCLU leaves (ring 3); operands are linear addresses. */
 int enclu_eenter(struct sgx_lp *lp, uint64_t tcs, uint64_t aep);
 int enclu_eresume(struct sgx_lp *lp, uint64_t tcs, uint64_t aep);
-int enclu_eexit(struct sgx_lp *lp, uint64_t target, uint64_t aep);
+int enclu_eexit(struct sgx_lp *lp, uint64_t target);
 int enclu_eaccept(struct sgx_lp *lp, uint64_t secinfo, uint64_t target);
 int enclu_eacceptcopy(struct sgx_lp *lp, uint64_t secinfo, uint64_t dest,
 		      uint64_t src);

@@ -1,8 +1,73 @@
 // SPDX-License-Identifier: MIT
-/* Placeholder until the leaf is written. */
-#include "arch/internal.h"
+/*
+ * EEXIT - Exits an Enclave. SDM Vol. 3D, "EEXIT", ENCLU leaf 0x04.
+ *
+ * Operands: RBX = target address outside the enclave. Output: RCX = the
+ * AEP the thread entered with, so software can EENTER again after an OCALL.
+ *
+ * Checks, in SDM order:
+ *   C1 the LP is in enclave mode, else #GP.
+ *   C2 RBX is canonical, else #GP.
+ *
+ * Effects:
+ *   E1 RIP := RBX; RCX := TCS.AEP.
+ *   E2 the FS/GS bases saved at entry come back.
+ *   E3 RSP/RBP := the outside values saved at entry.
+ *   E4 TCS.STATE := INACTIVE.
+ *   E5 the LP leaves the enclave's tracking set and enclave mode.
+ *   E6 Flush_linear_context: the LP's TLB is flushed.
+ *
+ * UNCERTAIN: E3. The SDM's EEXIT pseudocode leaves RSP/RBP as the enclave
+ * set them (runtimes restore them from SSA.URSP themselves), but its EENTER
+ * text says they "are automatically restored on EEXIT or interrupt". We
+ * restore them, so the caller always sees its own stack again.
+ * MODEL: EEXIT has no concurrency restriction that can fail.
+ */
+#include "arch/entry.h"
 
-int enclu_eexit(struct sgx_lp *lp, uint64_t target, uint64_t aep)
+void lp_exit_enclave(struct sgx_lp *lp)
 {
-	return sgx_gp(lp);
+	struct tcs_hidden *hid = tcs_hidden_at(lp->cpu, lp->tcs);
+
+	lp->regs.fsbase = hid->save_fsbase;
+	lp->regs.gsbase = hid->save_gsbase;
+	lp->regs.rsp = lp->save_rsp;
+	lp->regs.rbp = lp->save_rbp;
+	/*
+	 * MODEL: an enclave that trimmed its own running TCS and had it
+	 * removed no longer owns the page; it is then left alone.
+	 */
+	if (tcs_bound(lp)) {
+		tcs_at(lp->cpu, lp->tcs)->state = TCS_STATE_INACTIVE;
+		memset(hid, 0, sizeof(*hid));
+	}
+	lp_leave_tracking(lp);
+	lp->enclave_mode = false;
+	sgx_tlb_flush(lp);
+}
+
+static int eexit(struct sgx_lp *lp, uint64_t target)
+{
+	/* C1: only an enclave can leave. */
+	if (!lp->enclave_mode)
+		return sgx_gp(lp);
+	/* C2: the target must be canonical. */
+	if (!is_canonical(target))
+		return sgx_gp(lp);
+
+	lp->regs.rip = target; /* E1 */
+	lp->regs.rcx = tcs_at(lp->cpu, lp->tcs)->exit_addr;
+	lp_exit_enclave(lp); /* E2-E6 */
+	return 0;
+}
+
+/**
+ * enclu_eexit() - ENCLU[EEXIT]: leave the enclave and continue at @target.
+ *
+ * Return: 0 with lp->regs.rip = @target and lp->regs.rcx = the AEP, or #GP.
+ */
+int enclu_eexit(struct sgx_lp *lp, uint64_t target)
+{
+	sgx_leaf_begin(lp, SGX_LEAF_ENCLU, EEXIT);
+	return sgx_leaf_end(lp, SGX_LEAF_ENCLU, EEXIT, eexit(lp, target));
 }
