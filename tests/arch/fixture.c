@@ -392,3 +392,44 @@ int fx_emodpe(struct fx *fx, struct sgx_lp *lp, uint64_t lin, uint64_t flags)
 {
 	return enclu_emodpe(lp, scratch_secinfo(fx, lp, flags), lin);
 }
+
+void fx_expect_gp(const struct sgx_lp *lp, int ret)
+{
+	cr_assert_eq(ret, SGX_FAULT_FLAG | X86_TRAP_GP, "got %#x, want #GP",
+		     ret);
+	cr_assert_eq(lp->exc.vector, X86_TRAP_GP);
+}
+
+void fx_expect_pf(const struct sgx_lp *lp, int ret, uint64_t addr,
+		  uint32_t error_code)
+{
+	cr_assert_eq(ret, SGX_FAULT_FLAG | X86_TRAP_PF, "got %#x, want #PF",
+		     ret);
+	cr_assert_eq(lp->exc.vector, X86_TRAP_PF);
+	cr_assert_eq(lp->exc.addr, addr, "#PF at %#lx, want %#lx",
+		     (unsigned long)lp->exc.addr, (unsigned long)addr);
+	cr_assert_eq(lp->exc.error_code, error_code,
+		     "#PF error code %#x, want %#x", lp->exc.error_code,
+		     error_code);
+}
+
+void fx_snap(const struct fx *fx, uint64_t epc, struct fx_snap *s)
+{
+	uint64_t idx;
+
+	cr_assert(sgx_epc_index(&fx->cpu, epc, &idx));
+	s->epc = epc;
+	s->epcm = *sgx_epcm(&fx->cpu, idx);
+	memcpy(s->page, (const void *)(uintptr_t)epc, PAGE_SIZE);
+}
+
+void fx_expect_same(const struct fx *fx, const struct fx_snap *s)
+{
+	struct fx_snap now;
+
+	fx_snap(fx, s->epc, &now);
+	cr_assert_eq(memcmp(&now.epcm, &s->epcm, sizeof(now.epcm)), 0,
+		     "EPCM entry of %#lx changed", (unsigned long)s->epc);
+	cr_assert_eq(memcmp(now.page, s->page, PAGE_SIZE), 0,
+		     "EPC page %#lx changed", (unsigned long)s->epc);
+}

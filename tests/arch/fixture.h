@@ -123,6 +123,26 @@ int fx_emodpr(struct fx *fx, uint64_t lin, uint64_t rights);
 int fx_emodt(struct fx *fx, uint64_t lin, enum sgx_page_type type);
 int fx_etrack(struct fx *fx);
 
+/* The #PF error code of an ENCLS leaf's EPC operand fault (sgx_pf_epcm). */
+#define FX_PF_EPCM (X86_PF_SGX | X86_PF_PROT)
+
+/* Assert that ret is a #GP, or a #PF at addr with this error code. */
+void fx_expect_gp(const struct sgx_lp *lp, int ret);
+void fx_expect_pf(const struct sgx_lp *lp, int ret, uint64_t addr,
+		  uint32_t error_code);
+
+/*
+ * A copy of one EPC page and its EPCM entry, to prove that a failing leaf
+ * changed nothing: fx_snap() before, fx_expect_same() after.
+ */
+struct fx_snap {
+	uint64_t epc;
+	struct epcm_entry epcm;
+	uint8_t page[4096];
+};
+void fx_snap(const struct fx *fx, uint64_t epc, struct fx_snap *s);
+void fx_expect_same(const struct fx *fx, const struct fx_snap *s);
+
 /*
  * From inside the enclave on lp (which must be entered): write a SECINFO
  * with these flags to the scratch page, then EACCEPT/EMODPE lin.
