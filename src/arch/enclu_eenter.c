@@ -85,16 +85,6 @@ struct entry {
 	uint64_t target, fsbase, gsbase;
 };
 
-/*
- * MODEL: an EPCM-induced #PF raised by ENCLU: a user-mode, present fault
- * with the SGX bit, plus W when the operand is written.
- */
-static int enclu_pf(struct sgx_lp *lp, uint64_t lin, bool write)
-{
-	return sgx_pf(lp, lin, X86_PF_SGX | X86_PF_USER | X86_PF_PROT |
-				       (write ? X86_PF_WRITE : 0));
-}
-
 /* C1-C8: the TCS operand and its EPCM entry. */
 static int check_tcs(struct sgx_lp *lp, struct entry *en)
 {
