@@ -49,16 +49,19 @@
 #include "arch/internal.h"
 #include "arch/paging.h"
 
+static uint8_t secinfo_pt(uint64_t flags)
+{
+	return (uint8_t)((flags & SGX_SECINFO_PAGE_TYPE_MASK) >>
+			 SGX_SECINFO_PAGE_TYPE_SHIFT);
+}
+
 /* C8-C11: the owner named by PAGEINFO.SECS; its EID is bound in the MAC. */
 static int eld_owner(struct sgx_lp *lp, const struct sgx_pcmd *pcmd,
 		     uint64_t secs, uint64_t *secs_idx, uint64_t *eid)
 {
 	struct sgx_cpu *cpu = lp->cpu;
-	uint8_t pt = (uint8_t)((pcmd->secinfo.flags &
-				SGX_SECINFO_PAGE_TYPE_MASK) >>
-			       SGX_SECINFO_PAGE_TYPE_SHIFT);
 
-	if (pt_is_child(pt)) {
+	if (pt_is_child(secinfo_pt(pcmd->secinfo.flags))) {
 		/* C8: SECS alignment. */
 		if (!is_aligned(secs, PAGE_SIZE))
 			return sgx_gp(lp);
@@ -84,8 +87,7 @@ static void eld_commit(struct sgx_cpu *cpu, const struct sgx_pcmd *pcmd,
 {
 	uint64_t flags = pcmd->secinfo.flags;
 	struct epcm_entry *e = epcm_at(cpu, idx);
-	uint8_t pt = (uint8_t)((flags & SGX_SECINFO_PAGE_TYPE_MASK) >>
-			       SGX_SECINFO_PAGE_TYPE_SHIFT);
+	uint8_t pt = secinfo_pt(flags);
 	bool child = pt_is_child(pt);
 
 	*e = (struct epcm_entry){ /* E3 */

@@ -103,8 +103,8 @@ static int ewb_write_out(struct sgx_cpu *cpu, struct sgx_pageinfo *pageinfo,
 	return ret;
 }
 
-static int ewb(struct sgx_lp *lp, struct sgx_pageinfo *pageinfo,
-	       uint64_t epc, uint64_t va_slot)
+static int ewb(struct sgx_lp *lp, struct sgx_pageinfo *pageinfo, uint64_t epc,
+	       uint64_t va_slot)
 {
 	struct sgx_cpu *cpu = lp->cpu;
 	const struct epcm_entry *e, *va;
