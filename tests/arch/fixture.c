@@ -231,6 +231,11 @@ void fx_sign(struct sgx_sigstruct *sig, const uint8_t mrenclave[32],
 					attributes, xfrm), 0);
 }
 
+void fx_resign(struct sgx_sigstruct *sig)
+{
+	cr_assert_eq(sgx_sign_finish(sig, test_key()), 0);
+}
+
 void fx_einit(struct fx *fx)
 {
 	static struct sgx_sigstruct sig __attribute__((aligned(PAGE_SIZE)));

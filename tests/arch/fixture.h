@@ -81,6 +81,8 @@ void fx_expected_mrenclave(const struct fx *fx, uint8_t out[32]);
  */
 void fx_sign(struct sgx_sigstruct *sig, const uint8_t mrenclave[32],
 	     uint64_t attributes, uint64_t xfrm);
+/* Re-sign sig with the test key after a test edited its header or body. */
+void fx_resign(struct sgx_sigstruct *sig);
 /*
  * Sign for the measurement the fixture computed itself (so the CPU's must
  * agree) and EINIT with a zeroed EINITTOKEN; asserts success.
