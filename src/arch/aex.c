@@ -26,10 +26,11 @@
  * MODEL: S6 restores RSP/RBP from CR_SAVE_XSP (set at the latest EENTER or
  * ERESUME) rather than from SSA.URSP/URBP; they differ only if the enclave
  * rewrote URSP or ERESUMEd from another stack than it EENTERed from.
- * MODEL: EENTER guarantees CSSA < NSSA and caches the frame's page, so an
- * AEX always has a frame. Only an enclave that trimmed and had removed its
- * own running TCS or SSA page can take that away; its state is then not
- * saved and CSSA is left alone, but the exit itself still happens.
+ * MODEL: EENTER/ERESUME guarantee CSSA < NSSA and cache the frame's page.
+ * While the LP is inside, neither that page nor the TCS can leave the
+ * enclave (EREMOVE refuses with the LP inside, and EWB or an accepted trim
+ * needs this LP to exit first), so an AEX always has its frame; this is
+ * asserted, not handled.
  * MODEL: only the GPR part of a frame is modelled; there is no XSAVE state
  * to save.
  */
@@ -53,7 +54,7 @@
 #define SGX_EXITINFO_TYPE_SW 6U
 #define SGX_EXITINFO_TYPE_SHIFT 8
 
-/* The GPRSGX of SSA[CSSA], or NULL when the enclave no longer has it. */
+/* The GPRSGX of SSA[CSSA], through the page cached at entry. */
 static struct sgx_gprsgx *current_gpr(const struct sgx_lp *lp)
 {
 	const struct sgx_cpu *cpu = lp->cpu;
@@ -64,16 +65,14 @@ static struct sgx_gprsgx *current_gpr(const struct sgx_lp *lp)
 			 (uint64_t)tcs->ssa_index * secs->ssa_frame_size *
 				 PAGE_SIZE;
 	uint64_t lin = ssa_gpr_lin(secs, frame);
-	const struct epcm_entry *e;
 	uint64_t idx = hid->gpr_epc - 1;
+	const struct epcm_entry *e;
 
-	if (!tcs_bound(lp) || tcs->ssa_index >= tcs->nr_ssa_frames ||
-	    !hid->gpr_epc || idx >= cpu->cfg.epc_pages)
-		return NULL;
+	ASSERT(tcs_bound(lp) && tcs->ssa_index < tcs->nr_ssa_frames);
+	ASSERT(hid->gpr_epc && idx < cpu->cfg.epc_pages);
 	e = epcm_at(cpu, idx);
-	if (!e->valid || e->enclave_secs != lp->active_secs ||
-	    e->enclave_address != (lin & PAGE_MASK))
-		return NULL;
+	ASSERT(e->valid && e->enclave_secs == lp->active_secs &&
+	       e->enclave_address == (lin & PAGE_MASK));
 	return (struct sgx_gprsgx *)((uint8_t *)epc_page_at(cpu, idx) +
 				     (lin & ~PAGE_MASK));
 }
@@ -176,14 +175,10 @@ static void load_synthetic(struct sgx_lp *lp, uint64_t aep)
 void sgx_aex(struct sgx_lp *lp, const struct sgx_exception *exc)
 {
 	struct sgx_tcs *tcs = tcs_at(lp->cpu, lp->tcs);
-	struct sgx_gprsgx *g;
 
 	ASSERT(lp->enclave_mode);
-	g = current_gpr(lp);
-	if (g) {
-		save_state(lp, g, exc); /* S1-S3 */
-		tcs->ssa_index++; /* S4 */
-	}
+	save_state(lp, current_gpr(lp), exc); /* S1-S3 */
+	tcs->ssa_index++; /* S4 */
 	load_synthetic(lp, tcs->exit_addr); /* S5 */
 	lp_exit_enclave(lp); /* S6 */
 	if (exc) { /* S7 */

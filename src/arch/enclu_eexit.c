@@ -33,14 +33,10 @@ void lp_exit_enclave(struct sgx_lp *lp)
 	lp->regs.gsbase = hid->save_gsbase;
 	lp->regs.rsp = lp->save_rsp;
 	lp->regs.rbp = lp->save_rbp;
-	/*
-	 * MODEL: an enclave that trimmed its own running TCS and had it
-	 * removed no longer owns the page; it is then left alone.
-	 */
-	if (tcs_bound(lp)) {
-		tcs_at(lp->cpu, lp->tcs)->state = TCS_STATE_INACTIVE;
-		memset(hid, 0, sizeof(*hid));
-	}
+	/* The TCS cannot leave the enclave while this LP runs on it. */
+	ASSERT(tcs_bound(lp));
+	tcs_at(lp->cpu, lp->tcs)->state = TCS_STATE_INACTIVE;
+	memset(hid, 0, sizeof(*hid));
 	lp_leave_tracking(lp);
 	lp->enclave_mode = false;
 	sgx_tlb_flush(lp);

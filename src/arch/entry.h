@@ -84,8 +84,8 @@ static inline uint64_t ssa_gpr_lin(const struct sgx_secs *secs, uint64_t frame)
 
 /*
  * True while the LP's TCS page still belongs to the running enclave at the
- * address it was entered through. Only an enclave that trims and lets the
- * OS remove its own running TCS can break this.
+ * address it was entered through: always, for an LP in enclave mode, since
+ * the TCS cannot be removed or evicted before that LP exits.
  */
 static inline bool tcs_bound(const struct sgx_lp *lp)
 {
