@@ -104,7 +104,8 @@ static void mr_record(struct fx *fx, uint64_t tag, uint64_t offset,
 
 	memcpy(rec, &tag, 8);
 	memcpy(rec + 8, &offset, 8);
-	memcpy(rec + 16, tail, tail_len);
+	if (tail_len)
+		memcpy(rec + 16, tail, tail_len);
 	cr_assert_eq(EVP_DigestUpdate(fx->mr, rec, sizeof(rec)), 1);
 }
 
