@@ -248,9 +248,7 @@ static const char *check_page(const struct sgx_cpu *cpu, uint64_t i)
 {
 	const struct epcm_entry *e = &cpu->epcm[i];
 
-	if (e->pt == PT_SECS)
-		return check_secs(cpu, i);
-	if (e->pt == PT_VA)
+	if (e->pt == PT_SECS || e->pt == PT_VA)
 		return NULL;
 	if (e->enclave_secs >= cpu->cfg.epc_pages ||
 	    !epcm_is_secs(&cpu->epcm[e->enclave_secs]))
@@ -333,19 +331,18 @@ static const char *check_tlbs(const struct sgx_cpu *cpu)
 	return NULL;
 }
 
+/* Children first, so a dangling owner is named before the count it skews. */
 const char *sgx_cpu_check(const struct sgx_cpu *cpu)
 {
-	const char *why;
+	const char *why = NULL;
 
-	for (uint64_t i = 0; i < cpu->cfg.epc_pages; i++) {
-		if (!cpu->epcm[i].valid)
-			continue;
-		why = check_page(cpu, i);
-		if (why)
-			return why;
-	}
-	why = check_va_slots(cpu);
-	if (why)
-		return why;
-	return check_tlbs(cpu);
+	for (uint64_t i = 0; i < cpu->cfg.epc_pages && !why; i++)
+		if (cpu->epcm[i].valid)
+			why = check_page(cpu, i);
+	for (uint64_t i = 0; i < cpu->cfg.epc_pages && !why; i++)
+		if (epcm_is_secs(&cpu->epcm[i]))
+			why = check_secs(cpu, i);
+	if (!why)
+		why = check_va_slots(cpu);
+	return why ? why : check_tlbs(cpu);
 }
