@@ -68,6 +68,7 @@ Test(encls_eblock, c4_secs_is_not_blockable)
 	fx_snap(&fx, fx.secs, &s);
 	cr_assert_eq(encls_eblock(fx.lp, fx.secs), SGX_PG_IS_SECS);
 	fx_expect_same(&fx, &s);
+	cr_assert_eq(encls_eblock(fx.lp, data_epc(0)), 0);
 }
 
 Test(encls_eblock, c5_va_is_not_blockable)
@@ -78,6 +79,7 @@ Test(encls_eblock, c5_va_is_not_blockable)
 	fx_snap(&fx, va, &s);
 	cr_assert_eq(encls_eblock(fx.lp, va), SGX_NOTBLOCKABLE);
 	fx_expect_same(&fx, &s);
+	cr_assert_eq(encls_eblock(fx.lp, data_epc(0)), 0);
 }
 
 Test(encls_eblock, c5_tcs_and_trim_are_blockable)

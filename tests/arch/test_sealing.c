@@ -131,7 +131,7 @@ static void evict_data0(void)
 	evict(&fx, fx_data(&fx, 0), va + 40, &b);
 }
 
-/* A load that must fail the MAC and change nothing; then the real one. */
+/* A load that must fail the MAC, and change nothing. */
 static void expect_mac_fail(struct backing *bk, uint64_t secs)
 {
 	uint64_t slot_value = va_slot_value(bk->slot);
