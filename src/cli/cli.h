@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared pieces of the sgxemu command's subcommands. */
+#ifndef SGXEMU_CLI_H
+#define SGXEMU_CLI_H
+
+#include <stdio.h>
+
+#include "arch/cpu.h"
+
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+
+int cmd_demo(int argc, char **argv);
+
+/* "SGX_NOT_TRACKED", "#PF", "SUCCESS", ... for a leaf result. */
+const char *cli_result_name(int ret);
+/* An EPCM entry as one line of text, or as a JSON object. */
+void cli_print_epcm(FILE *out, const struct epcm_entry *e, bool json);
+
+#endif
