@@ -15,8 +15,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "sign/enclave_hash.h"
-#include "sign/sign.h"
+#include "tools/bare.h"
 
 #define DEMO_BASE 0x40000000ULL
 #define DEMO_SIZE 0x10000ULL
@@ -29,11 +28,8 @@
 #define RW (SGX_SECINFO_TYPE(PT_REG) | SGX_SECINFO_R | SGX_SECINFO_W)
 
 struct demo {
-	struct sgx_cpu cpu;
-	struct sgx_pgtable pt;
+	struct bare b;
 	struct sgx_lp *os, *thread;
-	uint64_t next_epc, secs;
-	struct sgx_enclave_hash hash; /* what the signer measures */
 	unsigned int step, surprises;
 	bool json;
 };
@@ -42,14 +38,14 @@ static const struct epcm_entry *epcm_of(struct demo *d, uint64_t epc)
 {
 	uint64_t idx;
 
-	if (!sgx_epc_index(&d->cpu, epc, &idx))
+	if (!sgx_epc_index(&d->b.cpu, epc, &idx))
 		return NULL;
-	return sgx_epcm(&d->cpu, idx);
+	return sgx_epcm(&d->b.cpu, idx);
 }
 
 static uint64_t epc_at(struct demo *d, uint64_t off)
 {
-	return sgx_pgtable_lookup(&d->pt, DEMO_BASE + off)->frame;
+	return bare_epc(&d->b, off);
 }
 
 /* Print one step; count it as a surprise unless ret is what we expect. */
@@ -86,61 +82,22 @@ static int step(struct demo *d, const char *leaf, const char *what, int ret,
 	return ret;
 }
 
-static void map(struct demo *d, uint64_t off, uint64_t epc, bool exec)
-{
-	uint32_t flags = SGX_PTE_PRESENT | SGX_PTE_WRITE;
-
-	if (!exec)
-		flags |= SGX_PTE_NX;
-	if (sgx_pgtable_map(&d->pt, DEMO_BASE + off, epc, flags))
-		d->surprises++;
-}
-
 static void add_page(struct demo *d, uint64_t off, uint64_t flags,
 		     const void *src, const char *what)
 {
-	static uint8_t zero[4096] __attribute__((aligned(4096)));
-	struct sgx_secinfo secinfo = { .flags = flags };
-	struct sgx_pageinfo pi = {
-		.linaddr = DEMO_BASE + off,
-		.srcpge = (uint64_t)(uintptr_t)(src ? src : zero),
-		.secinfo = (uint64_t)(uintptr_t)&secinfo,
-		.secs = d->secs,
-	};
-	uint64_t epc = sgx_epc_addr(&d->cpu, d->next_epc++);
-	int ret = 0;
+	int eextend, ret = bare_eadd(&d->b, off, flags, src, true, &eextend);
+	uint64_t epc = epc_at(d, off);
 
-	const uint8_t *bytes = (const uint8_t *)(uintptr_t)pi.srcpge;
-
-	step(d, "EADD", what, encls_eadd(d->os, &pi, epc), 0, epc);
-	if (sgx_enclave_hash_eadd(&d->hash, off, flags))
-		d->surprises++;
-	for (unsigned int c = 0; c < 4096 && !ret; c += 256) {
-		ret = encls_eextend(d->os, d->secs, epc + c);
-		if (sgx_enclave_hash_eextend(&d->hash, off + c, bytes + c))
-			d->surprises++;
-	}
-	step(d, "EEXTEND x16", "measure all 4 KiB", ret, 0, epc);
-	map(d, off, epc, false);
+	step(d, "EADD", what, ret, 0, epc);
+	step(d, "EEXTEND x16", "measure all 4 KiB", eextend, 0, epc);
 }
 
 static void build(struct demo *d)
 {
-	static struct sgx_secs secs;
 	static struct sgx_tcs tcs;
-	struct sgx_secinfo secinfo = { .flags = SGX_SECINFO_TYPE(PT_SECS) };
-	struct sgx_pageinfo pi = { .srcpge = (uint64_t)(uintptr_t)&secs,
-				   .secinfo = (uint64_t)(uintptr_t)&secinfo };
 
-	secs = (struct sgx_secs){ .size = DEMO_SIZE, .base = DEMO_BASE,
-				  .ssa_frame_size = 1,
-				  .attributes = SGX_ATTR_MODE64BIT,
-				  .xfrm = 3 };
-	d->secs = sgx_epc_addr(&d->cpu, d->next_epc++);
-	if (sgx_enclave_hash_start(&d->hash, secs.ssa_frame_size, secs.size))
-		d->surprises++;
 	step(d, "ECREATE", "SECS, 64 KiB at 0x40000000",
-	     encls_ecreate(d->os, &pi, d->secs), 0, d->secs);
+	     bare_ecreate(&d->b, DEMO_BASE, DEMO_SIZE), 0, d->b.secs);
 	tcs = (struct sgx_tcs){ .ssa_offset = SSA_OFF, .nr_ssa_frames = 1,
 				.entry_offset = DATA_OFF,
 				.fs_limit = 0xFFFFFFFF,
@@ -149,29 +106,8 @@ static void build(struct demo *d)
 	add_page(d, SSA_OFF, RW, NULL, "SSA frame at +0x1000");
 	add_page(d, SCRATCH_OFF, RW, NULL, "scratch page at +0x2000");
 	add_page(d, DATA_OFF, RW, NULL, "data page at +0x3000");
-}
-
-static int init(struct demo *d)
-{
-	/* EINIT wants the SIGSTRUCT page aligned, the token 512-aligned. */
-	static struct sgx_sigstruct sig __attribute__((aligned(4096)));
-	static struct sgx_einittoken token;
-	EVP_PKEY *key = sgx_sign_generate_key();
-	uint8_t mrenclave[32], mrsigner[32];
-
-	if (!key || sgx_sign_key_mrsigner(key, mrsigner))
-		return -1;
-	/* What Linux's sgx_update_lepubkeyhash() does before EINIT. */
-	memcpy(d->os->lepubkeyhash, mrsigner, sizeof(mrsigner));
-	if (sgx_enclave_hash_finish(&d->hash, mrenclave) ||
-	    sgx_sign_sigstruct(&sig, key, mrenclave, SGX_ATTR_MODE64BIT, 3)) {
-		EVP_PKEY_free(key);
-		return -1;
-	}
-	EVP_PKEY_free(key);
 	step(d, "EINIT", "signed SIGSTRUCT, open launch control",
-	     encls_einit(d->os, &sig, d->secs, &token), 0, d->secs);
-	return 0;
+	     bare_einit(&d->b), 0, d->b.secs);
 }
 
 static int eaccept(struct demo *d, uint64_t off, uint64_t flags)
@@ -205,15 +141,17 @@ static void interrupt(struct demo *d, uint64_t epc)
 static void grow(struct demo *d)
 {
 	struct sgx_pageinfo pi = { .linaddr = DEMO_BASE + AUG_OFF,
-				   .secs = d->secs };
-	uint64_t epc = sgx_epc_addr(&d->cpu, d->next_epc++);
+				   .secs = d->b.secs };
+	uint64_t epc = bare_alloc_epc(&d->b);
 
 	step(d, "EENTER", "thread enters on LP 1",
 	     enclu_eenter(d->thread, DEMO_BASE + TCS_OFF, DEMO_AEP), 0,
 	     epc_at(d, TCS_OFF));
 	step(d, "EAUG", "OS adds a page at +0x5000",
 	     encls_eaug(d->os, &pi, epc), 0, epc);
-	map(d, AUG_OFF, epc, false);
+	if (sgx_pgtable_map(&d->b.pt, DEMO_BASE + AUG_OFF, epc,
+			    SGX_PTE_PRESENT | SGX_PTE_WRITE | SGX_PTE_NX))
+		d->surprises++;
 	step(d, "EACCEPT", "thread accepts R|W|REG|PENDING",
 	     eaccept(d, AUG_OFF, RW | SGX_SECINFO_PENDING), 0, epc);
 	step(d, "(write)", "thread writes data page: TLB gets RW",
@@ -229,7 +167,7 @@ static void restrict_page(struct demo *d)
 	step(d, "EMODPR", "OS restricts data page to R",
 	     encls_emodpr(d->os, &r, epc), 0, epc);
 	step(d, "ETRACK", "OS starts a tracking cycle",
-	     encls_etrack(d->os, d->secs), 0, epc);
+	     encls_etrack(d->os, d->b.secs), 0, epc);
 	step(d, "EACCEPT", "thread accepts R|REG|PR: still inside",
 	     eaccept(d, DATA_OFF, pr), SGX_NOT_TRACKED, epc);
 	step(d, "(write)", "stale TLB entry still allows a write",
@@ -251,7 +189,7 @@ static void trim(struct demo *d)
 	step(d, "EMODT", "OS trims the +0x5000 page",
 	     encls_emodt(d->os, &t, epc), 0, epc);
 	step(d, "ETRACK", "OS starts a tracking cycle",
-	     encls_etrack(d->os, d->secs), 0, epc);
+	     encls_etrack(d->os, d->b.secs), 0, epc);
 	interrupt(d, epc);
 	step(d, "ERESUME", "thread resumes",
 	     enclu_eresume(d->thread, DEMO_BASE + TCS_OFF, DEMO_AEP), 0, epc);
@@ -262,7 +200,7 @@ static void trim(struct demo *d)
 	     enclu_eexit(d->thread, DEMO_AEP), 0, epc_at(d, TCS_OFF));
 	step(d, "EREMOVE", "OS frees the trimmed page",
 	     encls_eremove(d->os, epc), 0, epc);
-	sgx_pgtable_unmap(&d->pt, DEMO_BASE + AUG_OFF);
+	sgx_pgtable_unmap(&d->b.pt, DEMO_BASE + AUG_OFF);
 }
 
 static int usage(FILE *out, int status)
@@ -307,27 +245,20 @@ int cmd_demo(int argc, char **argv)
 
 	if (ret >= 0)
 		return ret;
-	if (sgx_cpu_init(&d.cpu, &cfg) || sgx_pgtable_init(&d.pt)) {
+	if (bare_init(&d.b, &cfg)) {
 		fprintf(stderr, "sgxemu demo: out of memory\n");
 		return CLI_FAIL;
 	}
-	d.os = &d.cpu.lps[0];
-	d.thread = &d.cpu.lps[1];
-	d.os->pgtable = d.thread->pgtable = &d.pt;
+	d.os = &d.b.cpu.lps[0];
+	d.thread = &d.b.cpu.lps[1];
 	build(&d);
-	if (init(&d)) {
-		fprintf(stderr, "sgxemu demo: OpenSSL could not sign\n");
-		d.surprises++;
-	} else {
-		grow(&d);
-		restrict_page(&d);
-		trim(&d);
-	}
+	grow(&d);
+	restrict_page(&d);
+	trim(&d);
 	if (d.json)
 		printf("]\n");
 	fprintf(stderr, "demo: %u steps, %u unexpected\n", d.step,
 		d.surprises);
-	sgx_pgtable_destroy(&d.pt);
-	sgx_cpu_destroy(&d.cpu);
+	bare_destroy(&d.b);
 	return d.surprises ? CLI_FAIL : CLI_OK;
 }
