@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Functions shared inside the kernel model, with Linux's names and roles
+ * (encl.h, sgx.h, main.c of arch/x86/kernel/cpu/sgx). Front ends use
+ * driver.h instead.
+ */
+#ifndef SGXEMU_KERNEL_ENCL_H
+#define SGXEMU_KERNEL_ENCL_H
+
+#include "kernel/driver.h"
+#include "kernel/sgx.h"
+
+/* Mutex helpers: every lock of encl->lock goes through the platform. */
+static inline void mutex_lock(struct sgx_driver *drv, struct sgx_mutex *m)
+{
+	drv->plat->mutex_lock(drv->plat->ctx, m);
+}
+
+static inline void mutex_unlock(struct sgx_driver *drv, struct sgx_mutex *m)
+{
+	drv->plat->mutex_unlock(drv->plat->ctx, m);
+}
+
+static inline uint64_t sgx_encl_page_addr(const struct sgx_encl_page *p)
+{
+	return p->desc & SGX_ENCL_PAGE_ADDR_MASK;
+}
+
+static inline uint64_t sgx_encl_page_index(const struct sgx_encl *encl,
+					   uint64_t addr)
+{
+	return (addr - encl->base) >> PAGE_SHIFT;
+}
+
+/* main.c: the EPC allocator and the reclaimer. */
+struct sgx_epc_page *sgx_alloc_epc_page(struct sgx_driver *drv, void *owner,
+					bool reclaim, int *err);
+void sgx_free_epc_page(struct sgx_driver *drv, struct sgx_epc_page *page);
+void sgx_mark_page_reclaimable(struct sgx_driver *drv,
+			       struct sgx_epc_page *page);
+int sgx_unmark_page_reclaimable(struct sgx_driver *drv,
+				struct sgx_epc_page *page);
+void sgx_reclaim_direct(struct sgx_driver *drv);
+void sgx_reclaim_pages(struct sgx_driver *drv);
+bool sgx_should_reclaim(const struct sgx_driver *drv, uint64_t watermark);
+
+/* encl.c: enclave pages, loading, VA slots, backing, release. */
+struct sgx_encl_page *sgx_encl_page_alloc(struct sgx_encl *encl,
+					  uint64_t offset, uint64_t secinfo_flags);
+struct sgx_encl_page *sgx_encl_lookup(const struct sgx_encl *encl,
+				      uint64_t addr);
+int sgx_encl_insert(struct sgx_encl *encl, struct sgx_encl_page *page);
+void sgx_encl_erase(struct sgx_encl *encl, struct sgx_encl_page *page);
+/* Load a page (and SECS first) under encl->lock; ERR codes as Linux. */
+struct sgx_encl_page *sgx_encl_load_page(struct sgx_encl *encl,
+					 uint64_t addr, int *err);
+int sgx_encl_load_secs(struct sgx_encl *encl);
+struct sgx_va_page *sgx_encl_grow(struct sgx_encl *encl, bool reclaim,
+				  int *err);
+void sgx_encl_shrink(struct sgx_encl *encl, struct sgx_va_page *va_page);
+struct sgx_epc_page *sgx_alloc_va_page(struct sgx_encl *encl, bool reclaim,
+				       int *err);
+unsigned int sgx_alloc_va_slot(struct sgx_va_page *va_page);
+void sgx_free_va_slot(struct sgx_va_page *va_page, unsigned int offset);
+bool sgx_va_page_full(const struct sgx_va_page *va_page);
+void sgx_encl_free_epc_page(struct sgx_encl *encl, struct sgx_epc_page *page);
+int sgx_encl_ewb(struct sgx_encl *encl, struct sgx_epc_page *epc_page,
+		 struct sgx_backing_page *backing);
+struct sgx_backing_page *sgx_encl_backing(struct sgx_encl *encl,
+					  uint64_t page_index);
+void sgx_encl_release(struct sgx_encl *encl);
+void sgx_encl_get(struct sgx_encl *encl);
+void sgx_encl_put(struct sgx_encl *encl);
+
+/* Address spaces (driver.c): mm list, cpumask, PTE zapping, may_map. */
+int sgx_encl_mm_add(struct sgx_encl *encl, struct sgx_mm *mm);
+const struct sgx_cpumask *sgx_encl_cpumask(struct sgx_encl *encl);
+void sgx_zap_enclave_ptes(struct sgx_encl *encl, uint64_t addr);
+bool sgx_encl_test_and_clear_young(struct sgx_encl *encl,
+				   struct sgx_encl_page *page);
+int sgx_encl_may_map(struct sgx_encl *encl, uint64_t start, uint64_t end,
+		     unsigned long vm_flags);
+
+/* fault.c */
+enum sgx_fault_result sgx_vma_fault(struct sgx_mm *mm, struct sgx_vma *vma,
+				    uint64_t addr);
+
+/*
+ * sgx_ipi_mask() - the IPI round of the ETRACK flows: counts it in the
+ * enclave's statistics (rounds, targets, AEXs of this enclave's LPs), then
+ * asks the platform to deliver it and wait.
+ */
+void sgx_ipi_mask(struct sgx_encl *encl, const struct sgx_cpumask *mask);
+
+/* etrack.c */
+int sgx_enclave_etrack(struct sgx_encl *encl);
+
+/* uaccess.c: copy_from_user/copy_to_user; 0 or -EFAULT. */
+int copy_from_user(void *dst, uint64_t user_src, size_t len);
+int copy_to_user(uint64_t user_dst, const void *src, size_t len);
+
+#endif

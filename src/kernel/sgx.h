@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The Linux SGX driver model: its data structures, named as in Linux 6.12
+ * (arch/x86/kernel/cpu/sgx/{sgx.h,encl.h}) so the two read side by side.
+ * See linux-sgx-driver.md section 4.
+ *
+ * Where Linux keeps global state (the EPC sections, the free and active
+ * lists, ksgxd), the model keeps it in struct sgx_driver, so that several
+ * independent machines can exist in one process (the explorer runs many).
+ */
+#ifndef SGXEMU_KERNEL_SGX_H
+#define SGXEMU_KERNEL_SGX_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "arch/cpu.h"
+#include "base/list.h"
+#include "sgxemu/platform.h"
+
+/* Reclaim constants (sgx.h). The watermarks scale with the EPC: see main.c. */
+#define SGX_NR_TO_SCAN 16
+#define SGX_NR_LOW_PAGES 32
+#define SGX_NR_HIGH_PAGES 64
+
+/* struct sgx_epc_page.flags */
+#define SGX_EPC_PAGE_RECLAIMER_TRACKED BIT(0)
+#define SGX_EPC_PAGE_IS_FREE BIT(1)
+
+struct sgx_encl_page;
+
+struct sgx_epc_page {
+	uint64_t index; /* EPC page number; the address is sgx_epc_addr() */
+	uint16_t flags;
+	struct sgx_encl_page *owner; /* or the sgx_encl for SECS/VA pages */
+	struct list_head list; /* free list or active list */
+};
+
+/* VA pages (encl.h). */
+#define SGX_VA_SLOT_COUNT 512
+struct sgx_va_page {
+	struct sgx_epc_page *epc_page;
+	uint64_t slots[SGX_VA_SLOT_COUNT / 64]; /* bitmap of used slots */
+	struct list_head list;
+};
+
+/* desc: page address | VA slot offset (bits 3..11) | BEING_RECLAIMED. */
+#define SGX_ENCL_PAGE_BEING_RECLAIMED BIT(3)
+#define SGX_ENCL_PAGE_VA_OFFSET_MASK 0xFF8ULL
+#define SGX_ENCL_PAGE_ADDR_MASK PAGE_MASK
+
+/* vm_max_prot_bits and VMA flags, Linux's values. */
+#define VM_READ 0x1UL
+#define VM_WRITE 0x2UL
+#define VM_EXEC 0x4UL
+#define VM_SHARED 0x8UL
+
+struct sgx_encl;
+
+struct sgx_encl_page {
+	uint64_t desc;
+	unsigned long vm_max_prot_bits;
+	enum sgx_page_type type;
+	struct sgx_epc_page *epc_page;
+	struct sgx_encl *encl;
+	struct sgx_va_page *va_page;
+};
+
+/* struct sgx_encl.flags */
+#define SGX_ENCL_IOCTL BIT(0)
+#define SGX_ENCL_DEBUG BIT(1)
+#define SGX_ENCL_CREATED BIT(2)
+#define SGX_ENCL_INITIALIZED BIT(3)
+
+/* The shmem backing of evicted pages: contents and PCMD per page. */
+struct sgx_backing_page {
+	uint8_t contents[4096];
+	struct sgx_pcmd pcmd;
+};
+
+/* Per-enclave event counters (architecture.md section 6). */
+struct sgx_encl_stats {
+	uint64_t etrack_flows; /* sgx_enclave_etrack() calls by the ioctls */
+	uint64_t etrack_failures; /* ETRACKs that returned non-zero */
+	uint64_t ipi_rounds; /* on_each_cpu_mask() calls, ioctls + reclaimer */
+	uint64_t ipis; /* target LPs over all rounds */
+	uint64_t ipi_aex; /* LPs of this enclave the IPIs forced out */
+	uint64_t ewb;
+	uint64_t eldu;
+	uint64_t eaug;
+	uint64_t emodpr;
+	uint64_t emodt;
+	uint64_t eremove;
+};
+
+struct sgx_encl {
+	uint64_t base;
+	uint64_t size;
+	unsigned long flags;
+	unsigned int page_cnt;
+	unsigned int secs_child_cnt;
+	struct sgx_mutex lock;
+	struct sgx_encl_page **page_array; /* Linux's xarray, by page number */
+	uint64_t nr_page_slots; /* size / PAGE_SIZE */
+	struct sgx_encl_page secs;
+	uint64_t attributes;
+	uint64_t attributes_mask;
+	struct sgx_cpumask cpumask;
+	struct sgx_backing_page **backing; /* by page number; SECS last */
+	unsigned int refcount;
+	struct list_head va_pages;
+	struct list_head mm_list; /* struct sgx_encl_mm */
+	struct sgx_driver *drv;
+	struct sgx_encl_stats stats;
+};
+
+struct sgx_mm;
+
+/* One mm that maps the enclave (encl.h sgx_encl_mm). */
+struct sgx_encl_mm {
+	struct sgx_encl *encl;
+	struct sgx_mm *mm;
+	struct list_head list;
+};
+
+/* Driver-wide counters. */
+struct sgx_driver_stats {
+	uint64_t reclaim_batches;
+	uint64_t reclaimed_pages;
+	uint64_t direct_reclaims;
+	uint64_t ksgxd_wakeups;
+	uint64_t secs_evictions;
+	uint64_t encls_warnings; /* what Linux would ENCLS_WARN about */
+};
+
+struct sgx_driver_config {
+	bool sgx2; /* X86_FEATURE_SGX2 */
+};
+
+struct sgx_driver {
+	struct sgx_cpu *cpu;
+	const struct sgx_platform *plat;
+	struct sgx_driver_config cfg;
+	struct sgx_epc_page *epc_pages; /* one per EPC page */
+	struct list_head free_list;
+	uint64_t nr_free_pages;
+	struct list_head active_page_list;
+	struct sgx_mutex reclaimer_lock; /* Linux: the sgx_reclaimer_lock spinlock */
+	uint64_t nr_low_pages, nr_high_pages; /* watermarks */
+	bool ksgxd_stop;
+	struct sgx_driver_stats stats;
+};
+
+#endif
