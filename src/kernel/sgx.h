@@ -149,6 +149,7 @@ struct sgx_driver {
 	uint64_t nr_low_pages, nr_high_pages; /* watermarks */
 	bool ksgxd_stop;
 	struct sgx_driver_stats stats;
+	struct sgx_mutex free_lock; /* Linux: the NUMA node's spinlock */
 };
 
 #endif
