@@ -17,6 +17,14 @@
 
 #include "kernel/sgx.h"
 
+/*
+ * Linux's kernel-internal errno for "interrupted, restart the syscall": the
+ * syscall layer turns it into a restart or EINTR, never into a user errno.
+ */
+#ifndef ERESTARTSYS
+#define ERESTARTSYS 512
+#endif
+
 /* mmap prot and flags, Linux's values. */
 #define SGX_PROT_READ 0x1
 #define SGX_PROT_WRITE 0x2
