@@ -192,6 +192,15 @@ static void expect_tcs_gp(unsigned int i, const struct sgx_tcs *t)
 	cr_assert_eq(epcm(lin)->modified, 1);
 }
 
+/* EREMOVE the page at lin (no LP may be inside): VALID goes, the rest of
+ * its EPCM entry stays as it was. */
+static void remove_page(uint64_t lin)
+{
+	fx_exit(&fx, lp);
+	cr_assert_eq(encls_eremove(fx.lp, fx_epc_of(&fx, lin)), 0);
+	fx_enter(&fx, lp);
+}
+
 static struct sgx_secs *secs(void)
 {
 	return (struct sgx_secs *)(uintptr_t)fx.secs;
@@ -287,6 +296,15 @@ Test(enclu_eaccept, c5_secinfo_not_readable)
 	uint64_t lin = aug(0), rbx = secinfo(ACCEPT_AUG);
 
 	cr_assert_eq(fx_emodpr(&fx, scratch(), 0), 0);
+	expect_pf_same(rbx, lin, rbx, ENCLU_PF);
+}
+
+Test(enclu_eaccept, c5_secinfo_page_not_valid)
+{
+	uint64_t rbx = put_secinfo(fx_data(&fx, 1) + 0x40, ACCEPT_AUG);
+	uint64_t lin = aug(0);
+
+	remove_page(fx_data(&fx, 1));
 	expect_pf_same(rbx, lin, rbx, ENCLU_PF);
 }
 
@@ -419,7 +437,10 @@ Test(enclu_eaccept, c11_target_not_valid)
 
 	map(hole(3), fx_alloc_epc(&fx));
 	expect_pf_same(rbx, hole(3), hole(3), ENCLU_PF);
-	cr_assert_eq(accept(rbx, lin), 0);
+	/* EREMOVEd: the stale entry would match, but VALID is 0. */
+	remove_page(lin);
+	take_snap(lin);
+	expect_pf_same(rbx, lin, lin, ENCLU_PF);
 }
 
 Test(enclu_eaccept, c11_target_blocked)

@@ -140,6 +140,25 @@ static uint64_t foreign_eaug(uint64_t lin)
 	return epc;
 }
 
+/* A page of a second enclave with the same ELRANGE, not PENDING. */
+static void foreign_eadd(uint64_t lin)
+{
+	uint64_t secs = fx.secs;
+
+	fx_ecreate(&fx, fx.base, fx.size);
+	fx_eadd(&fx, lin, REG | R | W, NULL, false);
+	fx.secs = secs;
+}
+
+/* EREMOVE the page at lin (no LP may be inside): VALID goes, the rest of
+ * its EPCM entry stays as it was. */
+static void remove_page(uint64_t lin)
+{
+	fx_exit(&fx, lp);
+	cr_assert_eq(encls_eremove(fx.lp, fx_epc_of(&fx, lin)), 0);
+	fx_enter(&fx, lp);
+}
+
 Test(enclu_eacceptcopy, c1_outside_enclave_mode)
 {
 	fx_exit(&fx, lp);
@@ -150,12 +169,12 @@ Test(enclu_eacceptcopy, c1_outside_enclave_mode)
 
 Test(enclu_eacceptcopy, c2_unaligned)
 {
-	expect_gp_same(put_secinfo(rbx + 8, REG | R | X), dst, src);
+	expect_gp_same(put_secinfo(scratch() + 0x908, REG | R | X), dst, src);
 	expect_gp_same(rbx, dst + 8, src);
 	expect_gp_same(rbx, dst, src + 0x100);
 	/* Checked before C3 and C4: outside ELRANGE and unmapped. */
 	expect_gp_same(hole(5) + 0x40, dst, fx.base + fx.size + 8);
-	cr_assert_eq(copy(secinfo(REG | R | X), dst, src), 0);
+	cr_assert_eq(copy(rbx, dst, src), 0);
 }
 
 Test(enclu_eacceptcopy, c3_outside_elrange)
@@ -306,12 +325,14 @@ Test(enclu_eacceptcopy, c11_source_not_readable)
 	cr_assert_eq(copy(secinfo(REG | R | X), dst, src), 0);
 }
 
-Test(enclu_eacceptcopy, c11_source_blocked_or_foreign)
+Test(enclu_eacceptcopy, c11_source_blocked_foreign_or_removed)
 {
-	uint64_t foreign = hole(3);
+	uint64_t foreign = hole(3), removed = fx_data(&fx, 1);
 
-	foreign_eaug(foreign);
+	foreign_eadd(foreign);
 	expect_pf_same(rbx, dst, foreign, foreign, ENCLU_PF);
+	remove_page(removed);
+	expect_pf_same(rbx, dst, removed, removed, ENCLU_PF);
 	cr_assert_eq(encls_eblock(fx.lp, fx_epc_of(&fx, src)), 0);
 	expect_pf_same(rbx, dst, src, src, ENCLU_PF);
 }
@@ -329,6 +350,12 @@ Test(enclu_eacceptcopy, c12_dest_state)
 	expect_mismatch_same(rbx, trim, src);
 	expect_mismatch_same(rbx, fx.base, src);
 	cr_assert_eq(copy(rbx, dst, src), 0);
+}
+
+Test(enclu_eacceptcopy, c12_dest_removed)
+{
+	remove_page(dst);
+	expect_mismatch_same(rbx, dst, src);
 }
 
 Test(enclu_eacceptcopy, c12_dest_blocked)

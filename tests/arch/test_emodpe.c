@@ -116,6 +116,15 @@ static void foreign_page(uint64_t lin)
 	fx.secs = secs;
 }
 
+/* EREMOVE the page at lin (no LP may be inside): VALID goes, the rest of
+ * its EPCM entry stays as it was. */
+static void remove_page(uint64_t lin)
+{
+	fx_exit(&fx, lp);
+	cr_assert_eq(encls_eremove(fx.lp, fx_epc_of(&fx, lin)), 0);
+	fx_enter(&fx, lp);
+}
+
 Test(enclu_emodpe, c1_outside_enclave_mode)
 {
 	take_snap(page);
@@ -201,6 +210,15 @@ Test(enclu_emodpe, c6_secinfo_page_state)
 	expect_pf_same(rbx, page, rbx, ENCLU_PF);
 }
 
+Test(enclu_emodpe, c6_secinfo_page_not_valid)
+{
+	uint64_t in_removed = put_secinfo(fx_data(&fx, 1) + 0x40, X);
+
+	remove_page(fx_data(&fx, 1));
+	take_snap(page);
+	expect_pf_same(in_removed, page, in_removed, ENCLU_PF);
+}
+
 Test(enclu_emodpe, c6_secinfo_blocked)
 {
 	take_snap(page);
@@ -250,6 +268,13 @@ Test(enclu_emodpe, c8_target_state)
 	expect_pf_same(rbx, foreign, foreign, ENCLU_PF);
 	/* Checked before C10: an R=0 page with a W-only request on TRIM. */
 	expect_pf_same(secinfo(W), trim, trim, ENCLU_PF);
+}
+
+Test(enclu_emodpe, c8_target_not_valid)
+{
+	remove_page(page);
+	take_snap(page);
+	expect_pf_same(rbx, page, page, ENCLU_PF);
 }
 
 Test(enclu_emodpe, c8_target_blocked)

@@ -184,6 +184,9 @@ Test(encls_emodpr, c5_not_valid)
 
 	memset((void *)(uintptr_t)epc, 0x3C, PAGE_SIZE);
 	expect_pf_same(epc);
+	/* An EREMOVEd page keeps its old REG entry, but is not VALID. */
+	cr_assert_eq(encls_eremove(fx.lp, data_epc(3)), 0);
+	expect_pf_same(data_epc(3));
 	cr_assert_eq(emodpr(data_epc(0)), 0);
 }
 
@@ -257,6 +260,9 @@ Test(encls_emodpr, e2_rights_anded)
 	si.flags = 0;
 	cr_assert_eq(emodpr(epc), 0);
 	cr_assert(!e->r && !e->w && !e->x);
+	si.flags = SGX_SECINFO_R | SGX_SECINFO_X;
+	cr_assert_eq(emodpr(epc), 0);
+	cr_assert(!e->r && !e->w && !e->x, "EMODPR never grants");
 	cr_assert_eq(e->pt, PT_REG);
 	cr_assert_eq(e->enclave_address, fx_data(&fx, NR_DATA));
 }

@@ -166,6 +166,11 @@ Test(encls_emodt, c5_not_valid)
 	memset((void *)(uintptr_t)epc, 0x77, PAGE_SIZE);
 	expect_pf_same(epc, PT_TRIM);
 	expect_pf_same(epc, PT_TCS);
+	/* An EREMOVEd page keeps its old REG entry, but is not VALID. */
+	cr_assert_eq(encls_eremove(fx.lp, data_epc(3)), 0);
+	expect_pf_same(data_epc(3), PT_TRIM);
+	expect_pf_same(data_epc(3), PT_TCS);
+	cr_assert_eq(emodt_to(data_epc(0), PT_TRIM), 0);
 }
 
 Test(encls_emodt, c6_illegal_transitions)
@@ -237,6 +242,7 @@ Test(encls_emodt, c8_not_initialized)
 Test(encls_emodt, e1_epcm_update)
 {
 	const struct epcm_entry *e = epcm(data_epc(0));
+	struct sgx_lp *lp = &fx.cpu.lps[1];
 
 	/* A restricted page waiting for EACCEPT: EMODT clears its PR. */
 	cr_assert_eq(fx_emodpr(&fx, fx_data(&fx, 0), SGX_SECINFO_R), 0);
@@ -249,9 +255,16 @@ Test(encls_emodt, e1_epcm_update)
 	cr_assert_eq(e->pending, 0);
 	cr_assert_eq(e->valid, 1);
 	cr_assert_eq(e->enclave_address, fx_data(&fx, 0));
+	/* An RWX page (X added by the enclave) loses every right. */
+	fx_enter(&fx, lp);
+	cr_assert_eq(fx_emodpe(&fx, lp, fx_data(&fx, 1), SGX_SECINFO_X), 0);
+	fx_exit(&fx, lp);
+	cr_assert(epcm(data_epc(1))->x);
 	cr_assert_eq(emodt_to(data_epc(1), PT_TCS), 0);
 	cr_assert_eq(epcm(data_epc(1))->pt, PT_TCS);
 	cr_assert_eq(epcm(data_epc(1))->modified, 1);
+	cr_assert(!epcm(data_epc(1))->r && !epcm(data_epc(1))->w &&
+		  !epcm(data_epc(1))->x);
 }
 
 Test(encls_emodt, e2_tracking_stamp)
