@@ -1,2 +1,1032 @@
 // SPDX-License-Identifier: MIT
+/*
+ * The /dev/sgx_enclave ioctls (arch/x86/kernel/cpu/sgx/ioctl.c), from
+ * linux-sgx-driver.md sections 5.0-5.3 and 5.5: CREATE, ADD_PAGES, INIT and
+ * PROVISION build an enclave; RESTRICT_PERMISSIONS, MODIFY_TYPES and
+ * REMOVE_PAGES are the SGX2 (EDMM) operations on an initialized one.
+ *
+ * Argument checks run in Linux's order and give Linux's errno, and every
+ * EDMM handler copies its structure back whatever the worker returned, so
+ * that user space sees count and result exactly as on Linux.
+ *
+ * Linux 6.12 has no signal or resched check in the three EDMM loops (only
+ * ADD_PAGES has them): this file keeps it that way.
+ */
+#include <errno.h>
+#include <openssl/sha.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "kernel/encl.h"
+#include "kernel/encls.h"
+#include "sgxemu/uapi.h"
+
+/* asm/sgx.h: what an enclave may have without a provisioning fd. */
+#define SGX_ATTR_UNPRIV_MASK                                              \
+	(SGX_ATTR_DEBUG | SGX_ATTR_MODE64BIT | SGX_ATTR_KSS |             \
+	 SGX_ATTR_AEXNOTIFY)
+
+/* asm/sgx.h: the kernel treats the SECINFO state bits 3-5 as reserved. */
+#define SGX_SECINFO_RESERVED_MASK                                         \
+	(~(SGX_SECINFO_PERMISSION_MASK | SGX_SECINFO_PAGE_TYPE_MASK))
+#define SGX_SECINFO_TCS SGX_SECINFO_TYPE(PT_TCS)
+#define SGX_SECINFO_REG SGX_SECINFO_TYPE(PT_REG)
+#define SGX_PAGE_TYPE_MASK 0xFFULL
+
+/*
+ * MODEL: the reserved masks Linux reads from CPUID 0x12 at boot describe
+ * the emulated CPU: the attributes ECREATE supports, MISCSELECT.EXINFO
+ * only, and XFRM x87|SSE|AVX.
+ */
+#define sgx_attributes_reserved_mask SGX_ATTR_RESERVED_MASK
+#define sgx_misc_reserved_mask (~(uint64_t)SGX_MISC_EXINFO)
+#define sgx_xfrm_reserved_mask (~0x7ULL)
+
+#define SGX_EINIT_SPIN_COUNT 20
+#define SGX_EINIT_SLEEP_COUNT 50
+
+static bool signal_pending(struct sgx_driver *drv)
+{
+	return drv->plat->signal_pending(drv->plat->ctx);
+}
+
+/* cond_resched(): the sim platform decides whether someone else runs. */
+static void cond_resched(struct sgx_driver *drv)
+{
+	drv->plat->preempt(drv->plat->ctx);
+}
+
+static int sgx_validate_offset_length(struct sgx_encl *encl, uint64_t offset,
+				      uint64_t length)
+{
+	if (!is_aligned(offset, PAGE_SIZE))
+		return -EINVAL;
+	if (!length || !is_aligned(length, PAGE_SIZE))
+		return -EINVAL;
+	if (offset + length < offset)
+		return -EINVAL;
+	if (offset + length - PAGE_SIZE >= encl->size)
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * The page array and the backing store (Linux: the xarray and the shmem
+ * file). MODEL: allocated after ECREATE, so that a size ECREATE rejects
+ * never reaches the allocator (Linux's shmem file is sparse and cannot
+ * fail for a large size the way an array can).
+ */
+static int sgx_encl_alloc_arrays(struct sgx_encl *encl, uint64_t size)
+{
+	encl->nr_page_slots = size >> PAGE_SHIFT;
+	encl->page_array = calloc(encl->nr_page_slots,
+				  sizeof(*encl->page_array));
+	encl->backing = calloc(encl->nr_page_slots + 1,
+			       sizeof(*encl->backing));
+	if (encl->page_array && encl->backing)
+		return 0;
+	free(encl->page_array);
+	free(encl->backing);
+	encl->page_array = NULL;
+	encl->backing = NULL;
+	encl->nr_page_slots = 0;
+	return -ENOMEM;
+}
+
+static int sgx_encl_create(struct sgx_encl *encl, struct sgx_secs *secs)
+{
+	struct sgx_driver *drv = encl->drv;
+	struct sgx_secinfo secinfo = { 0 };
+	struct sgx_pageinfo pginfo = {
+		.srcpge = (uint64_t)(uintptr_t)secs,
+		.secinfo = (uint64_t)(uintptr_t)&secinfo,
+	};
+	struct sgx_epc_page *secs_epc;
+	struct sgx_va_page *va_page;
+	int ret;
+
+	/* ECREATE checks it too; Linux does it first for its size math. */
+	if (!is_pow2(secs->size))
+		return -EINVAL;
+	va_page = sgx_encl_grow(encl, true, &ret);
+	if (ret)
+		return ret;
+	if (va_page)
+		list_add(&va_page->list, &encl->va_pages);
+	secs_epc = sgx_alloc_epc_page(drv, &encl->secs, true, &ret);
+	if (!secs_epc)
+		goto err_out_shrink;
+	if (__ecreate(drv, &pginfo, sgx_get_epc_virt_addr(drv, secs_epc)))
+		ret = -EIO;
+	else
+		ret = sgx_encl_alloc_arrays(encl, secs->size);
+	if (ret) {
+		sgx_encl_free_epc_page(encl, secs_epc);
+		goto err_out_shrink;
+	}
+	encl->secs.epc_page = secs_epc;
+	if (secs->attributes & SGX_ATTR_DEBUG)
+		encl->flags |= SGX_ENCL_DEBUG;
+	encl->secs.encl = encl;
+	encl->secs.type = PT_SECS;
+	encl->base = secs->base;
+	encl->size = secs->size;
+	encl->attributes = secs->attributes;
+	encl->attributes_mask = SGX_ATTR_UNPRIV_MASK;
+	/* Last, as encl->lock is not held. */
+	encl->flags |= SGX_ENCL_CREATED;
+	return 0;
+
+err_out_shrink:
+	sgx_encl_shrink(encl, va_page);
+	return ret;
+}
+
+/**
+ * sgx_ioc_enclave_create() - handler for %SGX_IOC_ENCLAVE_CREATE
+ * @encl:	an enclave pointer
+ * @arg:	userspace pointer to a struct sgx_enclave_create instance
+ *
+ * Allocate the SECS and VA page and run ECREATE on a copy of the SECS that
+ * @arg->src points to.
+ *
+ * Return: 0 on success; -EINVAL if already created or the size is not a
+ * power of two; -EFAULT for a bad pointer; -EIO if ECREATE fails; -ENOMEM
+ * or -ERESTARTSYS from the EPC allocator.
+ */
+static long sgx_ioc_enclave_create(struct sgx_encl *encl, uint64_t arg)
+{
+	struct sgx_enclave_create create_arg;
+	struct sgx_secs *secs;
+	long ret;
+
+	if (encl->flags & SGX_ENCL_CREATED)
+		return -EINVAL;
+	if (copy_from_user(&create_arg, arg, sizeof(create_arg)))
+		return -EFAULT;
+	secs = aligned_alloc(PAGE_SIZE, PAGE_SIZE);
+	if (!secs)
+		return -ENOMEM;
+	if (copy_from_user(secs, create_arg.src, PAGE_SIZE))
+		ret = -EFAULT;
+	else
+		ret = sgx_encl_create(encl, secs);
+	free(secs);
+	return ret;
+}
+
+static int sgx_validate_secinfo(const struct sgx_secinfo *secinfo)
+{
+	uint64_t perm = secinfo->flags & SGX_SECINFO_PERMISSION_MASK;
+	uint64_t pt = secinfo->flags & SGX_SECINFO_PAGE_TYPE_MASK;
+
+	if (pt != SGX_SECINFO_REG && pt != SGX_SECINFO_TCS)
+		return -EINVAL;
+	if ((perm & SGX_SECINFO_W) && !(perm & SGX_SECINFO_R))
+		return -EINVAL;
+	/* EADD would silently zero a TCS's permissions: refuse them here. */
+	if (pt == SGX_SECINFO_TCS && perm)
+		return -EINVAL;
+	if (secinfo->flags & SGX_SECINFO_RESERVED_MASK)
+		return -EINVAL;
+	for (size_t i = 0; i < sizeof(secinfo->reserved); i++)
+		if (secinfo->reserved[i])
+			return -EINVAL;
+	return 0;
+}
+
+/*
+ * EADD the page at user address src. MODEL: the VM_MAYEXEC test of the
+ * source VMA (noexec mounts, -EACCES) has nothing to test in the model;
+ * get_user_pages() is a copy_from_user() of the page.
+ */
+static int __sgx_encl_add_page(struct sgx_encl *encl,
+			       struct sgx_encl_page *encl_page,
+			       struct sgx_epc_page *epc_page,
+			       struct sgx_secinfo *secinfo, uint64_t src)
+{
+	struct sgx_driver *drv = encl->drv;
+	struct sgx_pageinfo pginfo;
+	void *contents = aligned_alloc(PAGE_SIZE, PAGE_SIZE);
+	int ret;
+
+	if (!contents)
+		return -ENOMEM;
+	if (copy_from_user(contents, src, PAGE_SIZE)) {
+		free(contents);
+		return -EFAULT;
+	}
+	pginfo = (struct sgx_pageinfo){
+		.secs = sgx_get_epc_virt_addr(drv, encl->secs.epc_page),
+		.linaddr = sgx_encl_page_addr(encl_page),
+		.secinfo = (uint64_t)(uintptr_t)secinfo,
+		.srcpge = (uint64_t)(uintptr_t)contents,
+	};
+	ret = __eadd(drv, &pginfo, sgx_get_epc_virt_addr(drv, epc_page));
+	free(contents);
+	return ret ? -EIO : 0;
+}
+
+/* Measure the page in 256-byte chunks, as EEXTEND works. */
+static int __sgx_encl_extend(struct sgx_encl *encl,
+			     struct sgx_epc_page *epc_page)
+{
+	struct sgx_driver *drv = encl->drv;
+	uint64_t secs = sgx_get_epc_virt_addr(drv, encl->secs.epc_page);
+	uint64_t epc = sgx_get_epc_virt_addr(drv, epc_page);
+
+	for (uint64_t offset = 0; offset < PAGE_SIZE; offset += 256) {
+		int ret = __eextend(drv, secs, epc + offset);
+
+		if (ret) {
+			if (encls_failed(ret))
+				ENCLS_WARN(drv, ret, "EEXTEND");
+			return -EIO;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The locked part of sgx_encl_add_page(): insert, EADD, EEXTEND. On
+ * failure the page is out of the array again and the caller frees it.
+ */
+static int sgx_encl_add_page_locked(struct sgx_encl *encl,
+				    struct sgx_encl_page *encl_page,
+				    struct sgx_epc_page *epc_page,
+				    struct sgx_secinfo *secinfo, uint64_t src,
+				    uint64_t flags)
+{
+	int ret;
+
+	/* Insert before EADD: EADD extends MRENCLAVE and cannot be undone. */
+	ret = sgx_encl_insert(encl, encl_page);
+	if (ret)
+		return ret;
+	ret = __sgx_encl_add_page(encl, encl_page, epc_page, secinfo, src);
+	if (ret)
+		goto err_out;
+	encl_page->encl = encl;
+	encl_page->epc_page = epc_page;
+	encl_page->type = (secinfo->flags & SGX_SECINFO_PAGE_TYPE_MASK) >>
+			  SGX_SECINFO_PAGE_TYPE_SHIFT;
+	encl->secs_child_cnt++;
+	if (flags & SGX_PAGE_MEASURE) {
+		ret = __sgx_encl_extend(encl, epc_page);
+		if (ret)
+			goto err_out;
+	}
+	sgx_mark_page_reclaimable(encl->drv, epc_page);
+	return 0;
+
+err_out:
+	sgx_encl_erase(encl, encl_page);
+	return ret;
+}
+
+static int sgx_encl_add_page(struct sgx_encl *encl, uint64_t src,
+			     uint64_t offset, struct sgx_secinfo *secinfo,
+			     uint64_t flags)
+{
+	struct sgx_driver *drv = encl->drv;
+	struct sgx_encl_page *encl_page;
+	struct sgx_epc_page *epc_page;
+	struct sgx_va_page *va_page;
+	int ret;
+
+	encl_page = sgx_encl_page_alloc(encl, offset, secinfo->flags);
+	if (!encl_page)
+		return -ENOMEM;
+	epc_page = sgx_alloc_epc_page(drv, encl_page, true, &ret);
+	if (!epc_page) {
+		free(encl_page);
+		return ret;
+	}
+	va_page = sgx_encl_grow(encl, true, &ret);
+	if (ret)
+		goto err_out_free;
+	mutex_lock(drv, &encl->lock);
+	/* encl->va_pages changes only under encl->lock. */
+	if (va_page)
+		list_add(&va_page->list, &encl->va_pages);
+	ret = sgx_encl_add_page_locked(encl, encl_page, epc_page, secinfo,
+				       src, flags);
+	if (!ret) {
+		mutex_unlock(drv, &encl->lock);
+		return 0;
+	}
+	sgx_encl_shrink(encl, va_page);
+	mutex_unlock(drv, &encl->lock);
+err_out_free:
+	sgx_encl_free_epc_page(encl, epc_page);
+	free(encl_page);
+	return ret;
+}
+
+/**
+ * sgx_ioc_enclave_add_pages() - handler for %SGX_IOC_ENCLAVE_ADD_PAGES
+ * @encl:	an enclave pointer
+ * @arg:	a user pointer to a struct sgx_enclave_add_pages instance
+ *
+ * EADD (and with %SGX_PAGE_MEASURE, EEXTEND) each page of the range from
+ * the source at @arg->src, with the SECINFO at @arg->secinfo. A pending
+ * signal stops the loop between pages. @arg->count is set to the number
+ * of bytes added.
+ *
+ * Return: 0; -EINVAL for a bad state, alignment, range or SECINFO;
+ * -EFAULT for a bad pointer; -ERESTARTSYS if a signal came before the
+ * first page; -EBUSY if a page exists; -EIO if EADD or EEXTEND failed;
+ * -ENOMEM.
+ */
+static long sgx_ioc_enclave_add_pages(struct sgx_encl *encl, uint64_t arg)
+{
+	struct sgx_enclave_add_pages add_arg;
+	struct sgx_secinfo secinfo;
+	struct sgx_driver *drv = encl->drv;
+	uint64_t c;
+	int ret = 0;
+
+	if (!(encl->flags & SGX_ENCL_CREATED) ||
+	    (encl->flags & SGX_ENCL_INITIALIZED))
+		return -EINVAL;
+	if (copy_from_user(&add_arg, arg, sizeof(add_arg)))
+		return -EFAULT;
+	if (!is_aligned(add_arg.src, PAGE_SIZE))
+		return -EINVAL;
+	if (sgx_validate_offset_length(encl, add_arg.offset, add_arg.length))
+		return -EINVAL;
+	if (copy_from_user(&secinfo, add_arg.secinfo, sizeof(secinfo)))
+		return -EFAULT;
+	if (sgx_validate_secinfo(&secinfo))
+		return -EINVAL;
+
+	for (c = 0; c < add_arg.length; c += PAGE_SIZE) {
+		if (signal_pending(drv)) {
+			if (!c)
+				ret = -ERESTARTSYS;
+			break;
+		}
+		cond_resched(drv);
+		ret = sgx_encl_add_page(encl, add_arg.src + c,
+					add_arg.offset + c, &secinfo,
+					add_arg.flags);
+		if (ret)
+			break;
+	}
+	add_arg.count = c;
+	if (copy_to_user(arg, &add_arg, sizeof(add_arg)))
+		return -EFAULT;
+	return ret;
+}
+
+/* sgx_get_key_hash(): MRSIGNER is the SHA-256 of the modulus. */
+static void sgx_get_key_hash(const uint8_t *modulus, uint64_t hash[4])
+{
+	uint8_t digest[SHA256_DIGEST_LENGTH];
+
+	SHA256(modulus, SGX_MODULUS_SIZE, digest);
+	memcpy(hash, digest, sizeof(digest));
+}
+
+/* IA32_SGXLEPUBKEYHASH0..3 of the LP that is about to run EINIT. */
+static void sgx_update_lepubkeyhash(struct sgx_lp *lp, const uint64_t hash[4])
+{
+	memcpy(lp->lepubkeyhash, hash, sizeof(lp->lepubkeyhash));
+}
+
+/*
+ * MODEL: Linux writes the MSRs and runs EINIT with preemption disabled.
+ * The model takes its preemption point first (encls_lp()) and then runs
+ * both on that LP with nothing in between, which is the same thing.
+ */
+static int sgx_einit_on_this_cpu(struct sgx_encl *encl,
+				 struct sgx_sigstruct *sigstruct,
+				 struct sgx_einittoken *token,
+				 const uint64_t mrsigner[4])
+{
+	struct sgx_driver *drv = encl->drv;
+	struct sgx_lp *lp = encls_lp(drv);
+
+	sgx_update_lepubkeyhash(lp, mrsigner);
+	return encls_einit(lp, sigstruct,
+			   sgx_get_epc_virt_addr(drv, encl->secs.epc_page),
+			   token);
+}
+
+/* EINIT, spinning on SGX_UNMASKED_EVENT, then sleeping between rounds. */
+static int sgx_encl_einit_retry(struct sgx_encl *encl,
+				struct sgx_sigstruct *sigstruct,
+				struct sgx_einittoken *token,
+				const uint64_t mrsigner[4])
+{
+	struct sgx_driver *drv = encl->drv;
+	int ret = SGX_UNMASKED_EVENT;
+
+	for (int i = 0; i < SGX_EINIT_SLEEP_COUNT; i++) {
+		for (int j = 0; j < SGX_EINIT_SPIN_COUNT; j++) {
+			ret = sgx_einit_on_this_cpu(encl, sigstruct, token,
+						    mrsigner);
+			if (ret != SGX_UNMASKED_EVENT)
+				return ret;
+		}
+		/* msleep_interruptible(): let others run, then look. */
+		cond_resched(drv);
+		if (signal_pending(drv))
+			return -ERESTARTSYS;
+	}
+	return ret;
+}
+
+/* EINIT's result as errno: a fault is -EIO, an SGX error code -EPERM. */
+static int sgx_einit_result(struct sgx_encl *encl, int ret)
+{
+	if (encls_faulted(ret)) {
+		if (encls_failed(ret))
+			ENCLS_WARN(encl->drv, ret, "EINIT");
+		return -EIO;
+	}
+	if (ret)
+		return -EPERM;
+	encl->flags |= SGX_ENCL_INITIALIZED;
+	return 0;
+}
+
+static int sgx_encl_init(struct sgx_encl *encl, struct sgx_sigstruct *sigstruct,
+			 struct sgx_einittoken *token)
+{
+	const struct sgx_sigstruct_body *body = &sigstruct->body;
+	struct sgx_driver *drv = encl->drv;
+	uint64_t mrsigner[4];
+	int ret;
+
+	/* Attributes (provisioning) that were not explicitly allowed. */
+	if (encl->attributes & ~encl->attributes_mask)
+		return -EACCES;
+	/* What the signer enforces must exist on this platform. */
+	if (body->attributes & body->attributes_mask &
+	    sgx_attributes_reserved_mask)
+		return -EINVAL;
+	if ((uint64_t)(body->miscselect & body->misc_mask) &
+	    sgx_misc_reserved_mask)
+		return -EINVAL;
+	if (body->xfrm & body->xfrm_mask & sgx_xfrm_reserved_mask)
+		return -EINVAL;
+	sgx_get_key_hash(sigstruct->modulus, mrsigner);
+
+	mutex_lock(drv, &encl->lock);
+	ret = sgx_encl_einit_retry(encl, sigstruct, token, mrsigner);
+	if (ret != -ERESTARTSYS)
+		ret = sgx_einit_result(encl, ret);
+	mutex_unlock(drv, &encl->lock);
+	return ret;
+}
+
+/* The page Linux allocates: SIGSTRUCT first, the token at its middle. */
+struct sgx_init_page {
+	struct sgx_sigstruct sigstruct;
+	uint8_t pad[PAGE_SIZE / 2 - sizeof(struct sgx_sigstruct)];
+	struct sgx_einittoken token;
+} __attribute__((aligned(4096)));
+
+/**
+ * sgx_ioc_enclave_init() - handler for %SGX_IOC_ENCLAVE_INIT
+ * @encl:	an enclave pointer
+ * @arg:	userspace pointer to a struct sgx_enclave_init instance
+ *
+ * Copy the SIGSTRUCT, check its attributes against what the enclave may
+ * have and the platform supports, point the launch-control MSRs at its
+ * signer and run EINIT with a zeroed token.
+ *
+ * Return: 0 on success; -EINVAL for a bad state, vendor or reserved
+ * attribute; -EACCES for an attribute not allowed; -EFAULT for a bad
+ * pointer; -EPERM if EINIT returned an SGX error code; -EIO if it
+ * faulted; -ERESTARTSYS; -ENOMEM.
+ */
+static long sgx_ioc_enclave_init(struct sgx_encl *encl, uint64_t arg)
+{
+	struct sgx_enclave_init init_arg;
+	struct sgx_init_page *page;
+	long ret;
+
+	if (!(encl->flags & SGX_ENCL_CREATED) ||
+	    (encl->flags & SGX_ENCL_INITIALIZED))
+		return -EINVAL;
+	if (copy_from_user(&init_arg, arg, sizeof(init_arg)))
+		return -EFAULT;
+	page = aligned_alloc(PAGE_SIZE, sizeof(*page));
+	if (!page)
+		return -ENOMEM;
+	memset(&page->token, 0, sizeof(page->token));
+	if (copy_from_user(&page->sigstruct, init_arg.sigstruct,
+			   sizeof(page->sigstruct))) {
+		ret = -EFAULT;
+		goto out;
+	}
+	/* A legacy field: the CPU accepts only these two values. */
+	if (page->sigstruct.header.vendor != 0x0000 &&
+	    page->sigstruct.header.vendor != 0x8086) {
+		ret = -EINVAL;
+		goto out;
+	}
+	ret = sgx_encl_init(encl, &page->sigstruct, &page->token);
+out:
+	free(page);
+	return ret;
+}
+
+/**
+ * sgx_ioc_enclave_provision() - handler for %SGX_IOC_ENCLAVE_PROVISION
+ * @encl:	an enclave pointer
+ * @arg:	userspace pointer to a struct sgx_enclave_provision instance
+ *
+ * MODEL: the model has no /dev/sgx_provision, so no fd can be one; every
+ * fd gets the -EINVAL Linux gives for an fd that is not /dev/sgx_provision,
+ * and PROVISIONKEY can never be allowed.
+ *
+ * Return: -EFAULT for a bad pointer, else -EINVAL.
+ */
+static long sgx_ioc_enclave_provision(struct sgx_encl *encl, uint64_t arg)
+{
+	struct sgx_enclave_provision params;
+
+	if (copy_from_user(&params, arg, sizeof(params)))
+		return -EFAULT;
+	return -EINVAL;
+}
+
+/* SGX2 on the CPU and an initialized enclave: what every EDMM ioctl needs. */
+static int sgx_ioc_sgx2_ready(struct sgx_encl *encl)
+{
+	if (!encl->drv->cfg.sgx2)
+		return -ENODEV;
+	if (!(encl->flags & SGX_ENCL_INITIALIZED))
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * Look up and load the page at addr under encl->lock, with the errno the
+ * EDMM loops give: -EAGAIN while the reclaimer holds it, else -EFAULT.
+ */
+static struct sgx_encl_page *sgx_edmm_load_page(struct sgx_encl *encl,
+						uint64_t addr, int *ret)
+{
+	struct sgx_encl_page *entry = sgx_encl_load_page(encl, addr, ret);
+
+	if (!entry)
+		*ret = *ret == -EBUSY ? -EAGAIN : -EFAULT;
+	return entry;
+}
+
+/* One page of sgx_enclave_restrict_permissions(), under encl->lock. */
+static int
+sgx_enclave_restrict_page(struct sgx_encl *encl, uint64_t addr,
+			  struct sgx_secinfo *secinfo,
+			  struct sgx_enclave_restrict_permissions *modp)
+{
+	struct sgx_driver *drv = encl->drv;
+	struct sgx_encl_page *entry;
+	uint64_t epc;
+	int ret;
+
+	entry = sgx_edmm_load_page(encl, addr, &ret);
+	if (!entry)
+		return ret;
+	/* EMODPR works on regular pages only; others would #PF. */
+	if (entry->type != PT_REG)
+		return -EINVAL;
+	/*
+	 * No check of the requested bits beyond W-without-R: EMODPR can only
+	 * take rights away, and ignores an attempt to add any.
+	 */
+	encl->stats.emodpr++;
+	epc = sgx_get_epc_virt_addr(drv, entry->epc_page);
+	ret = __emodpr(drv, secinfo, epc);
+	/*
+	 * A fault cannot happen: the arguments were checked, the page is
+	 * regular and encl->lock keeps other ENCLS off it. Linux only
+	 * pr_err_once()s it.
+	 */
+	if (encls_faulted(ret))
+		return -EFAULT;
+	if (encls_failed(ret)) {
+		modp->result = (uint64_t)ret;
+		return -EFAULT;
+	}
+	if (sgx_enclave_etrack(encl))
+		return -EFAULT;
+	return 0;
+}
+
+/**
+ * sgx_enclave_restrict_permissions() - restrict the EPCM permissions of a
+ * range of regular pages
+ * @encl:	an enclave pointer
+ * @modp:	the checked parameters; count and result are written
+ *
+ * Per page: direct reclaim without the lock, then under encl->lock load
+ * the page, EMODPR it, and run the ETRACK flow, so that @modp->count covers
+ * exactly the pages whose restriction is tracked.
+ *
+ * Return: 0, or -EAGAIN/-EFAULT/-EINVAL for the page at offset + count.
+ */
+static long sgx_enclave_restrict_permissions(struct sgx_encl *encl,
+		struct sgx_enclave_restrict_permissions *modp)
+{
+	struct sgx_driver *drv = encl->drv;
+	struct sgx_secinfo secinfo = {
+		.flags = modp->permissions & SGX_SECINFO_PERMISSION_MASK,
+	};
+	uint64_t c;
+	int ret = 0;
+
+	for (c = 0; c < modp->length; c += PAGE_SIZE) {
+		uint64_t addr = encl->base + modp->offset + c;
+
+		sgx_reclaim_direct(drv);
+		mutex_lock(drv, &encl->lock);
+		ret = sgx_enclave_restrict_page(encl, addr, &secinfo, modp);
+		mutex_unlock(drv, &encl->lock);
+		if (ret)
+			break;
+	}
+	modp->count = c;
+	return ret;
+}
+
+/**
+ * sgx_ioc_enclave_restrict_permissions() - handler for
+ *	%SGX_IOC_ENCLAVE_RESTRICT_PERMISSIONS
+ * @encl:	an enclave pointer
+ * @arg:	userspace pointer to a struct sgx_enclave_restrict_permissions
+ *
+ * The enclave must then EACCEPT each page with the new permissions.
+ * @arg->count and @arg->result are written back on every path after the
+ * arguments were accepted.
+ *
+ * Return: 0 on success; -ENODEV without SGX2; -EINVAL for an uninitialized
+ * enclave, bad arguments or a page that is not regular; -EFAULT for a bad
+ * pointer, a page never added, an EMODPR failure (its code in result) or
+ * an ETRACK failure; -EAGAIN if the reclaimer held the page.
+ */
+static long sgx_ioc_enclave_restrict_permissions(struct sgx_encl *encl,
+						 uint64_t arg)
+{
+	struct sgx_enclave_restrict_permissions params;
+	long ret;
+
+	ret = sgx_ioc_sgx2_ready(encl);
+	if (ret)
+		return ret;
+	if (copy_from_user(&params, arg, sizeof(params)))
+		return -EFAULT;
+	if (sgx_validate_offset_length(encl, params.offset, params.length))
+		return -EINVAL;
+	if (params.permissions & ~SGX_SECINFO_PERMISSION_MASK)
+		return -EINVAL;
+	/* Fail early: EMODPR would #GP on W without R. */
+	if ((params.permissions & SGX_SECINFO_W) &&
+	    !(params.permissions & SGX_SECINFO_R))
+		return -EINVAL;
+	if (params.result || params.count)
+		return -EINVAL;
+	ret = sgx_enclave_restrict_permissions(encl, &params);
+	if (copy_to_user(arg, &params, sizeof(params)))
+		return -EFAULT;
+	return ret;
+}
+
+/*
+ * REG->TCS: a TCS is RW to the kernel and never accessible to the enclave.
+ * The page's vetted maximum must already allow RW; X is dropped and every
+ * PTE zapped so an old executable mapping faults and is checked again.
+ * Called and returns with encl->lock held; drops it around the zap.
+ */
+static int sgx_encl_page_to_tcs(struct sgx_encl *encl,
+				struct sgx_encl_page *entry, uint64_t addr)
+{
+	struct sgx_driver *drv = encl->drv;
+
+	if (~entry->vm_max_prot_bits & (VM_READ | VM_WRITE))
+		return -EPERM;
+	entry->vm_max_prot_bits = VM_READ | VM_WRITE;
+	/* Keep the reclaimer away while encl->lock is dropped. */
+	if (sgx_unmark_page_reclaimable(drv, entry->epc_page))
+		return -EAGAIN;
+	/* sgx_zap_enclave_ptes() takes mmap_lock, which nests outside. */
+	mutex_unlock(drv, &encl->lock);
+	sgx_zap_enclave_ptes(encl, addr);
+	mutex_lock(drv, &encl->lock);
+	sgx_mark_page_reclaimable(drv, entry->epc_page);
+	return 0;
+}
+
+/* EMODT to the type in secinfo; an SGX error code goes to modt->result. */
+static int sgx_encl_emodt(struct sgx_encl *encl, struct sgx_encl_page *entry,
+			  struct sgx_secinfo *secinfo,
+			  struct sgx_enclave_modify_types *modt)
+{
+	struct sgx_driver *drv = encl->drv;
+	int ret;
+
+	encl->stats.emodt++;
+	ret = __emodt(drv, secinfo,
+		      sgx_get_epc_virt_addr(drv, entry->epc_page));
+	/* As for EMODPR, a fault is impossible; Linux pr_err_once()s it. */
+	if (encls_faulted(ret))
+		return -EFAULT;
+	if (encls_failed(ret)) {
+		modt->result = (uint64_t)ret;
+		return -EFAULT;
+	}
+	return 0;
+}
+
+/* One page of sgx_enclave_modify_types(), under encl->lock. */
+static int sgx_enclave_modify_page(struct sgx_encl *encl, uint64_t addr,
+				   struct sgx_secinfo *secinfo,
+				   enum sgx_page_type page_type,
+				   struct sgx_enclave_modify_types *modt)
+{
+	struct sgx_encl_page *entry;
+	unsigned long max_prot_restore;
+	int ret;
+
+	entry = sgx_edmm_load_page(encl, addr, &ret);
+	if (!entry)
+		return ret;
+	/* REG may become TCS or TRIM, TCS only TRIM (CET is not supported). */
+	if (!(entry->type == PT_REG ||
+	      (entry->type == PT_TCS && page_type == PT_TRIM)))
+		return -EINVAL;
+	max_prot_restore = entry->vm_max_prot_bits;
+	if (entry->type == PT_REG && page_type == PT_TCS) {
+		ret = sgx_encl_page_to_tcs(encl, entry, addr);
+		if (ret)
+			goto out_entry_changed;
+	}
+	ret = sgx_encl_emodt(encl, entry, secinfo, modt);
+	if (ret)
+		goto out_entry_changed;
+	/* EMODT is done: an ETRACK failure no longer restores the bits. */
+	if (sgx_enclave_etrack(encl))
+		return -EFAULT;
+	entry->type = page_type;
+	return 0;
+
+out_entry_changed:
+	entry->vm_max_prot_bits = max_prot_restore;
+	return ret;
+}
+
+/**
+ * sgx_enclave_modify_types() - change the type of a range of pages
+ * @encl:	an enclave pointer
+ * @modt:	the checked parameters; count and result are written
+ *
+ * Per page: direct reclaim without the lock, then under encl->lock load
+ * the page, check the transition, EMODT it and run the ETRACK flow; only
+ * then does the driver record the new type.
+ *
+ * Return: 0, -EINVAL for a type other than TCS or TRIM, or the error of
+ * the page at offset + count.
+ */
+static long sgx_enclave_modify_types(struct sgx_encl *encl,
+				     struct sgx_enclave_modify_types *modt)
+{
+	enum sgx_page_type page_type = modt->page_type & SGX_PAGE_TYPE_MASK;
+	struct sgx_driver *drv = encl->drv;
+	struct sgx_secinfo secinfo = { 0 };
+	uint64_t c;
+	int ret = 0;
+
+	/* The only new types the hardware allows. */
+	if (page_type != PT_TCS && page_type != PT_TRIM)
+		return -EINVAL;
+	secinfo.flags = SGX_SECINFO_TYPE(page_type);
+
+	for (c = 0; c < modt->length; c += PAGE_SIZE) {
+		uint64_t addr = encl->base + modt->offset + c;
+
+		sgx_reclaim_direct(drv);
+		mutex_lock(drv, &encl->lock);
+		ret = sgx_enclave_modify_page(encl, addr, &secinfo, page_type,
+					      modt);
+		mutex_unlock(drv, &encl->lock);
+		if (ret)
+			break;
+	}
+	modt->count = c;
+	return ret;
+}
+
+/**
+ * sgx_ioc_enclave_modify_types() - handler for %SGX_IOC_ENCLAVE_MODIFY_TYPES
+ * @encl:	an enclave pointer
+ * @arg:	userspace pointer to a struct sgx_enclave_modify_types instance
+ *
+ * REG pages may become TCS or TRIM, TCS pages TRIM. The enclave must then
+ * EACCEPT each page. @arg->count and @arg->result are written back on
+ * every path after the arguments were accepted.
+ *
+ * Return: 0 on success; -ENODEV without SGX2; -EINVAL for an
+ * uninitialized enclave, bad arguments or a forbidden transition; -EPERM
+ * if a REG page's vetted permissions do not cover a TCS; -EFAULT for a bad
+ * pointer, a page never added, an EMODT or ETRACK failure; -EAGAIN if the
+ * reclaimer held the page.
+ */
+static long sgx_ioc_enclave_modify_types(struct sgx_encl *encl, uint64_t arg)
+{
+	struct sgx_enclave_modify_types params;
+	long ret;
+
+	ret = sgx_ioc_sgx2_ready(encl);
+	if (ret)
+		return ret;
+	if (copy_from_user(&params, arg, sizeof(params)))
+		return -EFAULT;
+	if (sgx_validate_offset_length(encl, params.offset, params.length))
+		return -EINVAL;
+	if (params.page_type & ~SGX_PAGE_TYPE_MASK)
+		return -EINVAL;
+	if (params.result || params.count)
+		return -EINVAL;
+	ret = sgx_enclave_modify_types(encl, &params);
+	if (copy_to_user(arg, &params, sizeof(params)))
+		return -EFAULT;
+	return ret;
+}
+
+/*
+ * EREMOVE a trimmed, accepted page and forget it. Called with encl->lock
+ * held and the page off the reclaimer's list; drops the lock around the
+ * zap.
+ */
+static void sgx_encl_remove_page(struct sgx_encl *encl,
+				 struct sgx_encl_page *entry, uint64_t addr)
+{
+	struct sgx_driver *drv = encl->drv;
+
+	/* sgx_zap_enclave_ptes() takes mmap_lock, which nests outside. */
+	mutex_unlock(drv, &encl->lock);
+	sgx_zap_enclave_ptes(encl, addr);
+	mutex_lock(drv, &encl->lock);
+
+	sgx_encl_free_epc_page(encl, entry->epc_page);
+	encl->secs_child_cnt--;
+	entry->epc_page = NULL;
+	sgx_encl_erase(encl, entry);
+	/* Only page_cnt: VA pages are kept, as the kernel-doc says. */
+	sgx_encl_shrink(encl, NULL);
+	free(entry);
+}
+
+/* One page of sgx_encl_remove_pages(), under encl->lock. */
+static int sgx_encl_remove_one(struct sgx_encl *encl, uint64_t addr,
+			       struct sgx_secinfo *secinfo)
+{
+	struct sgx_driver *drv = encl->drv;
+	struct sgx_encl_page *entry;
+	uint64_t epc;
+	int ret;
+
+	entry = sgx_edmm_load_page(encl, addr, &ret);
+	if (!entry)
+		return ret;
+	if (entry->type != PT_TRIM)
+		return -EPERM;
+	/*
+	 * EMODPR with RWX as a probe of EACCEPT: a trimmed page the enclave
+	 * has not accepted is still MODIFIED (SGX_PAGE_NOT_MODIFIABLE); an
+	 * accepted one is no longer modifiable at all (#PF).
+	 */
+	encl->stats.emodpr++;
+	epc = sgx_get_epc_virt_addr(drv, entry->epc_page);
+	ret = __emodpr(drv, secinfo, epc);
+	if (!encls_faulted(ret) || ENCLS_TRAPNR(ret) != X86_TRAP_PF)
+		return -EPERM;
+	if (sgx_unmark_page_reclaimable(drv, entry->epc_page))
+		return -EBUSY;
+	sgx_encl_remove_page(encl, entry, addr);
+	return 0;
+}
+
+/**
+ * sgx_encl_remove_pages() - remove trimmed pages the enclave has accepted
+ * @encl:	an enclave pointer
+ * @params:	the checked parameters; count is written
+ *
+ * Return: 0, or -EAGAIN/-EFAULT/-EPERM/-EBUSY for the page at offset +
+ * count.
+ */
+static long sgx_encl_remove_pages(struct sgx_encl *encl,
+				  struct sgx_enclave_remove_pages *params)
+{
+	struct sgx_driver *drv = encl->drv;
+	struct sgx_secinfo secinfo = {
+		.flags = SGX_SECINFO_R | SGX_SECINFO_W | SGX_SECINFO_X,
+	};
+	uint64_t c;
+	int ret = 0;
+
+	for (c = 0; c < params->length; c += PAGE_SIZE) {
+		uint64_t addr = encl->base + params->offset + c;
+
+		sgx_reclaim_direct(drv);
+		mutex_lock(drv, &encl->lock);
+		ret = sgx_encl_remove_one(encl, addr, &secinfo);
+		mutex_unlock(drv, &encl->lock);
+		if (ret)
+			break;
+	}
+	params->count = c;
+	return ret;
+}
+
+/**
+ * sgx_ioc_enclave_remove_pages() - handler for %SGX_IOC_ENCLAVE_REMOVE_PAGES
+ * @encl:	an enclave pointer
+ * @arg:	userspace pointer to a struct sgx_enclave_remove_pages instance
+ *
+ * The last step of removal: MODIFY_TYPES to TRIM, EACCEPT inside the
+ * enclave, then this. @arg->count is written back on every path after the
+ * arguments were accepted.
+ *
+ * Return: 0 on success; -ENODEV without SGX2; -EINVAL for an uninitialized
+ * enclave or bad arguments; -EFAULT for a bad pointer or a page never
+ * added; -EPERM for a page not trimmed or not accepted; -EAGAIN/-EBUSY if
+ * the reclaimer held the page.
+ */
+static long sgx_ioc_enclave_remove_pages(struct sgx_encl *encl, uint64_t arg)
+{
+	struct sgx_enclave_remove_pages params;
+	long ret;
+
+	ret = sgx_ioc_sgx2_ready(encl);
+	if (ret)
+		return ret;
+	if (copy_from_user(&params, arg, sizeof(params)))
+		return -EFAULT;
+	if (sgx_validate_offset_length(encl, params.offset, params.length))
+		return -EINVAL;
+	if (params.count)
+		return -EINVAL;
+	ret = sgx_encl_remove_pages(encl, &params);
+	if (copy_to_user(arg, &params, sizeof(params)))
+		return -EFAULT;
+	return ret;
+}
+
+/**
+ * sgx_ioctl() - the ioctl entry point of /dev/sgx_enclave
+ * @filp:	the open file
+ * @cmd:	the command
+ * @arg:	the user-space argument pointer
+ *
+ * Ioctls on one enclave never run at the same time: a second caller gets
+ * -EBUSY while SGX_ENCL_IOCTL is set.
+ *
+ * KERNEL: an unknown command returns -ENOTTY, which is what user space
+ * sees; Linux returns -ENOIOCTLCMD and the VFS, absent here, converts it.
+ *
+ * Return: the handler's result, -EBUSY or -ENOTTY.
+ */
+long sgx_ioctl(struct sgx_file *filp, unsigned int cmd, unsigned long arg)
+{
+	struct sgx_encl *encl = filp->encl;
+	long ret;
+
+	if (encl->flags & SGX_ENCL_IOCTL)
+		return -EBUSY;
+	encl->flags |= SGX_ENCL_IOCTL;
+
+	switch (cmd) {
+	case SGX_IOC_ENCLAVE_CREATE:
+		ret = sgx_ioc_enclave_create(encl, arg);
+		break;
+	case SGX_IOC_ENCLAVE_ADD_PAGES:
+		ret = sgx_ioc_enclave_add_pages(encl, arg);
+		break;
+	case SGX_IOC_ENCLAVE_INIT:
+		ret = sgx_ioc_enclave_init(encl, arg);
+		break;
+	case SGX_IOC_ENCLAVE_PROVISION:
+		ret = sgx_ioc_enclave_provision(encl, arg);
+		break;
+	case SGX_IOC_ENCLAVE_RESTRICT_PERMISSIONS:
+		ret = sgx_ioc_enclave_restrict_permissions(encl, arg);
+		break;
+	case SGX_IOC_ENCLAVE_MODIFY_TYPES:
+		ret = sgx_ioc_enclave_modify_types(encl, arg);
+		break;
+	case SGX_IOC_ENCLAVE_REMOVE_PAGES:
+		ret = sgx_ioc_enclave_remove_pages(encl, arg);
+		break;
+	default:
+		ret = -ENOTTY;
+		break;
+	}
+
+	encl->flags &= ~SGX_ENCL_IOCTL;
+	return ret;
+}
