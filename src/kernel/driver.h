@@ -33,11 +33,14 @@
 #define SGX_MAP_PRIVATE 0x02
 #define SGX_MAP_FIXED 0x10
 
+struct sgx_file;
+
 struct sgx_vma {
 	uint64_t start, end;
 	unsigned long vm_flags; /* VM_READ | VM_WRITE | VM_EXEC | VM_SHARED */
 	struct sgx_encl *encl; /* vm_private_data; NULL after a failed fork */
 	struct list_head list;
+	struct sgx_file *vm_file; /* holds a reference on the file */
 };
 
 /* A process address space (mm_struct), as much of it as SGX needs. */
@@ -48,11 +51,15 @@ struct sgx_mm {
 	struct sgx_cpumask cpumask; /* mm_cpumask: LPs running this mm */
 	struct sgx_mutex mmap_lock;
 	bool read_implies_exec; /* the READ_IMPLIES_EXEC personality */
+	unsigned int mm_count; /* mmgrab/mmdrop: freed when it reaches 0 */
+	bool exiting; /* exit_mmap has begun: mm_users reached 0 */
+	struct list_head notifiers; /* its sgx_encl_mm entries, mmap_lock */
 };
 
 /* An open /dev/sgx_enclave file. */
 struct sgx_file {
 	struct sgx_encl *encl;
+	unsigned int f_count; /* the descriptor and every VMA hold one */
 };
 
 int sgx_driver_init(struct sgx_driver *drv, struct sgx_cpu *cpu,

@@ -80,6 +80,13 @@ bool sgx_encl_test_and_clear_young(struct sgx_encl *encl,
 				   struct sgx_encl_page *page);
 int sgx_encl_may_map(struct sgx_encl *encl, uint64_t start, uint64_t end,
 		     unsigned long vm_flags);
+/* The VMA of mm covering addr, or NULL; mm->mmap_lock held. */
+struct sgx_vma *vma_lookup(struct sgx_mm *mm, uint64_t addr);
+/* The PTE bits of a mapping in a VMA with vm_flags (vm_page_prot). */
+uint32_t vm_get_page_prot(unsigned long vm_flags);
+/* Linux's per-mm sgx_encl_test_and_clear_young(); mm->mmap_lock held. */
+bool sgx_encl_mm_test_and_clear_young(struct sgx_mm *mm,
+				      struct sgx_encl_page *page);
 
 /* fault.c */
 enum sgx_fault_result sgx_vma_fault(struct sgx_mm *mm, struct sgx_vma *vma,

@@ -112,6 +112,8 @@ struct sgx_encl {
 	struct list_head mm_list; /* struct sgx_encl_mm */
 	struct sgx_driver *drv;
 	struct sgx_encl_stats stats;
+	struct sgx_mutex mm_lock; /* mm_list, mm_list_version (driver.c) */
+	uint64_t mm_list_version; /* bumped whenever mm_list changes */
 };
 
 struct sgx_mm;
@@ -121,6 +123,7 @@ struct sgx_encl_mm {
 	struct sgx_encl *encl;
 	struct sgx_mm *mm;
 	struct list_head list;
+	struct list_head mm_node; /* on mm->notifiers, under mm->mmap_lock */
 };
 
 /* Driver-wide counters. */
