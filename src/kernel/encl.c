@@ -1,2 +1,678 @@
 // SPDX-License-Identifier: MIT
+/*
+ * Enclave pages, their loading and eviction, VA slots, the backing store and
+ * the enclave's release, after Linux 6.12 arch/x86/kernel/cpu/sgx/encl.c
+ * (linux-sgx-driver.md sections 4, 6 "sgx_encl_release" and 7 "Reload").
+ *
+ * The life of an enclave page (struct sgx_encl_page), all under encl->lock
+ * except where the reclaimer says otherwise:
+ *
+ *   added (EADD/EAUG) --mark reclaimable--> resident, on the active list
+ *   resident --reclaimer isolates, ages--> BEING_RECLAIMED: loads say -EBUSY
+ *   BEING_RECLAIMED --EBLOCK, EWB--> evicted: epc_page NULL, contents in
+ *       encl->backing[index], version in VA slot (desc bits 3..11, va_page)
+ *   evicted --sgx_encl_load_page: SECS first, then ELDU--> resident again
+ *   any --REMOVE_PAGES or release--> EREMOVE, entry freed
+ *
+ * SECS follows its children: the reclaimer writes it back after the last
+ * child of an initialized enclave, and every load brings it back first.
+ *
+ * KERNEL: the page array is a flat array indexed by page number from the
+ * base, not an xarray; the backing store is one heap page plus its PCMD
+ * per page number (SECS at size / PAGE_SIZE), not a shmem file with packed
+ * PCMD pages, so there is no PCMD page shared between neighbours and
+ * nothing like Linux's reclaimer_writing_to_pcmd() is needed.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/assert.h"
 #include "kernel/encl.h"
+#include "kernel/encls.h"
+
+/* How often release offers a preemption point, Linux's XA_CHECK_SCHED. */
+#define XA_CHECK_SCHED 4096
+
+/* A WARN_ON_ONCE() of Linux that is not an ENCLS result: counted alike. */
+static void sgx_warn(struct sgx_driver *drv, const char *what)
+{
+	drv->stats.encls_warnings++;
+	if (drv->stats.encls_warnings == 1)
+		fprintf(stderr, "sgxemu: WARN: %s\n", what);
+}
+
+static uint64_t sgx_encl_nr_pages(const struct sgx_encl *encl)
+{
+	return encl->size >> PAGE_SHIFT;
+}
+
+/**
+ * sgx_encl_page_alloc() - a new page descriptor at @offset, not yet in the
+ * page array.
+ * @encl: the enclave
+ * @offset: the page's offset from the base
+ * @secinfo_flags: the SECINFO flags it is added with (R/W/X and the type)
+ *
+ * vm_max_prot_bits, the most a VMA over the page may allow, comes from the
+ * SECINFO permissions; a TCS always gets RW, because the CPU forces a TCS's
+ * SECINFO permissions to zero while user space still maps it read-write.
+ *
+ * Return: the page, or NULL when out of memory.
+ */
+struct sgx_encl_page *sgx_encl_page_alloc(struct sgx_encl *encl,
+					  uint64_t offset, uint64_t secinfo_flags)
+{
+	struct sgx_encl_page *encl_page = calloc(1, sizeof(*encl_page));
+	unsigned long prot = 0;
+
+	if (!encl_page)
+		return NULL;
+	encl_page->desc = encl->base + offset;
+	encl_page->encl = encl;
+	if (secinfo_flags & SGX_SECINFO_R)
+		prot |= VM_READ;
+	if (secinfo_flags & SGX_SECINFO_W)
+		prot |= VM_WRITE;
+	if (secinfo_flags & SGX_SECINFO_X)
+		prot |= VM_EXEC;
+	if ((secinfo_flags & SGX_SECINFO_PAGE_TYPE_MASK) ==
+	    SGX_SECINFO_TYPE(PT_TCS))
+		prot |= VM_READ | VM_WRITE;
+	encl_page->vm_max_prot_bits = prot;
+	return encl_page;
+}
+
+/* The page array slot of @addr, or NULL outside [base, base + size). */
+static struct sgx_encl_page **sgx_encl_slot(const struct sgx_encl *encl,
+					    uint64_t addr)
+{
+	uint64_t index;
+
+	if (!encl->page_array || addr < encl->base)
+		return NULL;
+	index = sgx_encl_page_index(encl, addr);
+	if (index >= encl->nr_page_slots)
+		return NULL;
+	return &encl->page_array[index];
+}
+
+/**
+ * sgx_encl_lookup() - xa_load(): the page descriptor at @addr.
+ * @encl: the enclave
+ * @addr: any address inside the page
+ *
+ * Return: the page, or NULL if no page was ever added there.
+ */
+struct sgx_encl_page *sgx_encl_lookup(const struct sgx_encl *encl,
+				      uint64_t addr)
+{
+	struct sgx_encl_page **slot = sgx_encl_slot(encl, addr);
+
+	return slot ? *slot : NULL;
+}
+
+/**
+ * sgx_encl_insert() - xa_insert(): put @page at its address. Call with
+ * encl->lock held.
+ * @encl: the enclave, whose size is set (ECREATE done)
+ * @page: from sgx_encl_page_alloc()
+ *
+ * KERNEL: an address outside the enclave is refused here with -EINVAL;
+ * Linux's xarray would take it and the ENCLS on the page would fail next,
+ * with the same result for user space.
+ *
+ * Return: 0, -EBUSY if a page is already there, -EINVAL, or -ENOMEM.
+ */
+int sgx_encl_insert(struct sgx_encl *encl, struct sgx_encl_page *page)
+{
+	struct sgx_encl_page **slot;
+
+	if (!encl->page_array) {
+		encl->nr_page_slots = sgx_encl_nr_pages(encl);
+		encl->page_array = calloc(encl->nr_page_slots + 1,
+					  sizeof(*encl->page_array));
+		if (!encl->page_array)
+			return -ENOMEM;
+	}
+	slot = sgx_encl_slot(encl, sgx_encl_page_addr(page));
+	if (!slot)
+		return -EINVAL;
+	if (*slot)
+		return -EBUSY;
+	*slot = page;
+	return 0;
+}
+
+/**
+ * sgx_encl_erase() - xa_erase(): drop @page from the page array (the
+ * descriptor itself stays the caller's). Call with encl->lock held.
+ * @encl: the enclave
+ * @page: a page inserted before
+ */
+void sgx_encl_erase(struct sgx_encl *encl, struct sgx_encl_page *page)
+{
+	struct sgx_encl_page **slot =
+		sgx_encl_slot(encl, sgx_encl_page_addr(page));
+
+	if (slot && *slot == page)
+		*slot = NULL;
+}
+
+static unsigned int sgx_va_first_free(const struct sgx_va_page *va_page)
+{
+	for (unsigned int i = 0; i < ARRAY_SIZE(va_page->slots); i++)
+		if (~va_page->slots[i])
+			return i * 64 + __builtin_ctzll(~va_page->slots[i]);
+	return SGX_VA_SLOT_COUNT;
+}
+
+/**
+ * sgx_alloc_va_slot() - take the first free slot of a VA page.
+ * @va_page: a VA page that is not full
+ *
+ * Return: the slot's byte offset in the page (slot number * 8).
+ */
+unsigned int sgx_alloc_va_slot(struct sgx_va_page *va_page)
+{
+	unsigned int slot = sgx_va_first_free(va_page);
+
+	if (slot < SGX_VA_SLOT_COUNT)
+		va_page->slots[slot / 64] |= 1ULL << (slot % 64);
+	return slot << 3;
+}
+
+/**
+ * sgx_free_va_slot() - give back a slot taken by sgx_alloc_va_slot().
+ * @va_page: the VA page
+ * @offset: the slot's byte offset
+ */
+void sgx_free_va_slot(struct sgx_va_page *va_page, unsigned int offset)
+{
+	unsigned int slot = offset >> 3;
+
+	va_page->slots[slot / 64] &= ~(1ULL << (slot % 64));
+}
+
+/**
+ * sgx_va_page_full() - whether every slot of a VA page is taken.
+ * @va_page: the VA page
+ *
+ * Return: true when no slot is free.
+ */
+bool sgx_va_page_full(const struct sgx_va_page *va_page)
+{
+	return sgx_va_first_free(va_page) == SGX_VA_SLOT_COUNT;
+}
+
+/**
+ * sgx_encl_free_epc_page() - EREMOVE an enclave's EPC page and free it.
+ * @encl: the enclave the page belongs to (for its counters)
+ * @page: a child, SECS or VA page, off the active list
+ *
+ * If EREMOVE fails the page is leaked, as Linux does: it cannot be reused
+ * while the EPCM still holds it. That, like freeing a page the reclaimer
+ * still tracks, is a driver bug and counted as a warning.
+ */
+void sgx_encl_free_epc_page(struct sgx_encl *encl, struct sgx_epc_page *page)
+{
+	struct sgx_driver *drv = encl->drv;
+	int ret;
+
+	if (page->flags & SGX_EPC_PAGE_RECLAIMER_TRACKED)
+		sgx_warn(drv, "freeing an EPC page the reclaimer tracks");
+	encl->stats.eremove++;
+	ret = __eremove(drv, sgx_get_epc_virt_addr(drv, page));
+	if (ret) {
+		ENCLS_WARN(drv, ret, "EREMOVE (an EPC page was leaked)");
+		return;
+	}
+	sgx_free_epc_page(drv, page);
+}
+
+/**
+ * sgx_alloc_va_page() - allocate an EPC page and make it a VA page (EPA).
+ * @encl: the enclave that will own it
+ * @reclaim: whether the allocation may reclaim
+ * @err: receives the error when NULL is returned
+ *
+ * Return: the page, or NULL with *@err = the allocator's error, or -EFAULT
+ * if EPA failed (a warning).
+ */
+struct sgx_epc_page *sgx_alloc_va_page(struct sgx_encl *encl, bool reclaim,
+				       int *err)
+{
+	struct sgx_driver *drv = encl->drv;
+	struct sgx_epc_page *epc_page;
+	int ret;
+
+	epc_page = sgx_alloc_epc_page(drv, encl, reclaim, err);
+	if (!epc_page)
+		return NULL;
+	ret = __epa(drv, sgx_get_epc_virt_addr(drv, epc_page));
+	if (ret) {
+		ENCLS_WARN(drv, ret, "EPA");
+		sgx_encl_free_epc_page(encl, epc_page);
+		*err = -EFAULT;
+		return NULL;
+	}
+	return epc_page;
+}
+
+/**
+ * sgx_encl_grow() - account for one more enclave page (SECS included),
+ * adding a VA page when the slots run out.
+ * @encl: the enclave
+ * @reclaim: whether the EPC allocation may reclaim
+ * @err: set to 0, or to the error when the growth failed
+ *
+ * Every SGX_VA_SLOT_COUNT pages need one VA page, so that each page can
+ * always be evicted. The caller adds a returned VA page to encl->va_pages
+ * under encl->lock, and undoes the growth with sgx_encl_shrink().
+ *
+ * Return: a new VA page, or NULL: either none was needed (*@err == 0) or
+ * the growth failed (*@err is -ENOMEM, -EBUSY, -ERESTARTSYS or -EFAULT and
+ * page_cnt is unchanged).
+ */
+struct sgx_va_page *sgx_encl_grow(struct sgx_encl *encl, bool reclaim,
+				  int *err)
+{
+	struct sgx_va_page *va_page = NULL;
+
+	*err = 0;
+	if (!(encl->page_cnt % SGX_VA_SLOT_COUNT)) {
+		va_page = calloc(1, sizeof(*va_page));
+		if (!va_page) {
+			*err = -ENOMEM;
+			return NULL;
+		}
+		va_page->epc_page = sgx_alloc_va_page(encl, reclaim, err);
+		if (!va_page->epc_page) {
+			free(va_page);
+			return NULL;
+		}
+		INIT_LIST_HEAD(&va_page->list);
+	}
+	encl->page_cnt++;
+	return va_page;
+}
+
+/**
+ * sgx_encl_shrink() - undo one sgx_encl_grow(), or account for a removed
+ * page.
+ * @encl: the enclave
+ * @va_page: the VA page that growth returned, to free; NULL to keep every
+ *	     VA page (page removal keeps them, as Linux does)
+ */
+void sgx_encl_shrink(struct sgx_encl *encl, struct sgx_va_page *va_page)
+{
+	encl->page_cnt--;
+	if (va_page) {
+		sgx_encl_free_epc_page(encl, va_page->epc_page);
+		list_del_init(&va_page->list);
+		free(va_page);
+	}
+}
+
+/**
+ * sgx_encl_backing() - sgx_encl_alloc_backing(): the backing page of page
+ * number @page_index, created zeroed on first use. Call with encl->lock
+ * held.
+ * @encl: the enclave
+ * @page_index: page number from the base; size / PAGE_SIZE is SECS
+ *
+ * Return: the backing page, or NULL when out of memory (or out of range).
+ */
+struct sgx_backing_page *sgx_encl_backing(struct sgx_encl *encl,
+					  uint64_t page_index)
+{
+	uint64_t nr_pages = sgx_encl_nr_pages(encl);
+	void *page;
+
+	if (page_index > nr_pages)
+		return NULL;
+	if (!encl->backing) {
+		encl->backing = calloc(nr_pages + 1, sizeof(*encl->backing));
+		if (!encl->backing)
+			return NULL;
+	}
+	if (!encl->backing[page_index]) {
+		/* EWB and ELDU want the contents page-aligned. */
+		if (posix_memalign(&page, PAGE_SIZE,
+				   sizeof(struct sgx_backing_page)))
+			return NULL;
+		memset(page, 0, sizeof(struct sgx_backing_page));
+		encl->backing[page_index] = page;
+	}
+	return encl->backing[page_index];
+}
+
+/* Drop a backing page once its contents are back in the EPC. */
+static void sgx_encl_truncate_backing(struct sgx_encl *encl,
+				      uint64_t page_index)
+{
+	free(encl->backing[page_index]);
+	encl->backing[page_index] = NULL;
+}
+
+/* The SECS page's descriptor is encl->secs, whatever its owner field says. */
+static struct sgx_encl_page *sgx_epc_encl_page(struct sgx_encl *encl,
+					       struct sgx_epc_page *epc_page)
+{
+	return epc_page == encl->secs.epc_page ? &encl->secs : epc_page->owner;
+}
+
+static int __sgx_encl_ewb(struct sgx_encl *encl, struct sgx_epc_page *epc_page,
+			  uint64_t va_slot, struct sgx_backing_page *backing)
+{
+	struct sgx_pageinfo pginfo = {
+		.srcpge = (uint64_t)(uintptr_t)backing->contents,
+		.secinfo = (uint64_t)(uintptr_t)&backing->pcmd,
+	};
+
+	encl->stats.ewb++;
+	return __ewb(encl->drv, &pginfo,
+		     sgx_get_epc_virt_addr(encl->drv, epc_page), va_slot);
+}
+
+/*
+ * EWB again after ETRACK, and after IPIs if still needed. The cpumask is
+ * computed after ETRACK: an LP that entered before it would be missed.
+ */
+static int sgx_encl_ewb_track(struct sgx_encl *encl,
+			      struct sgx_epc_page *epc_page, uint64_t va_slot,
+			      struct sgx_backing_page *backing)
+{
+	struct sgx_driver *drv = encl->drv;
+	int ret;
+
+	ret = __etrack(drv, sgx_get_epc_virt_addr(drv, encl->secs.epc_page));
+	if (ret) {
+		encl->stats.etrack_failures++;
+		if (encls_failed(ret))
+			ENCLS_WARN(drv, ret, "ETRACK");
+	}
+	ret = __sgx_encl_ewb(encl, epc_page, va_slot, backing);
+	if (ret == SGX_NOT_TRACKED) {
+		sgx_ipi_mask(encl, sgx_encl_cpumask(encl));
+		ret = __sgx_encl_ewb(encl, epc_page, va_slot, backing);
+	}
+	return ret;
+}
+
+/**
+ * sgx_encl_ewb() - write a blocked page (or a childless SECS) back to its
+ * backing page. Call with encl->lock held.
+ * @encl: the enclave
+ * @epc_page: the page; a child must have been EBLOCKed
+ * @backing: where the sealed contents and PCMD go
+ *
+ * EWB as is first: often the page is already tracked. On SGX_NOT_TRACKED,
+ * ETRACK and EWB; if still not tracked, IPI the enclave's CPUs out and EWB
+ * a third time. On success the VA slot's offset goes into desc and the VA
+ * page into va_page; on failure (a warning) the slot is freed and the
+ * contents are lost, as in Linux.
+ *
+ * Return: 0, or the last EWB result.
+ */
+int sgx_encl_ewb(struct sgx_encl *encl, struct sgx_epc_page *epc_page,
+		 struct sgx_backing_page *backing)
+{
+	struct sgx_encl_page *encl_page = sgx_epc_encl_page(encl, epc_page);
+	struct sgx_driver *drv = encl->drv;
+	struct sgx_va_page *va_page;
+	unsigned int va_offset;
+	uint64_t va_slot;
+	int ret;
+
+	encl_page->desc &= ~SGX_ENCL_PAGE_BEING_RECLAIMED;
+	ASSERT(!list_empty(&encl->va_pages)); /* sgx_encl_grow() saw to it */
+	va_page = list_first_entry(&encl->va_pages, struct sgx_va_page, list);
+	va_offset = sgx_alloc_va_slot(va_page);
+	ASSERT(va_offset < PAGE_SIZE); /* full VA pages sit at the tail */
+	va_slot = sgx_get_epc_virt_addr(drv, va_page->epc_page) + va_offset;
+	if (sgx_va_page_full(va_page))
+		list_move_tail(&va_page->list, &encl->va_pages);
+
+	ret = __sgx_encl_ewb(encl, epc_page, va_slot, backing);
+	if (ret == SGX_NOT_TRACKED)
+		ret = sgx_encl_ewb_track(encl, epc_page, va_slot, backing);
+	if (ret) {
+		if (encls_failed(ret))
+			ENCLS_WARN(drv, ret, "EWB");
+		sgx_free_va_slot(va_page, va_offset);
+	} else {
+		encl_page->desc |= va_offset;
+		encl_page->va_page = va_page;
+	}
+	return ret;
+}
+
+/*
+ * ELDU the page from its backing into @epc_page. secs_page NULL means the
+ * page is SECS itself, which has no linear address and no owner. The
+ * backing page is dropped whatever the outcome, as Linux truncates it.
+ */
+static int __sgx_encl_eldu(struct sgx_encl *encl,
+			   struct sgx_encl_page *encl_page,
+			   struct sgx_epc_page *epc_page,
+			   struct sgx_epc_page *secs_page)
+{
+	uint64_t va_offset = encl_page->desc & SGX_ENCL_PAGE_VA_OFFSET_MASK;
+	struct sgx_driver *drv = encl->drv;
+	struct sgx_pageinfo pginfo = { 0 };
+	struct sgx_backing_page *b;
+	uint64_t index;
+	int ret;
+
+	/* KERNEL: after a failed EWB Linux would dereference a NULL va_page. */
+	if (!encl_page->va_page)
+		return -EFAULT;
+	index = secs_page ? sgx_encl_page_index(encl,
+						sgx_encl_page_addr(encl_page)) :
+			    sgx_encl_nr_pages(encl);
+	b = sgx_encl_backing(encl, index);
+	if (!b)
+		return -ENOMEM;
+	pginfo.linaddr = secs_page ? sgx_encl_page_addr(encl_page) : 0;
+	pginfo.srcpge = (uint64_t)(uintptr_t)b->contents;
+	pginfo.secinfo = (uint64_t)(uintptr_t)&b->pcmd;
+	pginfo.secs = secs_page ? sgx_get_epc_virt_addr(drv, secs_page) : 0;
+
+	encl->stats.eldu++;
+	ret = __eldu(drv, &pginfo, sgx_get_epc_virt_addr(drv, epc_page),
+		     sgx_get_epc_virt_addr(drv, encl_page->va_page->epc_page) +
+			     va_offset);
+	if (ret) {
+		if (encls_failed(ret))
+			ENCLS_WARN(drv, ret, "ELDU");
+		ret = -EFAULT;
+	}
+	sgx_encl_truncate_backing(encl, index);
+	return ret;
+}
+
+/*
+ * Load an evicted page into a new EPC page, allocated without reclaim: the
+ * caller holds encl->lock, which the reclaimer needs. The freed VA slot's
+ * page moves to the head of the list, where EWB looks first.
+ */
+static struct sgx_epc_page *sgx_encl_eldu(struct sgx_encl *encl,
+					  struct sgx_encl_page *encl_page,
+					  struct sgx_epc_page *secs_page,
+					  int *err)
+{
+	uint64_t va_offset = encl_page->desc & SGX_ENCL_PAGE_VA_OFFSET_MASK;
+	struct sgx_epc_page *epc_page;
+
+	epc_page = sgx_alloc_epc_page(encl->drv, encl_page, false, err);
+	if (!epc_page)
+		return NULL;
+	*err = __sgx_encl_eldu(encl, encl_page, epc_page, secs_page);
+	if (*err) {
+		sgx_encl_free_epc_page(encl, epc_page);
+		return NULL;
+	}
+	sgx_free_va_slot(encl_page->va_page, va_offset);
+	list_move(&encl_page->va_page->list, &encl->va_pages);
+	encl_page->desc &= ~SGX_ENCL_PAGE_VA_OFFSET_MASK;
+	encl_page->epc_page = epc_page;
+	return epc_page;
+}
+
+/**
+ * sgx_encl_load_secs() - bring SECS back if the reclaimer evicted it. Call
+ * with encl->lock held.
+ * @encl: the enclave
+ *
+ * Return: 0, -EBUSY (no free EPC page; reclaim is not allowed here),
+ * -ENOMEM, or -EFAULT (ELDU failed).
+ */
+int sgx_encl_load_secs(struct sgx_encl *encl)
+{
+	int err = 0;
+
+	if (!encl->secs.epc_page)
+		sgx_encl_eldu(encl, &encl->secs, NULL, &err);
+	return err;
+}
+
+static struct sgx_encl_page *__sgx_encl_load_page(struct sgx_encl *encl,
+						  struct sgx_encl_page *entry,
+						  int *err)
+{
+	if (entry->epc_page) {
+		if (entry->desc & SGX_ENCL_PAGE_BEING_RECLAIMED) {
+			*err = -EBUSY;
+			return NULL;
+		}
+		return entry;
+	}
+	*err = sgx_encl_load_secs(encl);
+	if (*err)
+		return NULL;
+	if (!sgx_encl_eldu(encl, entry, encl->secs.epc_page, err))
+		return NULL;
+	encl->secs_child_cnt++;
+	sgx_mark_page_reclaimable(encl->drv, entry->epc_page);
+	return entry;
+}
+
+/**
+ * sgx_encl_load_page() - the page at @addr, made resident. Call with
+ * encl->lock held.
+ * @encl: the enclave
+ * @addr: an address inside the page
+ * @err: receives the error when NULL is returned
+ *
+ * No VMA permission check is made. An evicted page is reloaded with ELDU,
+ * SECS first.
+ *
+ * Return: the page, or NULL with *@err: -EFAULT if no page was added at
+ * @addr or ELDU failed; -EBUSY if the reclaimer is writing the page back
+ * or no EPC page is free; -ENOMEM.
+ */
+struct sgx_encl_page *sgx_encl_load_page(struct sgx_encl *encl,
+					 uint64_t addr, int *err)
+{
+	struct sgx_encl_page *entry = sgx_encl_lookup(encl, addr);
+
+	if (!entry) {
+		*err = -EFAULT;
+		return NULL;
+	}
+	return __sgx_encl_load_page(encl, entry, err);
+}
+
+/**
+ * sgx_encl_get() - kref_get(): take a reference on the enclave.
+ * @encl: the enclave, whose refcount is not zero
+ */
+void sgx_encl_get(struct sgx_encl *encl)
+{
+	__atomic_fetch_add(&encl->refcount, 1, __ATOMIC_RELAXED);
+}
+
+/**
+ * sgx_encl_put() - kref_put(): drop a reference; the last one releases the
+ * enclave (sgx_encl_release()).
+ * @encl: the enclave
+ */
+void sgx_encl_put(struct sgx_encl *encl)
+{
+	if (!__atomic_sub_fetch(&encl->refcount, 1, __ATOMIC_ACQ_REL))
+		sgx_encl_release(encl);
+}
+
+/*
+ * EREMOVE and free every resident child, and free every descriptor. A page
+ * a reclaimer batch holds is left to the reclaimer.
+ */
+static void sgx_encl_release_pages(struct sgx_encl *encl)
+{
+	struct sgx_driver *drv = encl->drv;
+	uint64_t count = 0;
+
+	for (uint64_t i = 0; encl->page_array && i < encl->nr_page_slots; i++) {
+		struct sgx_encl_page *entry = encl->page_array[i];
+
+		if (!entry)
+			continue;
+		if (entry->epc_page) {
+			if (sgx_unmark_page_reclaimable(drv, entry->epc_page))
+				continue;
+			sgx_encl_free_epc_page(encl, entry->epc_page);
+			encl->secs_child_cnt--;
+			entry->epc_page = NULL;
+		}
+		free(entry);
+		if (!(++count % XA_CHECK_SCHED))
+			drv->plat->preempt(drv->plat->ctx); /* cond_resched() */
+	}
+	free(encl->page_array);
+	encl->page_array = NULL;
+}
+
+static void sgx_encl_release_store(struct sgx_encl *encl)
+{
+	while (!list_empty(&encl->va_pages)) {
+		struct sgx_va_page *va_page = list_first_entry(
+			&encl->va_pages, struct sgx_va_page, list);
+
+		list_del_init(&va_page->list);
+		sgx_encl_free_epc_page(encl, va_page->epc_page);
+		free(va_page);
+	}
+	for (uint64_t i = 0; encl->backing && i <= sgx_encl_nr_pages(encl);
+	     i++)
+		free(encl->backing[i]);
+	free(encl->backing);
+	encl->backing = NULL;
+}
+
+/**
+ * sgx_encl_release() - free an enclave whose last reference is gone.
+ * @encl: the enclave, allocated with malloc()/calloc(); freed here
+ *
+ * Children first (EREMOVE), then SECS, then the VA pages and the backing
+ * store. What is still there afterwards (an mm on mm_list, children, SECS)
+ * is a leak and counted as a warning.
+ */
+void sgx_encl_release(struct sgx_encl *encl)
+{
+	struct sgx_driver *drv = encl->drv;
+
+	sgx_encl_release_pages(encl);
+	if (!encl->secs_child_cnt && encl->secs.epc_page) {
+		sgx_encl_free_epc_page(encl, encl->secs.epc_page);
+		encl->secs.epc_page = NULL;
+	}
+	sgx_encl_release_store(encl);
+	if (!list_empty(&encl->mm_list))
+		sgx_warn(drv, "enclave released with an mm still listed");
+	if (encl->secs_child_cnt)
+		sgx_warn(drv, "enclave released with EPC pages leaked");
+	if (encl->secs.epc_page)
+		sgx_warn(drv, "enclave released with SECS leaked");
+	free(encl);
+}
