@@ -61,7 +61,8 @@ static uint64_t sgx_encl_nr_pages(const struct sgx_encl *encl)
  * Return: the page, or NULL when out of memory.
  */
 struct sgx_encl_page *sgx_encl_page_alloc(struct sgx_encl *encl,
-					  uint64_t offset, uint64_t secinfo_flags)
+					  uint64_t offset,
+					  uint64_t secinfo_flags)
 {
 	struct sgx_encl_page *encl_page = calloc(1, sizeof(*encl_page));
 	unsigned long prot = 0;

@@ -232,13 +232,13 @@ static bool sgx_reclaimer_prepare(struct sgx_driver *drv,
 {
 	struct sgx_encl_page *encl_page = epc_page->owner;
 	struct sgx_encl *encl = encl_page->encl;
-	uint64_t index;
+	uint64_t addr = sgx_encl_page_addr(encl_page);
 
 	*backing = NULL;
 	if (sgx_reclaimer_age(epc_page)) {
-		index = sgx_encl_page_index(encl, sgx_encl_page_addr(encl_page));
 		mutex_lock(drv, &encl->lock);
-		*backing = sgx_encl_backing(encl, index);
+		*backing = sgx_encl_backing(encl,
+					    sgx_encl_page_index(encl, addr));
 		if (*backing)
 			encl_page->desc |= SGX_ENCL_PAGE_BEING_RECLAIMED;
 		mutex_unlock(drv, &encl->lock);
