@@ -124,6 +124,18 @@ Test(encls_eextend, c5_page_not_valid)
 			     free_page + 0x300);
 }
 
+Test(encls_eextend, c5_invalid_page_with_stale_type)
+{
+	/* What a removed REG page leaves behind: the type, but not VALID. */
+	uint64_t free_page = fx_alloc_epc(&fx), idx;
+
+	cr_assert(sgx_epc_index(&fx.cpu, free_page, &idx));
+	fx.cpu.epcm[idx].pt = PT_REG;
+	fx.cpu.epcm[idx].enclave_secs = (uint32_t)secs_index();
+	expect_pf_unmeasured(encls_eextend(fx.lp, secs, free_page),
+			     free_page);
+}
+
 Test(encls_eextend, c5_page_valid)
 {
 	expect_ok(encls_eextend(fx.lp, secs, page + 0x300));
