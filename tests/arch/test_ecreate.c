@@ -454,8 +454,8 @@ Test(encls_ecreate, e1_copies_the_template)
 	cr_assert_eq(s->attributes, SGX_ATTR_MODE64BIT | SGX_ATTR_DEBUG);
 	cr_assert_eq(s->xfrm, 0x7);
 	for (unsigned int i = 0; i < 32; i++) {
-		cr_assert_eq(s->mrenclave[i], 0, "MRENCLAVE reads 0 until EINIT");
-		cr_assert_eq(s->mrsigner[i], 0, "MRSIGNER reads 0 until EINIT");
+		cr_assert_eq(s->mrenclave[i], 0, "MRENCLAVE is 0 until EINIT");
+		cr_assert_eq(s->mrsigner[i], 0, "MRSIGNER is 0 until EINIT");
 	}
 	cr_assert_eq(s->isv_prod_id, 0);
 	cr_assert_eq(s->isv_svn, 0);

@@ -59,8 +59,8 @@ Test(measure, sha256_known_answer)
 {
 	uint8_t got[32], want[32];
 
-	hex32("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
-	      want);
+	hex32("ba7816bf8f01cfea414140de5dae2223"
+	      "b00361a396177a9cb410ff61f20015ad", want);
 	sha256("abc", 3, got);
 	cr_assert_eq(memcmp(got, want, 32), 0);
 }
@@ -73,8 +73,8 @@ Test(measure, empty_measurement_is_sha256_of_nothing)
 	memset(&h, 0xEE, sizeof(h));
 	measure_start(&h);
 	measure_finish(&h, got);
-	hex32("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-	      want);
+	hex32("e3b0c44298fc1c149afbf4c8996fb924"
+	      "27ae41e4649b934ca495991b7852b855", want);
 	cr_assert_eq(memcmp(got, want, 32), 0);
 }
 
