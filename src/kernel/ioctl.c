@@ -70,29 +70,6 @@ static int sgx_validate_offset_length(struct sgx_encl *encl, uint64_t offset,
 	return 0;
 }
 
-/*
- * The page array and the backing store (Linux: the xarray and the shmem
- * file). MODEL: allocated after ECREATE, so that a size ECREATE rejects
- * never reaches the allocator (Linux's shmem file is sparse and cannot
- * fail for a large size the way an array can).
- */
-static int sgx_encl_alloc_arrays(struct sgx_encl *encl, uint64_t size)
-{
-	encl->nr_page_slots = size >> PAGE_SHIFT;
-	encl->page_array = calloc(encl->nr_page_slots,
-				  sizeof(*encl->page_array));
-	encl->backing = calloc(encl->nr_page_slots + 1,
-			       sizeof(*encl->backing));
-	if (encl->page_array && encl->backing)
-		return 0;
-	free(encl->page_array);
-	free(encl->backing);
-	encl->page_array = NULL;
-	encl->backing = NULL;
-	encl->nr_page_slots = 0;
-	return -ENOMEM;
-}
-
 static int sgx_encl_create(struct sgx_encl *encl, struct sgx_secs *secs)
 {
 	struct sgx_driver *drv = encl->drv;
@@ -116,11 +93,8 @@ static int sgx_encl_create(struct sgx_encl *encl, struct sgx_secs *secs)
 	secs_epc = sgx_alloc_epc_page(drv, &encl->secs, true, &ret);
 	if (!secs_epc)
 		goto err_out_shrink;
-	if (__ecreate(drv, &pginfo, sgx_get_epc_virt_addr(drv, secs_epc)))
+	if (__ecreate(drv, &pginfo, sgx_get_epc_virt_addr(drv, secs_epc))) {
 		ret = -EIO;
-	else
-		ret = sgx_encl_alloc_arrays(encl, secs->size);
-	if (ret) {
 		sgx_encl_free_epc_page(encl, secs_epc);
 		goto err_out_shrink;
 	}
