@@ -52,7 +52,6 @@ struct sgx_mm {
 	struct sgx_mutex mmap_lock;
 	bool read_implies_exec; /* the READ_IMPLIES_EXEC personality */
 	unsigned int mm_count; /* mmgrab/mmdrop: freed when it reaches 0 */
-	bool exiting; /* exit_mmap has begun: mm_users reached 0 */
 	struct list_head notifiers; /* its sgx_encl_mm entries, mmap_lock */
 };
 

@@ -54,6 +54,7 @@ struct sgx_va_page {
 #define VM_WRITE 0x2UL
 #define VM_EXEC 0x4UL
 #define VM_SHARED 0x8UL
+#define VM_ACCESS_FLAGS (VM_READ | VM_WRITE | VM_EXEC)
 
 struct sgx_encl;
 
