@@ -4,8 +4,10 @@
 #   libssl-dev: libcrypto for SHA-256, RSA-3072, AES-GCM and AES-CMAC
 #   libcriterion-dev: the unit-test framework
 #   gnuplot-nox: plots of benchmark results
+#   clang, libclang-rt-14-dev: libFuzzer, for the uapi fuzz target
 set -euo pipefail
-pkgs=(meson ninja-build gcc pkg-config libssl-dev libcriterion-dev gnuplot-nox)
+pkgs=(meson ninja-build gcc pkg-config libssl-dev libcriterion-dev gnuplot-nox
+	clang libclang-rt-14-dev)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
