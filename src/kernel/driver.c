@@ -1,2 +1,1074 @@
 // SPDX-License-Identifier: MIT
+/*
+ * Address spaces and the enclave file, after Linux 6.12
+ * arch/x86/kernel/cpu/sgx/driver.c and the mm half of encl.c
+ * (linux-sgx-driver.md section 6), together with the little of Linux's
+ * core mm that SGX needs: VMAs, mmap/mprotect/munmap, PTE zapping with its
+ * TLB shootdown, mm exit and the file's reference count.
+ *
+ * Locks, outermost first: mm->mmap_lock, encl->lock, encl->mm_lock. Like
+ * Linux, sgx_zap_enclave_ptes() and the reclaimer's aging take mmap_lock and
+ * so are called without encl->lock. mm_lock is innermost: nothing is taken
+ * while it is held.
+ *
+ * Lifetimes:
+ * - struct sgx_file: the descriptor and every VMA hold a reference
+ *   (vm_file); Linux's sgx_release() body runs when the last one goes, so
+ *   an enclave stays alive as long as it is mapped.
+ * - struct sgx_mm: mm_count counts the process, every sgx_encl_mm entry
+ *   (mmu_notifier_register() grabs the mm) and walkers in flight.
+ * - struct sgx_encl_mm: on encl->mm_list (under mm_lock) and on
+ *   mm->notifiers (under mmap_lock). Whoever takes it off encl->mm_list
+ *   (mm exit or sgx_release) unlinks it from the mm and frees it.
+ *
+ * MODEL: every VMA is an SGX VMA of a file opened O_RDWR on an exec mount,
+ * so VM_MAYREAD/MAYWRITE/MAYEXEC always hold and are not stored; Linux's
+ * VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP | VM_IO change nothing here.
+ * Adjacent VMAs are never merged, which nothing in this API can observe.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/assert.h"
 #include "kernel/encl.h"
+
+/* x86-64 with 4-level paging. */
+#define TASK_SIZE (BIT(47) - PAGE_SIZE)
+#define PAGE_ALIGN(x) (((x) + PAGE_SIZE - 1) & PAGE_MASK)
+
+#define SGX_PROT_SEM 0x8
+#define SGX_PROT_GROWSDOWN 0x01000000
+#define SGX_PROT_GROWSUP 0x02000000
+#define SGX_MAP_TYPE 0x0f
+#define SGX_MAP_SHARED_VALIDATE 0x03
+
+/* sgx_encl_may_map() offers a preemption point this often (Linux's). */
+#define XA_CHECK_SCHED 4096
+
+static unsigned long calc_vm_prot_bits(unsigned long prot)
+{
+	/* PROT_READ/WRITE/EXEC and VM_READ/WRITE/EXEC share their values. */
+	return prot & VM_ACCESS_FLAGS;
+}
+
+/**
+ * vm_get_page_prot() - the PTE bits for a page of a shared VMA.
+ * @vm_flags: the VMA's flags
+ *
+ * x86's protection map for shared mappings: write implies read, and a VMA
+ * with none of R/W/X maps nothing (PAGE_NONE).
+ *
+ * Return: SGX_PTE_* bits; 0 for PROT_NONE.
+ */
+uint32_t vm_get_page_prot(unsigned long vm_flags)
+{
+	uint32_t prot = SGX_PTE_PRESENT;
+
+	if (!(vm_flags & VM_ACCESS_FLAGS))
+		return 0;
+	if (vm_flags & VM_WRITE)
+		prot |= SGX_PTE_WRITE;
+	if (!(vm_flags & VM_EXEC))
+		prot |= SGX_PTE_NX;
+	return prot;
+}
+
+/* ---- VMAs -------------------------------------------------------------- */
+
+/**
+ * vma_lookup() - the VMA of @mm that covers @addr. Call with mm->mmap_lock
+ * held.
+ * @mm: the address space
+ * @addr: any address
+ *
+ * Return: the VMA, or NULL.
+ */
+struct sgx_vma *vma_lookup(struct sgx_mm *mm, uint64_t addr)
+{
+	struct list_head *pos, *tmp;
+
+	list_for_each_safe(pos, tmp, &mm->vmas) {
+		struct sgx_vma *vma = list_entry(pos, struct sgx_vma, list);
+
+		if (addr < vma->start)
+			break;
+		if (addr < vma->end)
+			return vma;
+	}
+	return NULL;
+}
+
+/* The first VMA that ends after start and begins before end, or NULL. */
+static struct sgx_vma *vma_find(struct sgx_mm *mm, uint64_t start,
+				uint64_t end)
+{
+	struct list_head *pos, *tmp;
+
+	list_for_each_safe(pos, tmp, &mm->vmas) {
+		struct sgx_vma *vma = list_entry(pos, struct sgx_vma, list);
+
+		if (vma->start >= end)
+			break;
+		if (vma->end > start)
+			return vma;
+	}
+	return NULL;
+}
+
+/* Link vma into mm->vmas, which is kept sorted by address. */
+static void vma_link(struct sgx_mm *mm, struct sgx_vma *vma)
+{
+	struct list_head *pos, *tmp;
+
+	list_for_each_safe(pos, tmp, &mm->vmas) {
+		if (list_entry(pos, struct sgx_vma, list)->start > vma->start)
+			break;
+	}
+	list_add_tail(&vma->list, pos);
+}
+
+/*
+ * Split vma at addr: vma keeps [start, addr), a new VMA after it takes
+ * [addr, end) with its own file reference. *upper receives the new VMA.
+ */
+static int split_vma(struct sgx_vma *vma, uint64_t addr,
+		     struct sgx_vma **upper)
+{
+	struct sgx_vma *new = malloc(sizeof(*new));
+
+	if (!new)
+		return -ENOMEM;
+	*new = *vma;
+	new->start = addr;
+	vma->end = addr;
+	new->vm_file->f_count++; /* get_file() */
+	list_add(&new->list, &vma->list);
+	*upper = new;
+	return 0;
+}
+
+/* Split the VMA that straddles addr, if any, so that addr is a boundary. */
+static int split_at(struct sgx_mm *mm, uint64_t addr)
+{
+	struct sgx_vma *vma = vma_lookup(mm, addr), *upper;
+
+	if (!vma || vma->start == addr)
+		return 0;
+	return split_vma(vma, addr, &upper);
+}
+
+/* ---- PTEs and the TLB -------------------------------------------------- */
+
+typedef bool (*pte_fn)(struct sgx_pgtable *pt, struct sgx_pte *pte,
+		       uint32_t prot);
+
+/*
+ * Apply fn to each PTE that maps a page of [start, end), by page for a
+ * small range and by table slot for a huge one. fn returns true when it
+ * removed the PTE; backward-shift deletion may then have moved an entry not
+ * yet visited into the same slot, so the slot is looked at again.
+ *
+ * Return: the number of PTEs visited.
+ */
+static uint64_t for_each_pte(struct sgx_pgtable *pt, uint64_t start,
+			     uint64_t end, pte_fn fn, uint32_t prot)
+{
+	uint64_t n = 0, i = 0;
+
+	if ((end - start) >> PAGE_SHIFT <= pt->nr_slots) {
+		for (uint64_t lin = start; lin < end; lin += PAGE_SIZE) {
+			struct sgx_pte *pte = sgx_pgtable_lookup(pt, lin);
+
+			if (pte) {
+				fn(pt, pte, prot);
+				n++;
+			}
+		}
+		return n;
+	}
+	while (i < pt->nr_slots) {
+		struct sgx_pte *pte = &pt->slots[i];
+		uint64_t lin = pte->vpn << PAGE_SHIFT;
+
+		if (pte->used && lin >= start && lin < end) {
+			n++;
+			if (fn(pt, pte, prot))
+				continue;
+		}
+		i++;
+	}
+	return n;
+}
+
+static bool pte_clear(struct sgx_pgtable *pt, struct sgx_pte *pte,
+		      uint32_t prot)
+{
+	sgx_pgtable_unmap(pt, pte->vpn << PAGE_SHIFT);
+	return true;
+}
+
+/*
+ * MODEL: a PROT_NONE PTE is removed instead of kept non-present with its
+ * frame; the next access after a widening mprotect refaults it in.
+ */
+static bool pte_modify(struct sgx_pgtable *pt, struct sgx_pte *pte,
+		       uint32_t prot)
+{
+	if (!prot)
+		return pte_clear(pt, pte, prot);
+	pte->flags = (pte->flags & (SGX_PTE_ACCESSED | SGX_PTE_DIRTY)) | prot;
+	return false;
+}
+
+/*
+ * flush_tlb_mm_range(): every other LP that runs mm gets an IPI, which
+ * forces a thread inside an enclave out with an AEX (the LP's TLB goes with
+ * it); the caller's LP is in the kernel, not in enclave mode.
+ */
+static void flush_tlb_mm_range(struct sgx_mm *mm)
+{
+	const struct sgx_platform *plat = mm->drv->plat;
+	struct sgx_cpumask others = mm->cpumask;
+	bool any = false;
+
+	sgx_cpumask_clear(&others, plat->this_lp(plat->ctx)->id);
+	for (unsigned int w = 0; w < SGX_CPUMASK_WORDS; w++)
+		any = any || others.bits[w];
+	if (any)
+		plat->ipi(plat->ctx, &others);
+}
+
+/* Unmap the pages of [start, end) in mm and flush the TLBs if any was. */
+static void zap_page_range(struct sgx_mm *mm, uint64_t start, uint64_t end)
+{
+	if (for_each_pte(&mm->pgtable, start, end, pte_clear, 0))
+		flush_tlb_mm_range(mm);
+}
+
+/* ---- The file and the mm's lifetime ------------------------------------- */
+
+static void mmdrop(struct sgx_mm *mm)
+{
+	ASSERT(mm->mm_count);
+	if (--mm->mm_count)
+		return;
+	sgx_pgtable_destroy(&mm->pgtable);
+	free(mm);
+}
+
+/* Take the first entry off encl->mm_list, or return NULL if it is empty. */
+static struct sgx_encl_mm *sgx_encl_mm_pop(struct sgx_encl *encl)
+{
+	struct sgx_encl_mm *encl_mm = NULL;
+
+	mutex_lock(encl->drv, &encl->mm_lock);
+	if (!list_empty(&encl->mm_list)) {
+		encl_mm = list_first_entry(&encl->mm_list, struct sgx_encl_mm,
+					   list);
+		list_del_init(&encl_mm->list);
+		encl->mm_list_version++;
+	}
+	mutex_unlock(encl->drv, &encl->mm_lock);
+	return encl_mm;
+}
+
+/*
+ * What Linux's sgx_release() does once the file's last reference is gone:
+ * drain the mm_list entries of processes that unmapped the enclave but
+ * have not exited (mmu_notifier_unregister, free, put the enclave), then
+ * put the file's own enclave reference.
+ */
+static void sgx_file_release(struct sgx_file *filp)
+{
+	struct sgx_encl *encl = filp->encl;
+	struct sgx_driver *drv = encl->drv;
+	struct sgx_encl_mm *encl_mm;
+
+	while ((encl_mm = sgx_encl_mm_pop(encl))) {
+		struct sgx_mm *mm = encl_mm->mm;
+
+		mutex_lock(drv, &mm->mmap_lock);
+		list_del_init(&encl_mm->mm_node);
+		mutex_unlock(drv, &mm->mmap_lock);
+		mmdrop(mm);
+		free(encl_mm);
+		sgx_encl_put(encl);
+	}
+	sgx_encl_put(encl);
+	free(filp);
+}
+
+static void fput(struct sgx_file *filp)
+{
+	ASSERT(filp->f_count);
+	if (!--filp->f_count)
+		sgx_file_release(filp);
+}
+
+/*
+ * Free VMAs taken out of an mm. Linux's fput() from munmap is deferred to
+ * the return to user space; here it runs once mmap_lock is dropped, because
+ * the last one runs sgx_file_release(), which takes mmap_locks.
+ */
+static void remove_vmas(struct list_head *detached)
+{
+	struct list_head *pos, *tmp;
+
+	list_for_each_safe(pos, tmp, detached) {
+		struct sgx_vma *vma = list_entry(pos, struct sgx_vma, list);
+
+		list_del_init(&vma->list);
+		fput(vma->vm_file);
+		free(vma);
+	}
+}
+
+/*
+ * Move the VMAs inside [start, end) to detached and unmap their pages,
+ * splitting the VMAs across start and end first so that a failed split
+ * changes nothing. Call with mm->mmap_lock held.
+ */
+static int detach_range(struct sgx_mm *mm, uint64_t start, uint64_t end,
+			struct list_head *detached)
+{
+	struct list_head *pos, *tmp;
+	uint64_t zapped = 0;
+	int ret;
+
+	ret = split_at(mm, start);
+	if (!ret)
+		ret = split_at(mm, end);
+	if (ret)
+		return ret;
+	list_for_each_safe(pos, tmp, &mm->vmas) {
+		struct sgx_vma *vma = list_entry(pos, struct sgx_vma, list);
+
+		if (vma->start < start || vma->end > end)
+			continue;
+		list_del_init(&vma->list);
+		list_add_tail(&vma->list, detached);
+		zapped += for_each_pte(&mm->pgtable, vma->start, vma->end,
+				       pte_clear, 0);
+	}
+	if (zapped)
+		flush_tlb_mm_range(mm);
+	return 0;
+}
+
+/**
+ * sgx_mm_create() - a new, empty address space.
+ * @drv: the driver (its platform supplies the mmap_lock)
+ * @out: receives the mm
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int sgx_mm_create(struct sgx_driver *drv, struct sgx_mm **out)
+{
+	struct sgx_mm *mm = calloc(1, sizeof(*mm));
+
+	if (!mm)
+		return -ENOMEM;
+	if (sgx_pgtable_init(&mm->pgtable)) {
+		free(mm);
+		return -ENOMEM;
+	}
+	mm->drv = drv;
+	INIT_LIST_HEAD(&mm->vmas);
+	INIT_LIST_HEAD(&mm->notifiers);
+	drv->plat->mutex_init(drv->plat->ctx, &mm->mmap_lock);
+	mm->mm_count = 1;
+	*out = mm;
+	return 0;
+}
+
+/*
+ * sgx_mmu_notifier_release() for each enclave that still lists mm: take
+ * the entry off its mm_list (6.12's "found" walk is list_empty() here,
+ * since entries leave with list_del_init) and queue it on released.
+ * Entries sgx_release already took off are left to it. Call with
+ * mm->mmap_lock held.
+ */
+static void sgx_mmu_notifier_release(struct sgx_mm *mm,
+				     struct list_head *released)
+{
+	struct list_head *pos, *tmp;
+
+	list_for_each_safe(pos, tmp, &mm->notifiers) {
+		struct sgx_encl_mm *encl_mm =
+			list_entry(pos, struct sgx_encl_mm, mm_node);
+		struct sgx_encl *encl = encl_mm->encl;
+		bool found;
+
+		mutex_lock(mm->drv, &encl->mm_lock);
+		found = !list_empty(&encl_mm->list);
+		if (found) {
+			list_del_init(&encl_mm->list);
+			encl->mm_list_version++;
+		}
+		mutex_unlock(mm->drv, &encl->mm_lock);
+		if (found) {
+			list_del_init(&encl_mm->mm_node);
+			list_add_tail(&encl_mm->mm_node, released);
+		}
+	}
+}
+
+/**
+ * sgx_mm_destroy() - the process exits: exit_mmap().
+ * @mm: the address space; the caller's reference is dropped
+ *
+ * Unmaps every VMA, then runs the mmu notifier's release for every enclave
+ * that lists the mm: the entry leaves mm_list and its enclave reference is
+ * put (.free_notifier). The struct itself lives on while walkers that
+ * grabbed it finish.
+ */
+void sgx_mm_destroy(struct sgx_mm *mm)
+{
+	struct sgx_driver *drv = mm->drv;
+	struct list_head vmas, released, *pos, *tmp;
+	int ret;
+
+	INIT_LIST_HEAD(&vmas);
+	INIT_LIST_HEAD(&released);
+	mutex_lock(drv, &mm->mmap_lock);
+	/* Every VMA lies inside [0, TASK_SIZE): no split, so no failure. */
+	ret = detach_range(mm, 0, TASK_SIZE, &vmas);
+	ASSERT(!ret);
+	sgx_mmu_notifier_release(mm, &released);
+	mutex_unlock(drv, &mm->mmap_lock);
+	remove_vmas(&vmas);
+	list_for_each_safe(pos, tmp, &released) {
+		struct sgx_encl_mm *encl_mm =
+			list_entry(pos, struct sgx_encl_mm, mm_node);
+
+		list_del_init(&encl_mm->mm_node);
+		sgx_encl_put(encl_mm->encl);
+		free(encl_mm);
+		mmdrop(mm);
+	}
+	mmdrop(mm);
+}
+
+/**
+ * sgx_mm_activate() - a thread of @mm now runs on @lp: load its page table
+ * (CR3) and set the LP in mm_cpumask.
+ * @mm: the address space
+ * @lp: the logical processor
+ */
+void sgx_mm_activate(struct sgx_mm *mm, struct sgx_lp *lp)
+{
+	lp->pgtable = &mm->pgtable;
+	sgx_cpumask_set(&mm->cpumask, lp->id);
+}
+
+/**
+ * sgx_mm_deactivate() - @lp no longer runs @mm: clear it from mm_cpumask
+ * and unload the page table.
+ * @mm: the address space
+ * @lp: the logical processor
+ */
+void sgx_mm_deactivate(struct sgx_mm *mm, struct sgx_lp *lp)
+{
+	sgx_cpumask_clear(&mm->cpumask, lp->id);
+	if (lp->pgtable == &mm->pgtable)
+		lp->pgtable = NULL;
+}
+
+/* ---- The enclave's mm list ---------------------------------------------- */
+
+/* Whether mm is on encl->mm_list. Call with encl->mm_lock held. */
+static bool sgx_encl_find_mm(struct sgx_encl *encl, struct sgx_mm *mm)
+{
+	struct list_head *pos, *tmp;
+
+	list_for_each_safe(pos, tmp, &encl->mm_list) {
+		if (list_entry(pos, struct sgx_encl_mm, list)->mm == mm)
+			return true;
+	}
+	return false;
+}
+
+/**
+ * sgx_encl_mm_add() - list @mm on the enclave, once. Call with
+ * mm->mmap_lock held, which keeps a second caller for the same mm out.
+ * @encl: the enclave
+ * @mm: an address space that maps it
+ *
+ * The entry holds an enclave reference and grabs the mm, as Linux's
+ * mmu_notifier registration does; it is removed on file release or mm
+ * exit, not on munmap.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int sgx_encl_mm_add(struct sgx_encl *encl, struct sgx_mm *mm)
+{
+	struct sgx_driver *drv = encl->drv;
+	struct sgx_encl_mm *encl_mm;
+	bool listed;
+
+	mutex_lock(drv, &encl->mm_lock);
+	listed = sgx_encl_find_mm(encl, mm);
+	mutex_unlock(drv, &encl->mm_lock);
+	if (listed)
+		return 0;
+	encl_mm = calloc(1, sizeof(*encl_mm));
+	if (!encl_mm)
+		return -ENOMEM;
+	sgx_encl_get(encl);
+	encl_mm->encl = encl;
+	encl_mm->mm = mm;
+	mm->mm_count++;
+	list_add_tail(&encl_mm->mm_node, &mm->notifiers);
+	mutex_lock(drv, &encl->mm_lock);
+	list_add(&encl_mm->list, &encl->mm_list);
+	encl->mm_list_version++;
+	mutex_unlock(drv, &encl->mm_lock);
+	return 0;
+}
+
+/*
+ * MODEL: Linux walks mm_list under SRCU while it sleeps on each mm's
+ * mmap_lock. The model has no SRCU: each step takes the index-th entry
+ * under mm_lock and grabs its mm, so entries may come and go between
+ * steps. Every change of the list bumps mm_list_version (Linux bumps it on
+ * additions only), so a walk that must see every mm repeats until the
+ * version holds still over a whole pass.
+ *
+ * Return: the index-th mm, grabbed (mmdrop() it), or NULL past the end;
+ * *version receives the list's version at that moment.
+ */
+static struct sgx_mm *sgx_encl_mm_grab(struct sgx_encl *encl,
+				       unsigned int index, uint64_t *version)
+{
+	struct sgx_mm *mm = NULL;
+	struct list_head *pos, *tmp;
+
+	mutex_lock(encl->drv, &encl->mm_lock);
+	list_for_each_safe(pos, tmp, &encl->mm_list) {
+		if (!index--) {
+			mm = list_entry(pos, struct sgx_encl_mm, list)->mm;
+			mm->mm_count++;
+			break;
+		}
+	}
+	*version = encl->mm_list_version;
+	mutex_unlock(encl->drv, &encl->mm_lock);
+	return mm;
+}
+
+/**
+ * sgx_encl_cpumask() - the LPs that may run inside the enclave: the union
+ * of mm_cpumask() over the enclave's mm_list.
+ * @encl: the enclave; call with encl->lock held, after the ETRACK it
+ *	  pairs with, so that an mm added later enters with fresh mappings
+ *
+ * Return: encl->cpumask, recomputed.
+ */
+const struct sgx_cpumask *sgx_encl_cpumask(struct sgx_encl *encl)
+{
+	struct sgx_cpumask *mask = &encl->cpumask;
+	struct list_head *pos, *tmp;
+
+	memset(mask, 0, sizeof(*mask));
+	mutex_lock(encl->drv, &encl->mm_lock);
+	list_for_each_safe(pos, tmp, &encl->mm_list) {
+		const struct sgx_mm *mm =
+			list_entry(pos, struct sgx_encl_mm, list)->mm;
+
+		for (unsigned int w = 0; w < SGX_CPUMASK_WORDS; w++)
+			mask->bits[w] |= mm->cpumask.bits[w];
+	}
+	mutex_unlock(encl->drv, &encl->mm_lock);
+	return mask;
+}
+
+/**
+ * sgx_ipi_mask() - on_each_cpu_mask(mask, sgx_ipi_cb, NULL, true).
+ * @encl: the enclave whose flow sends the round (for its counters)
+ * @mask: the target LPs
+ *
+ * Counts the round, its targets, and the targets that are inside this
+ * enclave and so will take an AEX, then has the platform deliver it and
+ * wait for every target.
+ */
+void sgx_ipi_mask(struct sgx_encl *encl, const struct sgx_cpumask *mask)
+{
+	struct sgx_driver *drv = encl->drv;
+	const struct sgx_cpu *cpu = drv->cpu;
+	const struct sgx_epc_page *secs = encl->secs.epc_page;
+
+	encl->stats.ipi_rounds++;
+	for (unsigned int i = 0; i < cpu->cfg.nr_lps; i++) {
+		const struct sgx_lp *lp = &cpu->lps[i];
+
+		if (!sgx_cpumask_test(mask, i))
+			continue;
+		encl->stats.ipis++;
+		if (secs && lp->enclave_mode && lp->active_secs == secs->index)
+			encl->stats.ipi_aex++;
+	}
+	drv->plat->ipi(drv->plat->ctx, mask);
+}
+
+/* Unmap addr in mm if an SGX VMA of encl maps it there. */
+static void sgx_zap_mm_pte(struct sgx_mm *mm, struct sgx_encl *encl,
+			   uint64_t addr)
+{
+	struct sgx_vma *vma;
+
+	mutex_lock(mm->drv, &mm->mmap_lock);
+	vma = vma_lookup(mm, addr);
+	if (vma && vma->encl == encl)
+		zap_page_range(mm, addr, addr + PAGE_SIZE);
+	mutex_unlock(mm->drv, &mm->mmap_lock);
+}
+
+/**
+ * sgx_zap_enclave_ptes() - unmap the page at @addr from every mm that maps
+ * it through a VMA of this enclave. Call without encl->lock (it takes each
+ * mm's mmap_lock, which nests outside).
+ * @encl: the enclave
+ * @addr: the page's address
+ *
+ * Passes over mm_list repeat until no mm joined or left during one, as
+ * Linux repeats until mm_list_version holds still.
+ */
+void sgx_zap_enclave_ptes(struct sgx_encl *encl, uint64_t addr)
+{
+	uint64_t start, version;
+	struct sgx_mm *mm;
+
+	addr &= PAGE_MASK;
+	do {
+		unsigned int i = 0;
+
+		mm = sgx_encl_mm_grab(encl, 0, &start);
+		version = start;
+		while (mm) {
+			sgx_zap_mm_pte(mm, encl, addr);
+			mmdrop(mm);
+			mm = sgx_encl_mm_grab(encl, ++i, &version);
+		}
+	} while (version != start);
+}
+
+/**
+ * sgx_encl_mm_test_and_clear_young() - Linux's per-mm
+ * sgx_encl_test_and_clear_young(). Call with mm->mmap_lock held.
+ * @mm: the address space
+ * @page: an enclave page
+ *
+ * Return: whether mm maps @page through a VMA of its enclave with the
+ * accessed bit set; the bit is cleared.
+ */
+bool sgx_encl_mm_test_and_clear_young(struct sgx_mm *mm,
+				      struct sgx_encl_page *page)
+{
+	uint64_t addr = sgx_encl_page_addr(page);
+	struct sgx_vma *vma = vma_lookup(mm, addr);
+	struct sgx_pte *pte;
+
+	if (!vma || vma->encl != page->encl)
+		return false;
+	pte = sgx_pgtable_lookup(&mm->pgtable, addr);
+	if (!pte || !(pte->flags & SGX_PTE_ACCESSED))
+		return false;
+	pte->flags &= ~SGX_PTE_ACCESSED;
+	return true;
+}
+
+/**
+ * sgx_encl_test_and_clear_young() - the aging step of the reclaimer
+ * (sgx_reclaimer_age()): was @page accessed through any mm since the last
+ * look? Call without encl->lock.
+ * @encl: the enclave
+ * @page: one of its pages
+ *
+ * The mms are tried in mm_list order and the walk stops at the first young
+ * one, as Linux's does, so only the mms up to it have their bit cleared.
+ *
+ * Return: true if the page is young in some mm.
+ */
+bool sgx_encl_test_and_clear_young(struct sgx_encl *encl,
+				   struct sgx_encl_page *page)
+{
+	uint64_t version;
+	struct sgx_mm *mm;
+	bool young = false;
+
+	for (unsigned int i = 0;
+	     !young && (mm = sgx_encl_mm_grab(encl, i, &version)); i++) {
+		mutex_lock(encl->drv, &mm->mmap_lock);
+		young = sgx_encl_mm_test_and_clear_young(mm, page);
+		mutex_unlock(encl->drv, &mm->mmap_lock);
+		mmdrop(mm);
+	}
+	return young;
+}
+
+/* ---- File operations ---------------------------------------------------- */
+
+/**
+ * sgx_open() - open /dev/sgx_enclave: a new, empty enclave.
+ * @drv: the driver
+ * @filp: receives the file
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int sgx_open(struct sgx_driver *drv, struct sgx_file **filp)
+{
+	struct sgx_encl *encl = calloc(1, sizeof(*encl));
+	struct sgx_file *file = calloc(1, sizeof(*file));
+
+	if (!encl || !file) {
+		free(encl);
+		free(file);
+		return -ENOMEM;
+	}
+	encl->refcount = 1;
+	encl->drv = drv;
+	drv->plat->mutex_init(drv->plat->ctx, &encl->lock);
+	drv->plat->mutex_init(drv->plat->ctx, &encl->mm_lock);
+	INIT_LIST_HEAD(&encl->va_pages);
+	INIT_LIST_HEAD(&encl->mm_list);
+	file->encl = encl;
+	file->f_count = 1;
+	*filp = file;
+	return 0;
+}
+
+/**
+ * sgx_release() - close() of the enclave file descriptor.
+ * @filp: the file
+ *
+ * Drops the descriptor's reference. Linux calls sgx_release() when the
+ * file's last reference goes, and every VMA holds one, so the enclave is
+ * released (sgx_file_release()) here only if nothing maps it any more, else
+ * at the last munmap or at mm exit.
+ *
+ * Return: 0.
+ */
+int sgx_release(struct sgx_file *filp)
+{
+	fput(filp);
+	return 0;
+}
+
+/**
+ * sgx_file_stats() - the counters of the file's enclave.
+ * @filp: the file
+ *
+ * Return: the enclave's statistics.
+ */
+const struct sgx_encl_stats *sgx_file_stats(const struct sgx_file *filp)
+{
+	return &filp->encl->stats;
+}
+
+/**
+ * sgx_encl_may_map() - may a VMA over [@start, @end) have @vm_flags?
+ * @encl: the enclave
+ * @start: the range's first byte
+ * @end: the byte after its last
+ * @vm_flags: the VMA's requested flags; only R/W/X matter
+ *
+ * After INIT the range must lie inside the enclave. Every page already
+ * added in the range must allow the requested rights (vm_max_prot_bits);
+ * addresses with no page impose nothing, so holes can be mapped RWX and
+ * later EAUGed. The READ_IMPLIES_EXEC check is the caller's:
+ * sgx_mm_may_map().
+ *
+ * Return: 0 or -EACCES.
+ */
+int sgx_encl_may_map(struct sgx_encl *encl, uint64_t start, uint64_t end,
+		     unsigned long vm_flags)
+{
+	unsigned long vm_prot_bits = vm_flags & VM_ACCESS_FLAGS;
+	struct sgx_driver *drv = encl->drv;
+	uint64_t first, last, count = 0;
+	int ret = 0;
+
+	if ((encl->flags & SGX_ENCL_INITIALIZED) &&
+	    (start < encl->base || end > encl->base + encl->size))
+		return -EACCES;
+	/* Pages exist only inside [base, base + size). */
+	first = start > encl->base ? start : encl->base;
+	last = end < encl->base + encl->size ? end : encl->base + encl->size;
+	mutex_lock(drv, &encl->lock);
+	for (uint64_t addr = first; addr < last; addr += PAGE_SIZE) {
+		const struct sgx_encl_page *page = sgx_encl_lookup(encl, addr);
+
+		if (!page)
+			continue;
+		if (~page->vm_max_prot_bits & vm_prot_bits) {
+			ret = -EACCES;
+			break;
+		}
+		if (!(++count % XA_CHECK_SCHED)) {
+			mutex_unlock(drv, &encl->lock);
+			drv->plat->preempt(drv->plat->ctx);
+			mutex_lock(drv, &encl->lock);
+		}
+	}
+	mutex_unlock(drv, &encl->lock);
+	return ret;
+}
+
+/*
+ * MODEL: current->personality lives in the mm here, which
+ * sgx_encl_may_map()'s Linux signature does not carry, so its
+ * READ_IMPLIES_EXEC check is made by this wrapper. Both checks give
+ * -EACCES, so their order cannot be observed.
+ */
+static int sgx_mm_may_map(struct sgx_mm *mm, struct sgx_encl *encl,
+			  uint64_t start, uint64_t end, unsigned long vm_flags)
+{
+	if (mm->read_implies_exec)
+		return -EACCES;
+	return sgx_encl_may_map(encl, start, end, vm_flags);
+}
+
+/*
+ * do_mmap()'s checks up to the driver, in Linux's order, with
+ * sgx_get_unmapped_area() in its place. *len is page-aligned on success.
+ */
+static int sgx_mmap_check(uint64_t addr, uint64_t *len, unsigned long flags)
+{
+	unsigned long type = flags & SGX_MAP_TYPE;
+
+	if (!*len)
+		return -EINVAL;
+	*len = PAGE_ALIGN(*len);
+	if (!*len || *len > TASK_SIZE)
+		return -ENOMEM;
+	if (type == SGX_MAP_PRIVATE)
+		return -EINVAL;
+	/* MODEL: no address allocation: the caller places every mapping. */
+	if (!(flags & SGX_MAP_FIXED))
+		return -EINVAL;
+	if (addr > TASK_SIZE - *len)
+		return -ENOMEM;
+	if (addr & ~PAGE_MASK)
+		return -EINVAL;
+	if (type != SGX_MAP_SHARED && type != SGX_MAP_SHARED_VALIDATE)
+		return -EINVAL;
+	return 0;
+}
+
+/* mmap_region(): replace whatever [addr, addr + len) held by a new VMA. */
+static int mmap_region(struct sgx_mm *mm, struct sgx_file *filp,
+		       uint64_t addr, uint64_t len, unsigned long vm_flags,
+		       struct list_head *detached)
+{
+	struct sgx_vma *vma = calloc(1, sizeof(*vma));
+	int ret;
+
+	if (!vma)
+		return -ENOMEM;
+	ret = detach_range(mm, addr, addr + len, detached);
+	if (ret) {
+		free(vma);
+		return ret;
+	}
+	vma->start = addr;
+	vma->end = addr + len;
+	vma->vm_flags = vm_flags;
+	vma->encl = filp->encl;
+	vma->vm_file = filp;
+	filp->f_count++;
+	vma_link(mm, vma);
+	return 0;
+}
+
+/**
+ * sgx_mmap() - mmap(@addr, @len, @prot, @flags, enclave fd, 0).
+ * @filp: the enclave file
+ * @mm: the calling process's address space
+ * @addr: where to map; MAP_FIXED is required (MODEL)
+ * @len: the length, rounded up to pages
+ * @prot: SGX_PROT_*
+ * @flags: SGX_MAP_*; MAP_SHARED only (sgx_get_unmapped_area())
+ *
+ * The file offset is not modelled: Linux ignores it, the address alone
+ * selects the enclave page. MAP_FIXED replaces what was mapped there.
+ *
+ * MODEL: sgx_encl_may_map() and sgx_encl_mm_add() run before the old
+ * mappings are replaced, so a refused mmap changes nothing; Linux 6.12
+ * restores the old VMAs too but has already cleared their PTEs, which only
+ * costs a refault.
+ *
+ * Return: 0, -EINVAL, -ENOMEM or -EACCES, as Linux's mmap() does.
+ */
+int sgx_mmap(struct sgx_file *filp, struct sgx_mm *mm, uint64_t addr,
+	     uint64_t len, unsigned long prot, unsigned long flags)
+{
+	struct sgx_driver *drv = mm->drv;
+	unsigned long vm_flags;
+	struct list_head detached;
+	int ret;
+
+	ret = sgx_mmap_check(addr, &len, flags);
+	if (ret)
+		return ret;
+	vm_flags = calc_vm_prot_bits(prot) | VM_SHARED;
+	INIT_LIST_HEAD(&detached);
+	mutex_lock(drv, &mm->mmap_lock);
+	ret = sgx_mm_may_map(mm, filp->encl, addr, addr + len, vm_flags);
+	if (!ret)
+		ret = sgx_encl_mm_add(filp->encl, mm);
+	if (!ret)
+		ret = mmap_region(mm, filp, addr, len, vm_flags, &detached);
+	mutex_unlock(drv, &mm->mmap_lock);
+	remove_vmas(&detached);
+	return ret;
+}
+
+/*
+ * mprotect_fixup(): give [start, end) of vma the flags newflags, splitting
+ * it as needed, and bring its PTEs in line (change_protection()).
+ * *changed counts the PTEs touched, for the TLB flush.
+ */
+static int mprotect_fixup(struct sgx_mm *mm, struct sgx_vma *vma,
+			  uint64_t start, uint64_t end, unsigned long newflags,
+			  uint64_t *changed)
+{
+	struct sgx_vma *upper;
+	int ret;
+
+	if (newflags == vma->vm_flags)
+		return 0;
+	if (start > vma->start) {
+		ret = split_vma(vma, start, &upper);
+		if (ret)
+			return ret;
+		vma = upper;
+	}
+	if (end < vma->end) {
+		ret = split_vma(vma, end, &upper);
+		if (ret)
+			return ret;
+	}
+	vma->vm_flags = newflags;
+	*changed += for_each_pte(&mm->pgtable, start, end, pte_modify,
+				 vm_get_page_prot(newflags));
+	return 0;
+}
+
+/*
+ * The VMA walk of do_mprotect_pkey(), with mmap_lock held. Like Linux, a
+ * hole or a refused VMA stops the walk with the VMAs before it already
+ * changed. No VMA here is VM_GROWSDOWN or VM_GROWSUP, so asking for either
+ * fails once a VMA is found.
+ */
+static int mprotect_range(struct sgx_mm *mm, uint64_t start, uint64_t end,
+			  unsigned long prot, unsigned long grows)
+{
+	struct sgx_vma *vma = vma_find(mm, start, end);
+	uint64_t nstart = start, tmp, changed = 0;
+	int ret = 0;
+
+	if (!vma)
+		return -ENOMEM;
+	if (grows & SGX_PROT_GROWSDOWN)
+		return -EINVAL;
+	if (vma->start > start)
+		return -ENOMEM;
+	if (grows)
+		return -EINVAL;
+	for (tmp = vma->start; vma;) {
+		unsigned long newflags = calc_vm_prot_bits(prot) |
+					 (vma->vm_flags & ~VM_ACCESS_FLAGS);
+
+		if (vma->start != tmp) {
+			ret = -ENOMEM;
+			break;
+		}
+		tmp = vma->end < end ? vma->end : end;
+		/* vm_ops->mprotect: sgx_vma_mprotect() */
+		ret = sgx_mm_may_map(mm, vma->encl, nstart, tmp, newflags);
+		if (!ret)
+			ret = mprotect_fixup(mm, vma, nstart, tmp, newflags,
+					     &changed);
+		if (ret)
+			break;
+		nstart = tmp;
+		vma = tmp < end ? vma_find(mm, tmp, end) : NULL;
+	}
+	if (changed)
+		flush_tlb_mm_range(mm);
+	if (!ret && tmp < end)
+		ret = -ENOMEM;
+	return ret;
+}
+
+/**
+ * sgx_mprotect() - mprotect(@addr, @len, @prot) over enclave mappings.
+ * @mm: the calling process's address space
+ * @addr: page-aligned start
+ * @len: the length, rounded up to pages; 0 does nothing
+ * @prot: SGX_PROT_* (PROT_SEM is accepted and ignored, as on x86;
+ *	  PROT_GROWSDOWN/GROWSUP fail, no enclave VMA grows)
+ *
+ * Each VMA in the range goes through the .mprotect hook,
+ * sgx_encl_may_map(), before its flags change; the PTEs in the range are
+ * then updated to the new rights (removed for PROT_NONE) and the other LPs
+ * running the mm get a TLB shootdown.
+ *
+ * Return: 0, -EINVAL, -ENOMEM (a hole in the range) or -EACCES.
+ */
+int sgx_mprotect(struct sgx_mm *mm, uint64_t addr, uint64_t len,
+		 unsigned long prot)
+{
+	unsigned long grows = prot & (SGX_PROT_GROWSDOWN | SGX_PROT_GROWSUP);
+	uint64_t end;
+	int ret;
+
+	prot &= ~grows;
+	if (grows == (SGX_PROT_GROWSDOWN | SGX_PROT_GROWSUP))
+		return -EINVAL;
+	if (addr & ~PAGE_MASK)
+		return -EINVAL;
+	if (!len)
+		return 0;
+	end = addr + PAGE_ALIGN(len);
+	if (end <= addr)
+		return -ENOMEM;
+	if (prot & ~(unsigned long)(VM_ACCESS_FLAGS | SGX_PROT_SEM))
+		return -EINVAL;
+	mutex_lock(mm->drv, &mm->mmap_lock);
+	ret = mprotect_range(mm, addr, end, prot, grows);
+	mutex_unlock(mm->drv, &mm->mmap_lock);
+	return ret;
+}
+
+/**
+ * sgx_munmap() - munmap(@addr, @len).
+ * @mm: the calling process's address space
+ * @addr: page-aligned start
+ * @len: the length, rounded up to pages
+ *
+ * Removes the mappings in the range, splitting VMAs that straddle its
+ * ends, and zaps their PTEs. The mm stays on the enclave's mm_list until
+ * it exits or the file is released, as in Linux.
+ *
+ * Return: 0 (also when nothing was mapped), -EINVAL or -ENOMEM.
+ */
+int sgx_munmap(struct sgx_mm *mm, uint64_t addr, uint64_t len)
+{
+	struct list_head detached;
+	uint64_t end;
+	int ret;
+
+	if ((addr & ~PAGE_MASK) || addr > TASK_SIZE || len > TASK_SIZE - addr)
+		return -EINVAL;
+	end = addr + PAGE_ALIGN(len);
+	if (end == addr)
+		return -EINVAL;
+	INIT_LIST_HEAD(&detached);
+	mutex_lock(mm->drv, &mm->mmap_lock);
+	ret = detach_range(mm, addr, end, &detached);
+	mutex_unlock(mm->drv, &mm->mmap_lock);
+	remove_vmas(&detached);
+	return ret;
+}
