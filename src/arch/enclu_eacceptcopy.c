@@ -28,9 +28,12 @@
  *      PT_REG page of the running enclave, else
  *      SGX_PAGE_ATTRIBUTES_MISMATCH. UNCERTAIN: the SDM tests
  *      "EPCM(DS:RDX).BLOCKED" here; we read it as the destination's.
- *   C13 the destination still has EAUG's rights (R, W, not X) and sits at
- *      RCX, else SGX_PAGE_ATTRIBUTES_MISMATCH. Its PT equals SECINFO's
- *      by C10 and C12, so that part of the SDM's re-check is implied.
+ *   C13 the destination's EPCM address is RCX, else
+ *      SGX_PAGE_ATTRIBUTES_MISMATCH. MODEL: the SDM's re-check also wants
+ *      R=1, W=1, X=0 and PT equal to SECINFO's; here every PENDING page is
+ *      EAUG's RW REG page (EMODPR, EMODT and EMODPE refuse PENDING pages,
+ *      EWB/ELDU keep the rights, C10 and C12 fix PT), so only the address
+ *      is left to compare.
  *
  * Effects:
  *   E1 the 4 KiB of the source are copied to the destination.
@@ -132,8 +135,8 @@ static int eacceptcopy(struct sgx_lp *lp, uint64_t rbx, uint64_t rcx,
 	if (!d->valid || !d->pending || d->modified || d->blocked ||
 	    d->pt != PT_REG || d->enclave_secs != lp->active_secs)
 		return SGX_PAGE_ATTRIBUTES_MISMATCH;
-	/* C13: it is the fresh RW page EAUG made for RCX. */
-	if (!d->r || !d->w || d->x || d->enclave_address != rcx)
+	/* C13: it is the page EAUG made for RCX. */
+	if (d->enclave_address != rcx)
 		return SGX_PAGE_ATTRIBUTES_MISMATCH;
 
 	memcpy(epc_page_at(cpu, idx[1]), epc_page_at(cpu, idx[2]),
