@@ -747,3 +747,141 @@ Test(reclaim, enclave_eight_times_the_epc)
 	kfx_assert_clean(&fx);
 	kfx_fini(&fx);
 }
+
+/* Move every page but the heap's to the tail of the active list. */
+static void heap_first(void)
+{
+	mutex_lock(&fx.drv, &fx.drv.reclaimer_lock);
+	for (uint64_t off = 0; off < KFX_HEAP; off += PAGE_SIZE)
+		list_move_tail(&kfx_page(&fx, off)->epc_page->list,
+			       &fx.drv.active_page_list);
+	mutex_unlock(&fx.drv, &fx.drv.reclaimer_lock);
+}
+
+/*
+ * With an LP inside the enclave, ETRACK alone cannot track the batch: the
+ * first EWB after it still says SGX_NOT_TRACKED, so sgx_encl_ewb() sends
+ * one IPI round, which forces the LP out, and the third EWB succeeds. The
+ * rest of the batch needs neither.
+ */
+Test(reclaim, ipi_forces_an_lp_out)
+{
+	uint64_t etrack0;
+
+	setup(256, SGX_NR_TO_SCAN);
+	kfx_build(&fx);
+	cr_assert_eq(kfx_enter(&fx, 1, KFX_TCS1, NULL), 0);
+	cr_assert(fx.cpu.lps[1].enclave_mode);
+	heap_first();
+	etrack0 = fx.cpu.stats.encls[ETRACK];
+
+	sgx_reclaim_pages(&fx.drv);
+
+	cr_assert_eq(fx.drv.stats.reclaimed_pages, SGX_NR_TO_SCAN);
+	cr_assert_eq(fx.encl->stats.ewb, SGX_NR_TO_SCAN + 2);
+	cr_assert_eq(fx.cpu.stats.encls[ETRACK] - etrack0, 1);
+	cr_assert_eq(fx.encl->stats.ipi_rounds, 1);
+	cr_assert_eq(fx.encl->stats.ipi_aex, 1);
+	cr_assert_not(fx.cpu.lps[1].enclave_mode);
+	for (uint64_t off = 0; off < SGX_NR_TO_SCAN * PAGE_SIZE;
+	     off += PAGE_SIZE)
+		cr_assert_null(kfx_page(&fx, KFX_HEAP + off)->epc_page);
+	kfx_assert_clean(&fx);
+	kfx_fini(&fx);
+}
+
+/*
+ * A page the enclave touched since the last scan is young: the batch
+ * clears its accessed bit and puts it back at the tail; the next scan
+ * takes it.
+ */
+Test(reclaim, young_page_goes_back_to_the_tail)
+{
+	struct sgx_encl_page *young;
+	uint64_t value;
+
+	setup(256, SGX_NR_TO_SCAN);
+	kfx_build(&fx);
+	cr_assert_eq(kfx_enter(&fx, 1, KFX_TCS1, NULL), 0);
+	cr_assert_eq(kfx_read(&fx, 1, KFX_HEAP, &value, sizeof(value), NULL),
+		     0);
+	kfx_exit(&fx, 1);
+	heap_first();
+	young = kfx_page(&fx, KFX_HEAP);
+
+	sgx_reclaim_pages(&fx.drv);
+
+	cr_assert_not_null(young->epc_page);
+	cr_assert_eq(fx.drv.stats.reclaimed_pages, SGX_NR_TO_SCAN - 1);
+	cr_assert_eq(fx.drv.active_page_list.prev, &young->epc_page->list);
+	evict_all();
+	cr_assert_null(young->epc_page);
+	kfx_assert_clean(&fx);
+	kfx_fini(&fx);
+}
+
+/*
+ * What ksgxd would do between two accesses of an enclave thread: reclaim up
+ * to the high watermark. Its IPIs may force the LP out; ERESUME goes back.
+ */
+static void ksgxd_step(unsigned int lp)
+{
+	unsigned int loops = 0;
+
+	while (sgx_should_reclaim(&fx.drv, fx.drv.nr_high_pages)) {
+		cr_assert_lt(loops++, LOOPS_MAX);
+		sgx_reclaim_pages(&fx.drv);
+	}
+	if (!fx.cpu.lps[lp].enclave_mode)
+		cr_assert_eq(kfx_eresume(&fx, lp, NULL), 0);
+}
+
+/*
+ * End to end on an EPC smaller than the enclave: the enclave writes its
+ * own bytes to every heap page (faulting evicted pages back in), all of it
+ * is evicted, SECS included, and the enclave reads every page back through
+ * the fault path.
+ */
+Test(reclaim, enclave_reads_back_what_it_wrote)
+{
+	const uint64_t heap_pages = 96;
+	static uint8_t buf[PAGE_SIZE];
+	struct kfx_fault f;
+
+	setup(64, heap_pages);
+	kfx_build(&fx);
+	cr_assert_eq(kfx_enter(&fx, 1, KFX_TCS1, NULL), 0);
+	for (uint64_t i = 0; i < heap_pages; i++) {
+		memset(buf, (int)(i * 5 + 1), sizeof(buf));
+		buf[i] = 0xA5;
+		ksgxd_step(1);
+		cr_assert_eq(kfx_write(&fx, 1, KFX_HEAP + i * PAGE_SIZE, buf,
+				       sizeof(buf), &f), 0);
+		cr_assert_not(f.raised);
+	}
+	kfx_exit(&fx, 1);
+	evict_all();
+	cr_assert_null(fx.encl->secs.epc_page);
+	cr_assert_eq(nr_evicted(), nr_children());
+
+	cr_assert_eq(kfx_enter(&fx, 1, KFX_TCS1, &f), 0);
+	cr_assert_gt(f.fixed, 0);
+	for (uint64_t i = 0; i < heap_pages; i++) {
+		ksgxd_step(1);
+		cr_assert_eq(kfx_read(&fx, 1, KFX_HEAP + i * PAGE_SIZE, buf,
+				      sizeof(buf), &f), 0);
+		cr_assert_not(f.raised);
+		cr_assert_eq(buf[i], 0xA5, "heap page %lu", i);
+		buf[i] = (uint8_t)(i * 5 + 1);
+		for (unsigned int j = 0; j < PAGE_SIZE; j++)
+			cr_assert_eq(buf[j], (uint8_t)(i * 5 + 1),
+				     "heap page %lu byte %u", i, j);
+	}
+	/* Every page came back by ELDU; LP 1 was IPIed out on the way. */
+	cr_assert_geq(fx.encl->stats.eldu, heap_pages + 1);
+	cr_assert_gt(fx.encl->stats.ipi_aex, 0);
+	cr_assert_eq(fx.encl->stats.ipis, fx.encl->stats.ipi_rounds);
+	kfx_exit(&fx, 1);
+	kfx_assert_clean(&fx);
+	kfx_fini(&fx);
+}
