@@ -40,6 +40,8 @@
  * MODEL: leaves are atomic, so the SDM's "EPC entry in use" #GP never fires.
  * MODEL: no CET, so the CET fields are reserved (C18) and the CET checks
  * reduce to that.
+ * MODEL: the SDM keeps the running hash in SECS.MRENCLAVE; here it is hidden
+ * (measure.c), so MRENCLAVE and MRSIGNER read 0 until EINIT writes them.
  * MODEL: 32-bit enclaves are not supported (C12 replaces the SDM's 32-bit
  * BASEADDR and SIZE checks); every enclave Linux builds is 64-bit.
  */
