@@ -217,6 +217,11 @@ void kfx_sign(struct kfx *fx)
 		     0);
 }
 
+void kfx_resign(struct kfx *fx)
+{
+	cr_assert_eq(sgx_sign_finish(&fx->sigstruct, test_key()), 0);
+}
+
 long kfx_einit(struct kfx *fx)
 {
 	struct sgx_enclave_init arg = {

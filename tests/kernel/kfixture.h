@@ -102,6 +102,8 @@ long kfx_add_segment(struct kfx *fx, enum kfx_seg seg);
 long kfx_einit(struct kfx *fx);
 /* Sign fx->seg[] as encl_measure() does, into fx->sigstruct. */
 void kfx_sign(struct kfx *fx);
+/* Sign fx->sigstruct again after a test edited its header or body. */
+void kfx_resign(struct kfx *fx);
 /* mmap each segment MAP_SHARED | MAP_FIXED with its prot; asserts 0. */
 void kfx_mmap_all(struct kfx *fx);
 
