@@ -768,3 +768,587 @@ ParameterizedTest(size_t *index, ioctl_errno, table)
 	free(c->src);
 	munmap(c->bad, PAGE_SIZE);
 }
+
+/* --- -EBUSY: a second ioctl while one is running ---------------------- */
+
+struct busy {
+	struct kfx *fx;
+	long ret;
+	uint64_t count;
+	long other[3];
+	struct sgx_enclave_restrict_permissions rp;
+};
+
+static void busy_first(void *arg)
+{
+	struct busy *b = arg;
+
+	b->ret = kfx_restrict(b->fx, KFX_DATA, 3 * PAGE_SIZE, SGX_SECINFO_R,
+			      &b->count, NULL);
+}
+
+static void busy_second(void *arg)
+{
+	struct busy *b = arg;
+	struct kfx *fx = b->fx;
+
+	while (!(fx->encl->flags & SGX_ENCL_IOCTL))
+		sim_yield(&fx->sim);
+	b->rp = (struct sgx_enclave_restrict_permissions){
+		.offset = KFX_HEAP, .length = PAGE_SIZE,
+		.permissions = SGX_SECINFO_R };
+	b->other[0] = kfx_ioctl(fx, SGX_IOC_ENCLAVE_RESTRICT_PERMISSIONS,
+				&b->rp);
+	b->other[1] = kfx_ioctl(fx, UNKNOWN_CMD, NULL);
+	b->other[2] = kfx_ioctl(fx, SGX_IOC_ENCLAVE_CREATE, NULL);
+}
+
+Test(ioctl_errno, busy)
+{
+	struct kfx *fx = &ctx.fx;
+	struct busy b = { .fx = fx };
+
+	kfx_init(fx, NULL);
+	kfx_build(fx);
+	cr_assert_geq(sim_spawn(&fx->sim, "first", 0, false, busy_first, &b),
+		      0);
+	cr_assert_geq(sim_spawn(&fx->sim, "second", 1, false, busy_second,
+				&b), 0);
+	cr_assert_eq(sim_run(&fx->sim), 0);
+	/* The flag is tested before the command: all three are -EBUSY. */
+	for (unsigned int i = 0; i < 3; i++)
+		cr_assert_eq(b.other[i], -EBUSY, "call %u: %ld", i, b.other[i]);
+	cr_assert_eq(b.rp.count, 0);
+	cr_assert_eq(b.rp.result, 0);
+	cr_assert_eq(b.ret, 0);
+	cr_assert_eq(b.count, 3 * PAGE_SIZE);
+	cr_assert_eq(kfx_epcm(fx, KFX_HEAP)->pr, 0);
+	cr_assert_eq(fx->encl->stats.etrack_flows, 3);
+	cr_assert_eq(fx->encl->flags & SGX_ENCL_IOCTL, 0);
+	kfx_assert_clean(fx);
+	kfx_fini(fx);
+}
+
+/* --- signals: ADD_PAGES checks per page, the EDMM loops do not --------- */
+
+struct sig {
+	struct kfx *fx;
+	unsigned int thread;
+	unsigned int pages_before_signal;
+	long ret;
+	struct sgx_enclave_add_pages add;
+	struct sgx_secinfo secinfo;
+	uint64_t count;
+};
+
+static void sig_add_heap(void *arg)
+{
+	struct sig *s = arg;
+	struct kfx_segment *heap = &s->fx->seg[KFX_SEG_HEAP];
+
+	s->secinfo.flags = heap->secinfo_flags;
+	s->add = (struct sgx_enclave_add_pages){
+		.src = uptr(heap->src), .offset = heap->offset,
+		.length = heap->size, .secinfo = uptr(&s->secinfo) };
+	s->ret = kfx_ioctl(s->fx, SGX_IOC_ENCLAVE_ADD_PAGES, &s->add);
+}
+
+/* Raise the signal once the adder has added some pages. */
+static void sig_raise(void *arg)
+{
+	struct sig *s = arg;
+	unsigned int base = s->fx->encl->secs_child_cnt;
+
+	while (s->fx->encl->secs_child_cnt < base + s->pages_before_signal)
+		sim_yield(&s->fx->sim);
+	s->fx->sim.threads[s->thread].signal_pending = true;
+}
+
+static void sig_setup(struct kfx *fx, uint64_t heap_pages)
+{
+	struct kfx_config cfg = { .heap_size = heap_pages * PAGE_SIZE };
+
+	kfx_init(fx, &cfg);
+	cr_assert_eq(kfx_create(fx), 0);
+	for (unsigned int s = 0; s < KFX_SEG_HEAP; s++)
+		cr_assert_eq(kfx_add_segment(fx, s), 0);
+}
+
+Test(ioctl_errno, add_pages_signal_first)
+{
+	struct kfx *fx = &ctx.fx;
+	struct sig s = { .fx = fx };
+	unsigned int children;
+
+	sig_setup(fx, 4);
+	children = fx->encl->secs_child_cnt;
+	s.thread = (unsigned int)sim_spawn(&fx->sim, "add", 0, false,
+					   sig_add_heap, &s);
+	fx->sim.threads[s.thread].signal_pending = true;
+	cr_assert_eq(sim_run(&fx->sim), 0);
+	cr_assert_eq(s.ret, -ERESTARTSYS);
+	cr_assert_eq(s.add.count, 0);
+	cr_assert_eq(fx->encl->secs_child_cnt, children);
+	cr_assert_null(kfx_page(fx, KFX_HEAP));
+	kfx_assert_clean(fx);
+	kfx_fini(fx);
+}
+
+Test(ioctl_errno, add_pages_signal_partial)
+{
+	struct kfx *fx = &ctx.fx;
+	struct sig s = { .fx = fx, .pages_before_signal = 2 };
+	uint64_t added;
+
+	sig_setup(fx, 8);
+	s.thread = (unsigned int)sim_spawn(&fx->sim, "add", 0, false,
+					   sig_add_heap, &s);
+	cr_assert_geq(sim_spawn(&fx->sim, "raise", 1, false, sig_raise, &s),
+		      0);
+	cr_assert_eq(sim_run(&fx->sim), 0);
+	/* After progress the call succeeds, count says how far it got. */
+	cr_assert_eq(s.ret, 0);
+	added = s.add.count / PAGE_SIZE;
+	cr_assert_geq(added, 2);
+	cr_assert_lt(added, 8);
+	cr_assert_eq(s.add.count % PAGE_SIZE, 0);
+	for (uint64_t i = 0; i < 8; i++)
+		cr_assert_eq(kfx_page(fx, KFX_HEAP + i * PAGE_SIZE) != NULL,
+			     i < added, "heap page %lu", (unsigned long)i);
+	kfx_assert_clean(fx);
+	kfx_fini(fx);
+}
+
+static void sig_restrict(void *arg)
+{
+	struct sig *s = arg;
+
+	s->ret = kfx_restrict(s->fx, KFX_DATA, 3 * PAGE_SIZE, SGX_SECINFO_R,
+			      &s->count, NULL);
+}
+
+Test(ioctl_errno, edmm_ignores_signals)
+{
+	struct kfx *fx = &ctx.fx;
+	struct sig s = { .fx = fx };
+
+	kfx_init(fx, NULL);
+	kfx_build(fx);
+	s.thread = (unsigned int)sim_spawn(&fx->sim, "restrict", 0, false,
+					   sig_restrict, &s);
+	fx->sim.threads[s.thread].signal_pending = true;
+	cr_assert_eq(sim_run(&fx->sim), 0);
+	cr_assert_eq(s.ret, 0);
+	cr_assert_eq(s.count, 3 * PAGE_SIZE);
+	kfx_assert_clean(fx);
+	kfx_fini(fx);
+}
+
+/*
+ * --- the reclaimer's windows ---------------------------------------------
+ * A reclaimer thread runs one sgx_reclaim_pages() batch; the chooser lets
+ * it run until the watched page is in the window, then runs the ioctl
+ * caller to completion. Two windows: isolated (off the active list, so
+ * sgx_unmark_page_reclaimable() says -EBUSY) and, later, BEING_RECLAIMED
+ * (so sgx_encl_load_page() says -EBUSY).
+ */
+
+enum window_kind { W_ISOLATED, W_BEING_RECLAIMED };
+
+struct window {
+	struct kfx *fx;
+	uint64_t offset;
+	enum window_kind kind;
+	unsigned int reclaimer, caller;
+	bool open;
+	long (*call)(struct window *w);
+	long ret;
+	uint64_t count, result;
+};
+
+static bool window_open(const struct window *w)
+{
+	const struct sgx_encl_page *page = kfx_page(w->fx, w->offset);
+	const struct sgx_epc_page *epc = page ? page->epc_page : NULL;
+	bool marked;
+
+	if (!epc)
+		return false;
+	marked = page->desc & SGX_ENCL_PAGE_BEING_RECLAIMED;
+	if (w->kind == W_BEING_RECLAIMED)
+		return marked;
+	return !marked && (epc->flags & SGX_EPC_PAGE_RECLAIMER_TRACKED) &&
+	       list_empty(&epc->list);
+}
+
+static unsigned int choose_window(void *ctx_, const unsigned int *runnable,
+				  unsigned int n, unsigned int current)
+{
+	struct window *w = ctx_;
+	unsigned int want;
+
+	if (!w->open && window_open(w))
+		w->open = true;
+	want = w->open ? w->caller : w->reclaimer;
+	for (unsigned int i = 0; i < n; i++)
+		if (runnable[i] == want)
+			return i;
+	return 0;
+}
+
+static void window_reclaimer(void *arg)
+{
+	struct window *w = arg;
+
+	sgx_reclaim_pages(&w->fx->drv);
+}
+
+static void window_caller(void *arg)
+{
+	struct window *w = arg;
+
+	w->ret = w->call(w);
+}
+
+static void run_window(struct window *w)
+{
+	struct kfx *fx = w->fx;
+	struct sgx_encl_page *page = kfx_page(fx, w->offset);
+
+	/* A young page would stay on the list: make it old. */
+	sgx_encl_test_and_clear_young(fx->encl, page);
+	fx->sim.choose = choose_window;
+	fx->sim.choose_ctx = w;
+	w->reclaimer = (unsigned int)sim_spawn(&fx->sim, "reclaimer", 1,
+					       false, window_reclaimer, w);
+	w->caller = (unsigned int)sim_spawn(&fx->sim, "caller", 0, false,
+					    window_caller, w);
+	cr_assert_eq(sim_run(&fx->sim), 0);
+	cr_assert(w->open, "the window never opened");
+	kfx_assert_clean(fx);
+}
+
+static long w_restrict(struct window *w)
+{
+	return kfx_restrict(w->fx, w->offset, PAGE_SIZE, SGX_SECINFO_R,
+			    &w->count, &w->result);
+}
+
+static long w_trim(struct window *w)
+{
+	return kfx_modify_types(w->fx, w->offset, PAGE_SIZE, PT_TRIM,
+				&w->count, &w->result);
+}
+
+static long w_to_tcs(struct window *w)
+{
+	return kfx_modify_types(w->fx, w->offset, PAGE_SIZE, PT_TCS,
+				&w->count, &w->result);
+}
+
+static long w_remove(struct window *w)
+{
+	return kfx_remove(w->fx, w->offset, PAGE_SIZE, &w->count);
+}
+
+static void window_setup(struct window *w, enum window_kind kind,
+			 long (*call)(struct window *), bool trimmed)
+{
+	*w = (struct window){ .fx = &ctx.fx, .offset = KFX_DATA_START,
+			      .kind = kind, .call = call };
+	kfx_init(w->fx, NULL);
+	kfx_build(w->fx);
+	if (trimmed)
+		p_trimmed_accepted(&ctx);
+}
+
+Test(ioctl_errno, restrict_being_reclaimed)
+{
+	struct window w;
+
+	window_setup(&w, W_BEING_RECLAIMED, w_restrict, false);
+	run_window(&w);
+	cr_assert_eq(w.ret, -EAGAIN);
+	cr_assert_eq(w.count, 0);
+	cr_assert_eq(w.result, 0);
+	cr_assert_eq(w.fx->encl->stats.emodpr, 0);
+	kfx_fini(w.fx);
+}
+
+Test(ioctl_errno, restrict_isolated_is_fine)
+{
+	struct window w;
+
+	window_setup(&w, W_ISOLATED, w_restrict, false);
+	run_window(&w);
+	cr_assert_eq(w.ret, 0);
+	cr_assert_eq(w.count, PAGE_SIZE);
+	kfx_fini(w.fx);
+}
+
+Test(ioctl_errno, trim_being_reclaimed)
+{
+	struct window w;
+
+	window_setup(&w, W_BEING_RECLAIMED, w_trim, false);
+	run_window(&w);
+	cr_assert_eq(w.ret, -EAGAIN);
+	cr_assert_eq(w.count, 0);
+	cr_assert_eq(kfx_page(w.fx, w.offset)->type, PT_REG);
+	cr_assert_eq(w.fx->encl->stats.emodt, 0);
+	kfx_fini(w.fx);
+}
+
+Test(ioctl_errno, to_tcs_isolated)
+{
+	struct window w;
+
+	window_setup(&w, W_ISOLATED, w_to_tcs, false);
+	run_window(&w);
+	/* sgx_unmark_page_reclaimable() failed: bits restored, -EAGAIN. */
+	cr_assert_eq(w.ret, -EAGAIN);
+	cr_assert_eq(w.count, 0);
+	cr_assert_eq(kfx_page(w.fx, w.offset)->vm_max_prot_bits,
+		     VM_READ | VM_WRITE);
+	cr_assert_eq(kfx_page(w.fx, w.offset)->type, PT_REG);
+	cr_assert_eq(w.fx->encl->stats.emodt, 0);
+	kfx_fini(w.fx);
+}
+
+Test(ioctl_errno, remove_isolated)
+{
+	struct window w;
+
+	window_setup(&w, W_ISOLATED, w_remove, true);
+	run_window(&w);
+	/* Here REMOVE_PAGES says -EBUSY, not -EAGAIN. */
+	cr_assert_eq(w.ret, -EBUSY);
+	cr_assert_eq(w.count, 0);
+	cr_assert_not_null(kfx_page(w.fx, w.offset));
+	kfx_fini(w.fx);
+}
+
+Test(ioctl_errno, remove_being_reclaimed)
+{
+	struct window w;
+
+	window_setup(&w, W_BEING_RECLAIMED, w_remove, true);
+	run_window(&w);
+	cr_assert_eq(w.ret, -EAGAIN);
+	cr_assert_eq(w.count, 0);
+	cr_assert_not_null(kfx_page(w.fx, w.offset));
+	kfx_fini(w.fx);
+}
+
+/*
+ * --- ETRACK failure ------------------------------------------------------
+ * An OS bug: LP 1 runs inside the enclave but is missing from the mm's
+ * cpumask, so no IPI reaches it. The first ETRACK succeeds; the next finds
+ * LP 1 still inside from before it (SGX_PREV_TRK_INCMPL), and so does the
+ * retry after the IPI round: -EFAULT for the second page.
+ */
+static void lost_cpu_setup(struct kfx *fx)
+{
+	kfx_init(fx, NULL);
+	kfx_build(fx);
+	cr_assert_eq(kfx_enter(fx, 1, KFX_TCS2, NULL), 0);
+	sgx_cpumask_clear(&fx->mm->cpumask, 1);
+}
+
+static void lost_cpu_teardown(struct kfx *fx)
+{
+	sgx_cpumask_set(&fx->mm->cpumask, 1);
+	kfx_exit(fx, 1);
+	kfx_assert_clean(fx);
+	kfx_fini(fx);
+}
+
+Test(ioctl_errno, restrict_etrack_fails)
+{
+	struct kfx *fx = &ctx.fx;
+	uint64_t count, result, etracks;
+
+	lost_cpu_setup(fx);
+	etracks = fx->cpu.stats.encls[ETRACK];
+	cr_assert_eq(kfx_restrict(fx, KFX_DATA, 2 * PAGE_SIZE, SGX_SECINFO_R,
+				  &count, &result), -EFAULT);
+	cr_assert_eq(count, PAGE_SIZE);
+	cr_assert_eq(result, 0);
+	cr_assert_eq(fx->encl->stats.etrack_flows, 2);
+	cr_assert_eq(fx->encl->stats.etrack_failures, 2);
+	cr_assert_eq(fx->cpu.stats.encls[ETRACK] - etracks, 3);
+	/* One round after page 1, one before the retry of page 2. */
+	cr_assert_eq(fx->encl->stats.ipi_rounds, 2);
+	cr_assert_eq(fx->encl->stats.ipi_aex, 0);
+	/* EMODPR cannot be undone: page 2 is restricted, not tracked. */
+	cr_assert(kfx_epcm(fx, KFX_DATA)->pr);
+	cr_assert(kfx_epcm(fx, KFX_DATA + PAGE_SIZE)->pr);
+	cr_assert(!kfx_epcm(fx, KFX_DATA + PAGE_SIZE)->w);
+	lost_cpu_teardown(fx);
+}
+
+Test(ioctl_errno, modify_types_etrack_fails)
+{
+	struct kfx *fx = &ctx.fx;
+	uint64_t count, result;
+
+	lost_cpu_setup(fx);
+	cr_assert_eq(kfx_modify_types(fx, KFX_DATA, 2 * PAGE_SIZE, PT_TRIM,
+				      &count, &result), -EFAULT);
+	cr_assert_eq(count, PAGE_SIZE);
+	cr_assert_eq(result, 0);
+	cr_assert_eq(fx->encl->stats.etrack_failures, 2);
+	/* The driver records the type only once the page is tracked. */
+	cr_assert_eq(kfx_page(fx, KFX_DATA)->type, PT_TRIM);
+	cr_assert_eq(kfx_page(fx, KFX_DATA + PAGE_SIZE)->type, PT_REG);
+	cr_assert_eq(kfx_epcm(fx, KFX_DATA + PAGE_SIZE)->pt, PT_TRIM);
+	cr_assert(kfx_epcm(fx, KFX_DATA + PAGE_SIZE)->modified);
+	lost_cpu_teardown(fx);
+}
+
+/*
+ * --- the copy back fails -------------------------------------------------
+ * The argument is readable but not writable: the work is done, and the
+ * caller gets -EFAULT instead of count and result.
+ */
+static void *readonly_copy(const void *arg, size_t len)
+{
+	void *p = mmap(NULL, PAGE_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	cr_assert_neq(p, MAP_FAILED);
+	memcpy(p, arg, len);
+	cr_assert_eq(mprotect(p, PAGE_SIZE, PROT_READ), 0);
+	return p;
+}
+
+static long readonly_ioctl(struct kfx *fx, unsigned int cmd, const void *arg,
+			   size_t len)
+{
+	void *ro = readonly_copy(arg, len);
+	long ret = kfx_ioctl(fx, cmd, ro);
+
+	cr_assert_arr_eq(ro, arg, len);
+	munmap(ro, PAGE_SIZE);
+	return ret;
+}
+
+Test(ioctl_errno, copy_back_fails)
+{
+	struct kfx *fx = &ctx.fx;
+	struct sgx_enclave_restrict_permissions rp = {
+		.offset = KFX_DATA, .length = PAGE_SIZE,
+		.permissions = SGX_SECINFO_R };
+	struct sgx_enclave_modify_types mt = {
+		.offset = KFX_HEAP, .length = PAGE_SIZE, .page_type = PT_TRIM };
+	struct sgx_enclave_remove_pages rm = {
+		.offset = KFX_DATA_START, .length = PAGE_SIZE };
+
+	kfx_init(fx, NULL);
+	kfx_build(fx);
+	cr_assert_eq(readonly_ioctl(fx, RP, &rp, sizeof(rp)), -EFAULT);
+	cr_assert(kfx_epcm(fx, KFX_DATA)->pr);
+	cr_assert_eq(fx->encl->stats.etrack_flows, 1);
+	cr_assert_eq(readonly_ioctl(fx, MT, &mt, sizeof(mt)), -EFAULT);
+	cr_assert_eq(kfx_page(fx, KFX_HEAP)->type, PT_TRIM);
+	p_trimmed_accepted(&ctx);
+	cr_assert_eq(readonly_ioctl(fx, RM, &rm, sizeof(rm)), -EFAULT);
+	cr_assert_null(kfx_page(fx, KFX_DATA_START));
+	kfx_assert_clean(fx);
+	kfx_fini(fx);
+}
+
+Test(ioctl_errno, add_pages_copy_back_fails)
+{
+	struct kfx *fx = &ctx.fx;
+	struct kfx_segment *heap;
+	struct sgx_secinfo secinfo;
+	struct sgx_enclave_add_pages add;
+
+	sig_setup(fx, 1);
+	heap = &fx->seg[KFX_SEG_HEAP];
+	secinfo = (struct sgx_secinfo){ .flags = heap->secinfo_flags };
+	add = (struct sgx_enclave_add_pages){
+		.src = uptr(heap->src), .offset = heap->offset,
+		.length = heap->size, .secinfo = uptr(&secinfo) };
+	cr_assert_eq(readonly_ioctl(fx, AP, &add, sizeof(add)), -EFAULT);
+	cr_assert_not_null(kfx_page(fx, KFX_HEAP));
+	/* The enclave is complete: it initializes. */
+	cr_assert_eq(kfx_einit(fx), 0);
+	kfx_assert_clean(fx);
+	kfx_fini(fx);
+}
+
+/* --- CREATE and INIT failures leave a usable enclave behind ----------- */
+
+Test(ioctl_errno, create_eio_then_ok)
+{
+	struct kfx *fx = &ctx.fx;
+	uint64_t free_pages;
+
+	kfx_init(fx, NULL);
+	free_pages = fx->drv.nr_free_pages;
+	default_args(&ctx, CR);
+	p_base_unaligned(&ctx);
+	cr_assert_eq(kfx_ioctl(fx, CR, &ctx.a), -EIO);
+	/* The SECS and VA pages went back; nothing is created. */
+	cr_assert_eq(fx->drv.nr_free_pages, free_pages);
+	cr_assert_eq(fx->encl->flags, 0);
+	cr_assert_eq(fx->encl->page_cnt, 0);
+	cr_assert(list_empty(&fx->encl->va_pages));
+	cr_assert_eq(kfx_create(fx), 0);
+	cr_assert_eq(fx->encl->flags, SGX_ENCL_CREATED);
+	cr_assert_eq(fx->encl->base, KFX_BASE);
+	cr_assert_eq(fx->encl->size, fx->size);
+	kfx_assert_clean(fx);
+	kfx_fini(fx);
+}
+
+Test(ioctl_errno, init_eperm_then_ok)
+{
+	struct kfx *fx = &ctx.fx;
+	struct sgx_enclave_init arg = { .sigstruct = uptr(&fx->sigstruct) };
+
+	kfx_init(fx, NULL);
+	kfx_build_uninit(fx);
+	kfx_sign(fx);
+	fx->sigstruct.body.mrenclave[31] ^= 0x80;
+	kfx_resign(fx);
+	/* A valid signature over the wrong enclave: SGX_INVALID_MEASUREMENT. */
+	cr_assert_eq(kfx_ioctl(fx, IN, &arg), -EPERM);
+	cr_assert_eq(fx->encl->flags & SGX_ENCL_INITIALIZED, 0);
+	cr_assert_eq(kfx_einit(fx), 0);
+	cr_assert_eq(fx->encl->flags & SGX_ENCL_INITIALIZED,
+		     SGX_ENCL_INITIALIZED);
+	kfx_assert_clean(fx);
+	kfx_fini(fx);
+}
+
+/* PROVISIONKEY without a provisioning fd, and what is checked before it. */
+Test(ioctl_errno, init_eacces)
+{
+	struct kfx *fx = &ctx.fx;
+	struct sgx_enclave_init arg = { .sigstruct = uptr(&fx->sigstruct) };
+	struct sgx_enclave_provision prov = { .fd = 0 };
+
+	kfx_init(fx, NULL);
+	default_args(&ctx, CR);
+	ctx.secs.attributes |= SGX_ATTR_PROVISIONKEY;
+	cr_assert_eq(kfx_ioctl(fx, CR, &ctx.a), 0);
+	for (unsigned int s = 0; s < KFX_NR_SEGS; s++)
+		cr_assert_eq(kfx_add_segment(fx, s), 0);
+	/* No fd can allow it in the model. */
+	cr_assert_eq(kfx_ioctl(fx, PV, &prov), -EINVAL);
+	cr_assert_eq(fx->encl->attributes_mask & SGX_ATTR_PROVISIONKEY, 0);
+	kfx_sign(fx);
+	cr_assert_eq(kfx_ioctl(fx, IN, &arg), -EACCES);
+	/* -EACCES comes before the reserved-bit checks... */
+	fx->sigstruct.body.attributes |= BIT(3);
+	cr_assert_eq(kfx_ioctl(fx, IN, &arg), -EACCES);
+	/* ...and after the vendor check. */
+	fx->sigstruct.header.vendor = 2;
+	cr_assert_eq(kfx_ioctl(fx, IN, &arg), -EINVAL);
+	cr_assert_eq(fx->cpu.stats.encls[EINIT], 0);
+	kfx_assert_clean(fx);
+	kfx_fini(fx);
+}
