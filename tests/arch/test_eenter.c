@@ -14,6 +14,7 @@
 
 #include "arch/internal.h"
 #include "fixture.h"
+#include "key_util.h"
 
 #define NR_DATA 2
 #define OUT_RSP 0x7ffe0000ULL
@@ -202,10 +203,23 @@ static void pass_once(bool resume)
 
 BOTH(c1_in_enclave_mode)
 {
+	struct sgx_lp *other = &fx.cpu.lps[2];
+	uint64_t tcs2 = fx_tcs_of(&fx, other);
+	struct fx_snap s2;
+
 	prepare(resume);
+	if (resume) { /* a second thread, interrupted, ready to resume */
+		fx_enter(&fx, other);
+		sgx_aex(other, NULL);
+	}
 	cr_assert_eq(run(resume), 0);
 	cr_assert(lp->enclave_mode);
-	expect_gp_same(resume);
+	/* Even a free TCS cannot be entered from inside an enclave. */
+	fx_snap(&fx, fx_epc_of(&fx, tcs2), &s2);
+	expect_gp_same_at(resume, tcs2, FX_AEP);
+	fx_expect_same(&fx, &s2);
+	leave(resume);
+	cr_assert_eq(run_at(resume, tcs2, FX_AEP), 0);
 }
 
 BOTH(c2_tcs_unaligned)
@@ -405,6 +419,32 @@ BOTH(c16_ssa_blocked)
 	expect_pf_same(resume, ssa(0), PF_ENCLU_W);
 }
 
+BOTH(c16_ssa_invalid)
+{
+	prepare(resume);
+	pass_once(resume);
+	cr_assert_eq(encls_eremove(fx.lp, ssa_epc[0]), 0);
+	expect_pf_same(resume, ssa(0), PF_ENCLU_W);
+}
+
+BOTH(c16_ssa_modified)
+{
+	prepare(resume);
+	pass_once(resume);
+	cr_assert_eq(fx_emodt(&fx, ssa(0), PT_TRIM), 0);
+	expect_pf_same(resume, ssa(0), PF_ENCLU_W);
+}
+
+Test(enclu_eenter, c16_ssa_pending)
+{
+	uint64_t page = fx.base + 0x80000;
+
+	fx_eaug(&fx, page);
+	pass_once(false);
+	tcs_page()->ssa_offset = page - fx.base;
+	expect_pf_same(false, page, PF_ENCLU_W);
+}
+
 BOTH(c17_ssa_not_writable)
 {
 	prepare(resume);
@@ -421,6 +461,46 @@ BOTH(c17_ssa_address_mismatch)
 				     fx_epc_of(&fx, fx_data(&fx, 0)), PTE_RW),
 		     0);
 	expect_pf_same(resume, ssa(0), PF_ENCLU_W);
+}
+
+BOTH(c17_ssa_other_enclave)
+{
+	struct enclave2 b;
+	uint64_t page;
+
+	build_enclave2(&fx, &b, 0xB2);
+	page = fx_epc_of(&fx, scratch_of(b.base));
+	prepare(resume);
+	pass_once(resume);
+	/* B's page, claiming A's SSA address: only the owner is wrong. */
+	fx.cpu.epcm[idx_of(page)].enclave_address = ssa(0);
+	cr_assert_eq(sgx_pgtable_map(&fx.pt, ssa(0), page, PTE_RW), 0);
+	expect_pf_same(resume, ssa(0), PF_ENCLU_W);
+}
+
+BOTH(c17_ssa_not_readable)
+{
+	uint64_t idx = idx_of(ssa_epc[0]);
+
+	prepare(resume);
+	pass_once(resume);
+	/* W without R cannot arise from any leaf; forced, for this check. */
+	fx.cpu.epcm[idx].r = 0;
+	expect_pf_same(resume, ssa(0), PF_ENCLU_W);
+}
+
+BOTH(c17_ssa_not_a_reg_page)
+{
+	uint64_t tcs2 = fx_tcs_of(&fx, &fx.cpu.lps[2]);
+	uint64_t idx = idx_of(fx_epc_of(&fx, tcs2));
+
+	prepare(resume);
+	pass_once(resume);
+	/* A TCS with R/W forced on, so only its type is wrong. */
+	fx.cpu.epcm[idx].r = 1;
+	fx.cpu.epcm[idx].w = 1;
+	tcs_page()->ssa_offset = tcs2 - fx.base;
+	expect_pf_same(resume, tcs2, PF_ENCLU_W);
 }
 
 /*
@@ -625,7 +705,7 @@ Test(enclu_eresume, e5_restores_saved_state)
 	for (unsigned int i = 0; i < 16; i++)
 		r[i] = 0x1000 + i;
 	in.rip = fx.base + FX_DATA_OFF + 0x40;
-	in.rflags = OUT_RFLAGS | EFLAGS_CF | EFLAGS_DF | EFLAGS_TF;
+	in.rflags = 0x2 | EFLAGS_CF | EFLAGS_DF | EFLAGS_TF; /* IF clear */
 	in.fsbase = fx.base + 0x5000;
 	in.gsbase = fx.base + 0x6000;
 	lp->regs = in;

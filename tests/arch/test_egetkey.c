@@ -438,6 +438,40 @@ Test(enclu_egetkey, e1_seal_key_follows_request)
 	cr_assert(same_key(k, base_key));
 }
 
+Test(enclu_egetkey, e1_policy_selects_identity)
+{
+	uint8_t enclave[16], both[16], signer[16];
+
+	key_now(enclave);
+	req()->keypolicy = SGX_KEYPOLICY_MRENCLAVE | SGX_KEYPOLICY_MRSIGNER;
+	key_now(both);
+	req()->keypolicy = SGX_KEYPOLICY_MRSIGNER;
+	key_now(signer);
+	cr_assert_not(same_key(enclave, both));
+	cr_assert_not(same_key(signer, both));
+	cr_assert_not(same_key(signer, enclave));
+}
+
+Test(enclu_egetkey, e1_policy_leaves_out_the_other_identity)
+{
+	uint8_t a[16], k[16];
+
+	/* MRENCLAVE policy: the signer does not enter the key. */
+	key_now(a);
+	secs()->mrsigner[0] ^= 1;
+	key_now(k);
+	cr_assert(same_key(k, a));
+	/* MRSIGNER policy: the signer does, the measurement does not. */
+	req()->keypolicy = SGX_KEYPOLICY_MRSIGNER;
+	key_now(a);
+	secs()->mrenclave[0] ^= 1;
+	key_now(k);
+	cr_assert(same_key(k, a));
+	secs()->mrsigner[0] ^= 1;
+	key_now(k);
+	cr_assert_not(same_key(k, a));
+}
+
 Test(enclu_egetkey, e1_report_key_ignores_request_svns)
 {
 	uint8_t a[16], k[16];
