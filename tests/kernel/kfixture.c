@@ -20,7 +20,12 @@
 
 #define KFX_SEED 0x6b667873ULL
 #define KFX_CHUNK 256
-#define KFX_FAULT_RETRIES 64
+/*
+ * A fault the kernel "fixes" without progress (VM_FAULT_NOPAGE while EPC
+ * is short) is retried like on Linux; the bound only catches a livelock,
+ * and leaves ksgxd room for whole batches in between.
+ */
+#define KFX_FAULT_RETRIES 100000
 
 static EVP_PKEY *kfx_key;
 
