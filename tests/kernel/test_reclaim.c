@@ -311,7 +311,9 @@ Test(reclaim, contents_survive_ewb_and_eldu)
 	cr_assert_null(fx.encl->secs.epc_page);
 	cr_assert_eq(fx.drv.stats.secs_evictions, 1);
 	cr_assert_eq(fx.drv.nr_free_pages, 256 - nr_va_pages());
-	cr_assert_eq(fx.encl->stats.ewb, children + 1 + fx.drv.stats.reclaim_batches);
+	/* One extra EWB per batch (before its ETRACK), one for SECS. */
+	cr_assert_eq(fx.encl->stats.ewb,
+		     children + 1 + fx.drv.stats.reclaim_batches);
 
 	for (off = 0; off < fx.total_size; off += PAGE_SIZE) {
 		const struct epcm_entry *e;
@@ -675,42 +677,42 @@ Test(release, close_frees_an_evicted_enclave)
 
 /*
  * ksgxd sleeps until an allocation leaves fewer than the low watermark
- * free, then reclaims until the high watermark is reached, and sleeps
- * again; it returns once told to stop.
+ * free, then reclaims until the high watermark is reached (here 31 free
+ * pages, three batches to reach 64), and sleeps again; it returns once
+ * told to stop.
  */
 Test(reclaim, ksgxd_refills_to_the_high_watermark)
 {
-	struct sgx_epc_page *held[8];
-	uint64_t free0;
-	unsigned int n = 0;
+	struct sgx_epc_page *held[2];
 	int id, err;
 
-	setup(64, 40);
+	/* 477 children, SECS and one VA page leave 33 pages free. */
+	setup(512, 477 - NR_FIXED_PAGES);
 	kfx_build(&fx);
-	free0 = fx.drv.nr_free_pages;
-	cr_assert_geq(free0, fx.drv.nr_low_pages);
-	cr_assert_lt(free0, fx.drv.nr_high_pages);
+	cr_assert_eq(fx.drv.nr_low_pages, 32);
+	cr_assert_eq(fx.drv.nr_high_pages, 64);
+	cr_assert_eq(fx.drv.nr_free_pages, 33);
 	cr_assert_eq(fx.drv.stats.ksgxd_wakeups, 0);
-	while (fx.drv.nr_free_pages >= fx.drv.nr_low_pages) {
-		held[n] = sgx_alloc_epc_page(&fx.drv, NULL, false, &err);
-		cr_assert_not_null(held[n++]);
+	for (unsigned int i = 0; i < ARRAY_SIZE(held); i++) {
+		held[i] = sgx_alloc_epc_page(&fx.drv, NULL, false, &err);
+		cr_assert_not_null(held[i]);
 	}
+	cr_assert_eq(fx.drv.nr_free_pages, 31);
 	cr_assert_eq(fx.drv.stats.ksgxd_wakeups, 1);
 
 	id = sim_spawn(&fx.sim, "ksgxd", 0, true, ksgxd, &fx.drv);
 	cr_assert_geq(id, 0);
 	cr_assert_eq(sim_run(&fx.sim), 0);
 	cr_assert_eq(fx.sim.threads[id].state, SIM_SLEEPING);
-	cr_assert_eq(fx.drv.stats.reclaim_batches, 1);
-	cr_assert_eq(fx.drv.nr_free_pages, free0 - n + SGX_NR_TO_SCAN);
-	cr_assert_geq(fx.drv.nr_free_pages, fx.drv.nr_high_pages);
+	cr_assert_eq(fx.drv.stats.reclaim_batches, 3);
+	cr_assert_eq(fx.drv.nr_free_pages, 31 + 3 * SGX_NR_TO_SCAN);
 
 	fx.drv.ksgxd_stop = true;
 	fx.drv.plat->ksgxd_wake(fx.drv.plat->ctx);
 	cr_assert_eq(sim_run(&fx.sim), 0);
 	cr_assert_eq(fx.sim.threads[id].state, SIM_DONE);
-	while (n)
-		sgx_free_epc_page(&fx.drv, held[--n]);
+	for (unsigned int i = 0; i < ARRAY_SIZE(held); i++)
+		sgx_free_epc_page(&fx.drv, held[i]);
 	kfx_assert_clean(&fx);
 	kfx_fini(&fx);
 }
@@ -883,5 +885,76 @@ Test(reclaim, enclave_reads_back_what_it_wrote)
 	cr_assert_eq(fx.encl->stats.ipis, fx.encl->stats.ipi_rounds);
 	kfx_exit(&fx, 1);
 	kfx_assert_clean(&fx);
+	kfx_fini(&fx);
+}
+
+/*
+ * A reclaimer that meets the pages of an enclave whose release is already
+ * running (refcount 0) must not take a reference: it drops them from the
+ * active list untouched, and release frees them.
+ */
+struct dying {
+	struct sgx_encl *encl;
+	unsigned int closer, reclaimer;
+	bool reclaimer_done;
+};
+
+static unsigned int choose_dying(void *ctx, const unsigned int *runnable,
+				 unsigned int n, unsigned int current)
+{
+	struct dying *d = ctx;
+	unsigned int want = d->closer;
+
+	(void)current;
+	if (!d->reclaimer_done && !d->encl->refcount)
+		want = d->reclaimer;
+	for (unsigned int i = 0; i < n; i++)
+		if (runnable[i] == want)
+			return i;
+	return 0;
+}
+
+static void closer_thread(void *arg)
+{
+	(void)arg;
+	kfx_close(&fx);
+}
+
+static void dying_reclaimer_thread(void *arg)
+{
+	struct dying *d = arg;
+
+	sgx_reclaim_pages(&fx.drv);
+	d->reclaimer_done = true;
+}
+
+Test(release, reclaimer_skips_a_dying_enclave)
+{
+	struct dying d = { 0 };
+	int id;
+
+	setup(256, 1);
+	kfx_build_uninit(&fx);
+	cr_assert_eq(kfx_einit(&fx), 0);
+	d.encl = fx.encl;
+	id = sim_spawn(&fx.sim, "closer", 0, false, closer_thread, &d);
+	cr_assert_geq(id, 0);
+	d.closer = (unsigned int)id;
+	id = sim_spawn(&fx.sim, "reclaimer", 1, false, dying_reclaimer_thread,
+		       &d);
+	cr_assert_geq(id, 0);
+	d.reclaimer = (unsigned int)id;
+	fx.sim.choose = choose_dying;
+	fx.sim.choose_ctx = &d;
+	cr_assert_eq(sim_run(&fx.sim), 0);
+
+	cr_assert(d.reclaimer_done);
+	cr_assert_null(fx.file);
+	cr_assert_eq(fx.drv.stats.reclaim_batches, 1);
+	cr_assert_eq(fx.drv.stats.reclaimed_pages, 0);
+	cr_assert(list_empty(&fx.drv.active_page_list));
+	cr_assert_eq(fx.drv.nr_free_pages, 256);
+	cr_assert_eq(fx.drv.stats.encls_warnings, 0);
+	assert_free_pages_invalid();
 	kfx_fini(&fx);
 }
