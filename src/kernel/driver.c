@@ -418,10 +418,11 @@ static void sgx_mmu_notifier_release(struct sgx_mm *mm,
  * sgx_mm_destroy() - the process exits: exit_mmap().
  * @mm: the address space; the caller's reference is dropped
  *
- * Unmaps every VMA, then runs the mmu notifier's release for every enclave
- * that lists the mm: the entry leaves mm_list and its enclave reference is
- * put (.free_notifier). The struct itself lives on while walkers that
- * grabbed it finish.
+ * Its threads have exited, so it is first deactivated on every LP still
+ * running it. Then every VMA is unmapped, and the mmu notifier's release
+ * runs for every enclave that lists the mm: the entry leaves mm_list and
+ * its enclave reference is put (.free_notifier). The struct itself lives
+ * on while walkers that grabbed it finish.
  */
 void sgx_mm_destroy(struct sgx_mm *mm)
 {
@@ -429,6 +430,11 @@ void sgx_mm_destroy(struct sgx_mm *mm)
 	struct list_head vmas, released, *pos, *tmp;
 	int ret;
 
+	/* Its threads are gone: no LP keeps running it. */
+	for (unsigned int i = 0; i < drv->cpu->cfg.nr_lps; i++) {
+		if (sgx_cpumask_test(&mm->cpumask, i))
+			sgx_mm_deactivate(mm, &drv->cpu->lps[i]);
+	}
 	INIT_LIST_HEAD(&vmas);
 	INIT_LIST_HEAD(&released);
 	mutex_lock(drv, &mm->mmap_lock);

@@ -200,7 +200,8 @@ static struct sgx_encl_page *sgx_encl_load_page_in_vma(struct sgx_encl *encl,
 	unsigned long vm_prot_bits = vm_flags & VM_ACCESS_FLAGS;
 	struct sgx_encl_page *entry = sgx_encl_lookup(encl, addr);
 
-	if (!entry || (entry->vm_max_prot_bits & vm_prot_bits) != vm_prot_bits) {
+	if (!entry ||
+	    (entry->vm_max_prot_bits & vm_prot_bits) != vm_prot_bits) {
 		*err = -EFAULT;
 		return NULL;
 	}

@@ -225,7 +225,8 @@ Test(mprotect, narrowing_and_widening_update_the_pte)
 	struct sgx_vma *vma;
 
 	setup();
-	cr_assert_eq(fault(fx.mm, KFX_DATA_START, WRITE_FAULT), SGX_FAULT_FIXED);
+	cr_assert_eq(fault(fx.mm, KFX_DATA_START, WRITE_FAULT),
+		     SGX_FAULT_FIXED);
 	pte = pte_of(fx.mm, KFX_DATA_START);
 	cr_assert_eq(pte->flags & ~(SGX_PTE_ACCESSED | SGX_PTE_DIRTY),
 		     SGX_PTE_PRESENT | SGX_PTE_WRITE | SGX_PTE_NX);
@@ -527,7 +528,9 @@ Test(lifetime, exit_then_close_releases)
 	setup();
 	total = fx.cpu.cfg.epc_pages;
 	encl = fx.encl;
+	sgx_mm_activate(fx.mm, &fx.cpu.lps[3]);
 	sgx_mm_destroy(fx.mm);
+	cr_assert_null(fx.cpu.lps[3].pgtable);
 	fx.mm = NULL;
 	cr_assert(list_empty(&encl->mm_list));
 	cr_assert_eq(encl->refcount, 1);
