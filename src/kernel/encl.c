@@ -131,7 +131,7 @@ int sgx_encl_insert(struct sgx_encl *encl, struct sgx_encl_page *page)
 
 	if (!encl->page_array) {
 		encl->nr_page_slots = sgx_encl_nr_pages(encl);
-		encl->page_array = calloc(encl->nr_page_slots + 1,
+		encl->page_array = calloc(encl->nr_page_slots,
 					  sizeof(*encl->page_array));
 		if (!encl->page_array)
 			return -ENOMEM;
