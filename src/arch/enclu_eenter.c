@@ -56,6 +56,8 @@
  * MODEL: AEX-Notify and CET are not modelled: TCS.FLAGS bits other than
  * DBGOPTIN are reserved (as sdm.h defines them), and there is no CET save
  * area to check.
+ * MODEL: debug and monitoring state (TF, DBGOPTIN breakpoints, perfmon,
+ * XCR0) is not modelled, so the entry and exit swaps of it are absent.
  * MODEL: the XSAVE part of a frame is taken to fit in the frame's first
  * page (true for every XFRM up to AVX-512), so C15-C17 check that page only.
  * MODEL: leaves are atomic, so the SDM's "other SGX instructions are
