@@ -142,7 +142,7 @@ static int split_vma(struct sgx_vma *vma, uint64_t addr,
 	*new = *vma;
 	new->start = addr;
 	vma->end = addr;
-	new->vm_file->f_count++; /* get_file() */
+	get_file(new->vm_file);
 	list_add(&new->list, &vma->list);
 	*upper = new;
 	return 0;
@@ -299,7 +299,25 @@ static void sgx_file_release(struct sgx_file *filp)
 	free(filp);
 }
 
-static void fput(struct sgx_file *filp)
+/**
+ * get_file() - take a reference on the file.
+ * @filp: a file with a reference held by the caller
+ *
+ * Return: @filp.
+ */
+struct sgx_file *get_file(struct sgx_file *filp)
+{
+	ASSERT(filp->f_count);
+	filp->f_count++;
+	return filp;
+}
+
+/**
+ * fput() - drop a reference on the file; the last one releases it
+ * (sgx_file_release()). Call with no mmap_lock held.
+ * @filp: the file
+ */
+void fput(struct sgx_file *filp)
 {
 	ASSERT(filp->f_count);
 	if (!--filp->f_count)
@@ -881,8 +899,7 @@ static int mmap_region(struct sgx_mm *mm, struct sgx_file *filp,
 	vma->end = addr + len;
 	vma->vm_flags = vm_flags;
 	vma->encl = filp->encl;
-	vma->vm_file = filp;
-	filp->f_count++;
+	vma->vm_file = get_file(filp);
 	vma_link(mm, vma);
 	return 0;
 }

@@ -87,6 +87,13 @@ uint32_t vm_get_page_prot(unsigned long vm_flags);
 /* Linux's per-mm sgx_encl_test_and_clear_young(); mm->mmap_lock held. */
 bool sgx_encl_mm_test_and_clear_young(struct sgx_mm *mm,
 				      struct sgx_encl_page *page);
+/*
+ * The file's reference count. A syscall on the file holds one for its
+ * duration, as fdget() does, so a racing close() cannot release the enclave
+ * under it; the last fput() runs what Linux's sgx_release() does.
+ */
+struct sgx_file *get_file(struct sgx_file *filp);
+void fput(struct sgx_file *filp);
 
 /* fault.c */
 enum sgx_fault_result sgx_vma_fault(struct sgx_mm *mm, struct sgx_vma *vma,

@@ -553,6 +553,25 @@ Test(lifetime, close_then_exit_releases)
 	kfx_fini(&fx);
 }
 
+/* A syscall in flight holds the file, as fdget() does, across close(). */
+Test(lifetime, a_held_reference_defers_release)
+{
+	struct sgx_file *file;
+	uint64_t total;
+
+	setup();
+	total = fx.cpu.cfg.epc_pages;
+	sgx_mm_destroy(fx.mm);
+	fx.mm = NULL;
+	file = get_file(fx.file);
+	cr_assert_eq(file, fx.file);
+	kfx_close(&fx);
+	cr_assert_lt(fx.drv.nr_free_pages, total);
+	fput(file);
+	cr_assert_eq(fx.drv.nr_free_pages, total);
+	kfx_fini(&fx);
+}
+
 /* A second process that unmapped but did not exit is drained on release. */
 Test(lifetime, release_drains_the_mms_still_listed)
 {
