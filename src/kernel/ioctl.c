@@ -56,6 +56,23 @@ static void cond_resched(struct sgx_driver *drv)
 	drv->plat->preempt(drv->plat->ctx);
 }
 
+/* set_bit() and test_and_set_bit() on encl->flags, atomic as in Linux. */
+static void sgx_encl_set_flag(struct sgx_encl *encl, unsigned long flag)
+{
+	__atomic_fetch_or(&encl->flags, flag, __ATOMIC_RELEASE);
+}
+
+static bool sgx_encl_test_and_set_flag(struct sgx_encl *encl,
+				       unsigned long flag)
+{
+	return __atomic_fetch_or(&encl->flags, flag, __ATOMIC_ACQUIRE) & flag;
+}
+
+static void sgx_encl_clear_flag(struct sgx_encl *encl, unsigned long flag)
+{
+	__atomic_fetch_and(&encl->flags, ~flag, __ATOMIC_RELEASE);
+}
+
 static int sgx_validate_offset_length(struct sgx_encl *encl, uint64_t offset,
 				      uint64_t length)
 {
@@ -100,7 +117,7 @@ static int sgx_encl_create(struct sgx_encl *encl, struct sgx_secs *secs)
 	}
 	encl->secs.epc_page = secs_epc;
 	if (secs->attributes & SGX_ATTR_DEBUG)
-		encl->flags |= SGX_ENCL_DEBUG;
+		sgx_encl_set_flag(encl, SGX_ENCL_DEBUG);
 	encl->secs.encl = encl;
 	encl->secs.type = PT_SECS;
 	encl->base = secs->base;
@@ -108,7 +125,7 @@ static int sgx_encl_create(struct sgx_encl *encl, struct sgx_secs *secs)
 	encl->attributes = secs->attributes;
 	encl->attributes_mask = SGX_ATTR_UNPRIV_MASK;
 	/* Last, as encl->lock is not held. */
-	encl->flags |= SGX_ENCL_CREATED;
+	sgx_encl_set_flag(encl, SGX_ENCL_CREATED);
 	return 0;
 
 err_out_shrink:
@@ -172,7 +189,8 @@ static int sgx_validate_secinfo(const struct sgx_secinfo *secinfo)
 /*
  * EADD the page at user address src. MODEL: the VM_MAYEXEC test of the
  * source VMA (noexec mounts, -EACCES) has nothing to test in the model;
- * get_user_pages() is a copy_from_user() of the page.
+ * get_user_pages() is a copy_from_user() of the page, so the caller takes
+ * no mmap_read_lock() either.
  */
 static int __sgx_encl_add_page(struct sgx_encl *encl,
 			       struct sgx_encl_page *encl_page,
@@ -421,7 +439,7 @@ static int sgx_einit_result(struct sgx_encl *encl, int ret)
 	}
 	if (ret)
 		return -EPERM;
-	encl->flags |= SGX_ENCL_INITIALIZED;
+	sgx_encl_set_flag(encl, SGX_ENCL_INITIALIZED);
 	return 0;
 }
 
@@ -970,9 +988,8 @@ long sgx_ioctl(struct sgx_file *filp, unsigned int cmd, unsigned long arg)
 	struct sgx_encl *encl = filp->encl;
 	long ret;
 
-	if (encl->flags & SGX_ENCL_IOCTL)
+	if (sgx_encl_test_and_set_flag(encl, SGX_ENCL_IOCTL))
 		return -EBUSY;
-	encl->flags |= SGX_ENCL_IOCTL;
 
 	switch (cmd) {
 	case SGX_IOC_ENCLAVE_CREATE:
@@ -1001,6 +1018,6 @@ long sgx_ioctl(struct sgx_file *filp, unsigned int cmd, unsigned long arg)
 		break;
 	}
 
-	encl->flags &= ~SGX_ENCL_IOCTL;
+	sgx_encl_clear_flag(encl, SGX_ENCL_IOCTL);
 	return ret;
 }

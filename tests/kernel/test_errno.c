@@ -1352,3 +1352,60 @@ Test(ioctl_errno, init_eacces)
 	kfx_assert_clean(fx);
 	kfx_fini(fx);
 }
+
+/*
+ * --- the EPC allocator's -ENOMEM -------------------------------------------
+ * Four EPC pages, taken by the SECS and VA pages of other enclaves: none
+ * is free and none can be reclaimed.
+ */
+static struct sgx_file *create_other(struct kfx *fx)
+{
+	struct sgx_file *other;
+
+	cr_assert_eq(sgx_open(&fx->drv, &other), 0);
+	default_args(&ctx, CR);
+	cr_assert_eq(sgx_ioctl(other, CR, (unsigned long)uptr(&ctx.a)), 0);
+	return other;
+}
+
+Test(ioctl_errno, create_enomem)
+{
+	struct kfx_config cfg = { .epc_pages = 4 };
+	struct kfx *fx = &ctx.fx;
+	struct sgx_file *a, *b;
+
+	kfx_init(fx, &cfg);
+	a = create_other(fx);
+	b = create_other(fx);
+	cr_assert_eq(fx->drv.nr_free_pages, 0);
+	cr_assert_eq(kfx_create(fx), -ENOMEM);
+	cr_assert_eq(fx->encl->flags, 0);
+	cr_assert_eq(fx->encl->page_cnt, 0);
+	cr_assert_eq(sgx_release(b), 0);
+	cr_assert_eq(kfx_create(fx), 0);
+	cr_assert_eq(sgx_release(a), 0);
+	kfx_assert_clean(fx);
+	kfx_fini(fx);
+}
+
+Test(ioctl_errno, add_pages_enomem)
+{
+	struct kfx_config cfg = { .epc_pages = 4 };
+	struct kfx *fx = &ctx.fx;
+	struct sgx_file *other;
+	struct sgx_enclave_add_pages add;
+
+	kfx_init(fx, &cfg);
+	other = create_other(fx);
+	cr_assert_eq(kfx_create(fx), 0);
+	cr_assert_eq(fx->drv.nr_free_pages, 0);
+	default_args(&ctx, AP);
+	add = ctx.a.add;
+	cr_assert_eq(kfx_ioctl(fx, AP, &add), -ENOMEM);
+	cr_assert_eq(add.count, 0);
+	cr_assert_null(kfx_page(fx, KFX_HEAP));
+	cr_assert_eq(fx->encl->page_cnt, 1);
+	cr_assert_eq(sgx_release(other), 0);
+	kfx_assert_clean(fx);
+	kfx_fini(fx);
+}
