@@ -25,6 +25,9 @@
  * so VM_MAYREAD/MAYWRITE/MAYEXEC always hold and are not stored; Linux's
  * VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP | VM_IO change nothing here.
  * Adjacent VMAs are never merged, which nothing in this API can observe.
+ * MODEL: mmap_lock is a platform mutex, not an rwsem, and a fault holds it
+ * throughout (Linux 6.12 may fault under the per-VMA lock), so the faults
+ * of one mm run one at a time.
  */
 #include <errno.h>
 #include <stdlib.h>
