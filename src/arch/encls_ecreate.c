@@ -82,16 +82,6 @@ static bool canonical(uint64_t a)
 	return top == 0 || top == 0x1FFFF;
 }
 
-static bool all_zero(const void *p, size_t len)
-{
-	const uint8_t *b = p;
-
-	for (size_t i = 0; i < len; i++)
-		if (b[i])
-			return false;
-	return true;
-}
-
 static bool template_reserved_clear(const struct sgx_secs *t)
 {
 	return all_zero(t->reserved1, sizeof(t->reserved1)) &&

@@ -57,16 +57,6 @@
 /* SDM EINIT: CONTROLLED_ATTRIBUTES. */
 #define EINIT_CONTROLLED_ATTRIBUTES SGX_ATTR_EINITTOKENKEY
 
-static bool all_zero(const void *p, size_t len)
-{
-	const uint8_t *b = p;
-
-	for (size_t i = 0; i < len; i++)
-		if (b[i])
-			return false;
-	return true;
-}
-
 static bool sigstruct_fields_ok(const struct sgx_sigstruct *sig)
 {
 	const struct sgx_sigstruct_header *hd = &sig->header;

@@ -37,31 +37,14 @@
  *   E2 MODEL: the tracking stamp is cleared; C13 showed the tracking cycle
  *      complete, so no stale translation of the page survives anywhere.
  *
- * MODEL: an EPCM check failing on an operand raises #PF with the error code
- * an EPCM-denied enclave read gets (SGX|USER|PROT, 0x8005); the SDM only
- * says #PF(operand). Operands are translated through the page table (PTE
- * must be present) without filling the LP's TLB.
+ * Operands are translated by lp_operand() (the PTE must be present; the
+ * TLB is not filled) and an operand failing its EPCM check gets enclu_pf().
  * MODEL: leaves are atomic, so the SDM's concurrency check (#GP for a page
  * in use) and the re-check after it never fire.
  */
 #include "arch/internal.h"
 
 #define EACCEPT_SECINFO_RESERVED SGX_SECINFO_FLAGS_RESERVED_MASK
-
-static int enclu_pf(struct sgx_lp *lp, uint64_t lin)
-{
-	return sgx_pf(lp, lin, X86_PF_SGX | X86_PF_USER | X86_PF_PROT);
-}
-
-/* EPCM state of the page holding a SECINFO the leaf reads. */
-static bool secinfo_page_ok(const struct sgx_lp *lp,
-			    const struct epcm_entry *e, uint64_t lin)
-{
-	return e->valid && e->r && !e->pending && !e->modified &&
-	       !e->blocked && e->pt == PT_REG &&
-	       e->enclave_secs == lp->active_secs &&
-	       e->enclave_address == (lin & PAGE_MASK);
-}
 
 static uint8_t secinfo_pt(uint64_t flags)
 {
@@ -88,8 +71,8 @@ static int eaccept_secinfo(struct sgx_lp *lp, uint64_t rbx,
 	if (ret)
 		return ret;
 	/* C5: a readable regular page of this enclave at that address. */
-	if (!secinfo_page_ok(lp, epcm_at(cpu, idx), rbx))
-		return enclu_pf(lp, rbx);
+	if (!readable_operand(lp, epcm_at(cpu, idx), rbx))
+		return enclu_pf(lp, rbx, false);
 	memcpy(s, (uint8_t *)epc_page_at(cpu, idx) + (rbx & ~PAGE_MASK),
 	       sizeof(*s));
 	/* C6: reserved SECINFO bits (the state bits 3-5 are inputs here). */
@@ -189,7 +172,7 @@ static int eaccept(struct sgx_lp *lp, uint64_t rbx, uint64_t rcx)
 	if (!e->valid || e->blocked ||
 	    (e->pt != PT_REG && e->pt != PT_TCS && e->pt != PT_TRIM) ||
 	    e->enclave_secs != lp->active_secs)
-		return enclu_pf(lp, rcx);
+		return enclu_pf(lp, rcx, false);
 	/* C12: the page is what the enclave believes it is. */
 	if (!eaccept_matches(e, s.flags, rcx))
 		return SGX_PAGE_ATTRIBUTES_MISMATCH;

@@ -45,31 +45,15 @@
  *
  * UNCERTAIN: whether the SECINFO state bits 3-5 are reserved here; like
  * EACCEPT, they are accepted and ignored (sgx-architecture.md section 1.3).
- * MODEL: an EPCM check failing on an operand raises #PF with the error code
- * an EPCM-denied enclave read gets (SGX|USER|PROT, 0x8005). Operands are
- * translated through the page table without filling the LP's TLB; the
- * destination needs a writable PTE, the others a present one.
+ * Operands are translated by lp_operand() without filling the TLB (the
+ * destination needs a writable PTE, the others a present one); an operand
+ * failing its EPCM check gets enclu_pf().
  * MODEL: leaves are atomic, so the SDM's concurrency check (#GP for a
  * destination in use) never fires.
  */
 #include "arch/internal.h"
 
 #define EACCEPTCOPY_SECINFO_RESERVED SGX_SECINFO_FLAGS_RESERVED_MASK
-
-static int enclu_pf(struct sgx_lp *lp, uint64_t lin)
-{
-	return sgx_pf(lp, lin, X86_PF_SGX | X86_PF_USER | X86_PF_PROT);
-}
-
-/* EPCM state of a page the leaf reads: the SECINFO and the source. */
-static bool readable_page_ok(const struct sgx_lp *lp,
-			     const struct epcm_entry *e, uint64_t lin)
-{
-	return e->valid && e->r && !e->pending && !e->modified &&
-	       !e->blocked && e->pt == PT_REG &&
-	       e->enclave_secs == lp->active_secs &&
-	       e->enclave_address == (lin & PAGE_MASK);
-}
 
 /* C2..C6: alignment, ELRANGE and EPC membership of the three operands. */
 static int eacceptcopy_operands(struct sgx_lp *lp, const uint64_t lin[3],
@@ -114,8 +98,8 @@ static int eacceptcopy(struct sgx_lp *lp, uint64_t rbx, uint64_t rcx,
 	if (ret)
 		return ret;
 	/* C7: the SECINFO sits in a readable regular page of this enclave. */
-	if (!readable_page_ok(lp, epcm_at(cpu, idx[0]), rbx))
-		return enclu_pf(lp, rbx);
+	if (!readable_operand(lp, epcm_at(cpu, idx[0]), rbx))
+		return enclu_pf(lp, rbx, false);
 	memcpy(&s, (uint8_t *)epc_page_at(cpu, idx[0]) + (rbx & ~PAGE_MASK),
 	       sizeof(s));
 	/* C8: reserved SECINFO bits. */
@@ -128,8 +112,8 @@ static int eacceptcopy(struct sgx_lp *lp, uint64_t rbx, uint64_t rcx,
 	if ((s.flags & SGX_SECINFO_PAGE_TYPE_MASK) != SGX_SECINFO_TYPE(PT_REG))
 		return sgx_gp(lp);
 	/* C11: the source is a readable regular page of this enclave. */
-	if (!readable_page_ok(lp, epcm_at(cpu, idx[2]), rdx))
-		return enclu_pf(lp, rdx);
+	if (!readable_operand(lp, epcm_at(cpu, idx[2]), rdx))
+		return enclu_pf(lp, rdx, false);
 	d = epcm_at(cpu, idx[1]);
 	/* C12: the destination waits for acceptance in this enclave. */
 	if (!d->valid || !d->pending || d->modified || d->blocked ||

@@ -73,16 +73,6 @@ static int check_operands(struct sgx_lp *lp, uint64_t keyrequest,
 	return enclu_operand_page(lp, key, true, out);
 }
 
-static bool all_zero(const void *p, size_t len)
-{
-	const uint8_t *b = p;
-
-	for (size_t i = 0; i < len; i++)
-		if (b[i])
-			return false;
-	return true;
-}
-
 /* C6-C7: a well-formed request (#GP). */
 static int check_format(struct sgx_lp *lp, const struct sgx_secs *secs,
 			const struct sgx_keyrequest *req)

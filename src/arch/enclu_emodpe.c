@@ -34,9 +34,8 @@
  * UNCERTAIN: whether the SECINFO state bits 3-5 are reserved for EMODPE;
  * we follow the conservative reading (sgx-architecture.md section 1.3).
  * PAGE_TYPE is ignored, like EMODPR's.
- * MODEL: an EPCM check failing on an operand raises #PF with the error code
- * an EPCM-denied enclave read gets (SGX|USER|PROT, 0x8005). Operands are
- * translated through the page table without filling the LP's TLB.
+ * Operands are translated by lp_operand() without filling the TLB; an
+ * operand failing its EPCM check gets enclu_pf().
  * MODEL: leaves are atomic, so the SDM's concurrency check (#GP for a page
  * in use by another SGX2 leaf) never fires.
  */
@@ -44,21 +43,6 @@
 
 #define EMODPE_SECINFO_RESERVED                                           \
 	(SGX_SECINFO_FLAGS_RESERVED_MASK | SGX_SECINFO_STATE_MASK)
-
-static int enclu_pf(struct sgx_lp *lp, uint64_t lin)
-{
-	return sgx_pf(lp, lin, X86_PF_SGX | X86_PF_USER | X86_PF_PROT);
-}
-
-/* EPCM state of the page holding a SECINFO the leaf reads. */
-static bool secinfo_page_ok(const struct sgx_lp *lp,
-			    const struct epcm_entry *e, uint64_t lin)
-{
-	return e->valid && e->r && !e->pending && !e->modified &&
-	       !e->blocked && e->pt == PT_REG &&
-	       e->enclave_secs == lp->active_secs &&
-	       e->enclave_address == (lin & PAGE_MASK);
-}
 
 /* C2..C5: alignment, ELRANGE and EPC membership of both operands. */
 static int emodpe_operands(struct sgx_lp *lp, uint64_t rbx, uint64_t rcx,
@@ -95,8 +79,8 @@ static int emodpe(struct sgx_lp *lp, uint64_t rbx, uint64_t rcx)
 	if (ret)
 		return ret;
 	/* C6: the SECINFO sits in a readable regular page of this enclave. */
-	if (!secinfo_page_ok(lp, epcm_at(cpu, sidx), rbx))
-		return enclu_pf(lp, rbx);
+	if (!readable_operand(lp, epcm_at(cpu, sidx), rbx))
+		return enclu_pf(lp, rbx, false);
 	memcpy(&s, (uint8_t *)epc_page_at(cpu, sidx) + (rbx & ~PAGE_MASK),
 	       sizeof(s));
 	/* C7: reserved SECINFO bits. */
@@ -106,10 +90,10 @@ static int emodpe(struct sgx_lp *lp, uint64_t rbx, uint64_t rcx)
 	/* C8: an accepted, unblocked regular page of this enclave. */
 	if (!e->valid || e->pending || e->modified || e->blocked ||
 	    e->pt != PT_REG || e->enclave_secs != lp->active_secs)
-		return enclu_pf(lp, rcx);
+		return enclu_pf(lp, rcx, false);
 	/* C9: mapped at the address the EPCM recorded for it. */
 	if (e->enclave_address != rcx)
-		return enclu_pf(lp, rcx);
+		return enclu_pf(lp, rcx, false);
 	/* C10: never leave the page writable but unreadable. */
 	if (!e->r && !(s.flags & SGX_SECINFO_R) && (s.flags & SGX_SECINFO_W))
 		return sgx_gp(lp);

@@ -59,16 +59,6 @@ static inline struct tcs_hidden *tcs_hidden_at(const struct sgx_cpu *cpu,
 #define X86_EFLAGS_AC 0x040000ULL
 #define X86_EFLAGS_ID 0x200000ULL
 
-/*
- * MODEL: the #PF an ENCLU leaf raises for an operand page in the wrong EPCM
- * state: a user-mode, present fault with the SGX bit, plus W for a write.
- */
-static inline int enclu_pf(struct sgx_lp *lp, uint64_t lin, bool write)
-{
-	return sgx_pf(lp, lin, X86_PF_SGX | X86_PF_USER | X86_PF_PROT |
-				       (write ? X86_PF_WRITE : 0));
-}
-
 /* 48-bit canonical: bits 63:47 are copies of bit 47. */
 static inline bool is_canonical(uint64_t va)
 {

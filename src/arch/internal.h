@@ -95,12 +95,36 @@ static inline void epcm_stamp(struct epcm_entry *e, const struct secs_hidden *h)
 	e->track_stamp = h->epoch + 1;
 }
 
-/* SECINFO has none of mask set in FLAGS and all-zero reserved bytes. */
-static inline bool secinfo_reserved_clear(const struct sgx_secinfo *s, uint64_t mask)
+static inline bool all_zero(const void *p, size_t len)
 {
-	static const uint8_t zero[sizeof(s->reserved)];
+	const uint8_t *b = p;
 
-	return !(s->flags & mask) && !memcmp(s->reserved, zero, sizeof(zero));
+	for (size_t i = 0; i < len; i++)
+		if (b[i])
+			return false;
+	return true;
+}
+
+/* SECINFO has none of mask set in FLAGS and all-zero reserved bytes. */
+static inline bool secinfo_reserved_clear(const struct sgx_secinfo *s,
+					  uint64_t mask)
+{
+	return !(s->flags & mask) && all_zero(s->reserved, sizeof(s->reserved));
+}
+
+/*
+ * The EPCM conditions for the enclave to use the page at lin as ordinary
+ * memory (sgx-architecture.md section 5), rights aside: valid, a REG page
+ * of the running enclave at that address, not BLOCKED, PENDING or MODIFIED.
+ * Data accesses check them at TLB fill; ENCLU leaves on their operands.
+ */
+static inline bool epcm_page_usable(const struct sgx_lp *lp,
+				    const struct epcm_entry *e, uint64_t lin)
+{
+	return e->valid && e->pt == PT_REG &&
+	       e->enclave_secs == lp->active_secs &&
+	       e->enclave_address == (lin & PAGE_MASK) && !e->blocked &&
+	       !e->pending && !e->modified;
 }
 
 /* Fault results. They fill lp->exc and return the Linux encoding. */
@@ -126,6 +150,24 @@ static inline int sgx_pf(struct sgx_lp *lp, uint64_t addr, uint32_t ec)
 static inline int sgx_pf_epcm(struct sgx_lp *lp, uint64_t addr)
 {
 	return sgx_pf(lp, addr, X86_PF_SGX | X86_PF_PROT);
+}
+
+/* An ENCLU operand the leaf reads (a SECINFO, EACCEPTCOPY's source). */
+static inline bool readable_operand(const struct sgx_lp *lp,
+				    const struct epcm_entry *e, uint64_t lin)
+{
+	return epcm_page_usable(lp, e, lin) && e->r;
+}
+
+/*
+ * MODEL: an ENCLU operand failing its EPCM check raises the #PF an
+ * EPCM-denied enclave access gets (SGX|USER|PROT, plus W for a write); the
+ * SDM only says #PF(operand).
+ */
+static inline int enclu_pf(struct sgx_lp *lp, uint64_t lin, bool write)
+{
+	return sgx_pf(lp, lin, X86_PF_SGX | X86_PF_USER | X86_PF_PROT |
+				       (write ? X86_PF_WRITE : 0));
 }
 
 /* Translate an ENCLU operand's linear address to an EPC index (epc.c). */

@@ -105,12 +105,7 @@ int enclu_operand_page(struct sgx_lp *lp, uint64_t lin, bool write,
 	if (ret)
 		return ret;
 	e = epcm_at(lp->cpu, idx);
-	if (!e->valid || e->blocked)
-		return enclu_pf(lp, lin, write);
-	if (e->pt != PT_REG || e->enclave_secs != lp->active_secs ||
-	    e->pending || e->modified ||
-	    e->enclave_address != (lin & PAGE_MASK) ||
-	    !(write ? e->w : e->r))
+	if (!epcm_page_usable(lp, e, lin) || !(write ? e->w : e->r))
 		return enclu_pf(lp, lin, write);
 	*host = (uint8_t *)epc_page_at(lp->cpu, idx) + (lin & ~PAGE_MASK);
 	return 0;

@@ -76,14 +76,11 @@ static int walk(struct sgx_lp *lp, uint64_t lin, enum sgx_access acc,
 	return 0;
 }
 
-/* The EPCM checks of an enclave access (section 5), done at TLB fill. */
+/* The EPCM checks of an enclave access, done at TLB fill. */
 static bool epcm_allows(const struct sgx_lp *lp, const struct epcm_entry *e,
 			uint64_t lin, enum sgx_access acc)
 {
-	return e->valid && e->enclave_secs == lp->active_secs &&
-	       e->enclave_address == (lin & PAGE_MASK) && e->pt == PT_REG &&
-	       !e->blocked && !e->pending && !e->modified &&
-	       !(acc & ~epcm_rights(e));
+	return epcm_page_usable(lp, e, lin) && !(acc & ~epcm_rights(e));
 }
 
 static int fill(struct sgx_lp *lp, uint64_t lin, enum sgx_access acc,
