@@ -335,6 +335,11 @@ static void p_at(struct ectx *c, uint64_t offset, uint64_t length)
 	edmm_offset(&c->a, cur_cmd)[1] = length;
 }
 static void p_at_hole(struct ectx *c) { p_at(c, HOLE, PAGE_SIZE); }
+/* The last page of ELRANGE passes the range check: it is a hole. */
+static void p_last_page(struct ectx *c)
+{
+	p_at(c, c->fx.size - PAGE_SIZE, PAGE_SIZE);
+}
 static void p_at_tcs(struct ectx *c) { p_at(c, KFX_TCS2, PAGE_SIZE); }
 static void p_at_text(struct ectx *c) { p_at(c, KFX_TEXT, PAGE_SIZE); }
 static void p_heap_then_hole(struct ectx *c)
@@ -476,6 +481,8 @@ static void p_pending_tcs(struct ectx *c)
 	  -EINVAL),                                                          \
 	F(n "_hole", ST_INIT, false, cmd, ARG_OK, p_at_hole, -EFAULT, true, \
 	  0, 0, true),                                                       \
+	F(n "_last_page", ST_INIT, false, cmd, ARG_OK, p_last_page, -EFAULT, \
+	  true, 0, 0, true),                                                 \
 	F(n "_partial_hole", ST_INIT, false, cmd, ARG_OK, p_heap_then_hole, \
 	  cmd == RM ? -EPERM : -EFAULT, true, cmd == RM ? 0 : PAGE_SIZE, 0,  \
 	  true)
