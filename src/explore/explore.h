@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The systematic schedule explorer (architecture.md sections 2-3). A
+ * scenario builds one machine (CPU, sim platform, driver, enclave) and
+ * spawns its sim threads; the explorer runs it many times, each time letting
+ * a strategy answer the scheduler's "who runs next?", checks the invariants
+ * after every step, and reports each violation with the schedule that
+ * replays it bit for bit.
+ *
+ * Layering: explore/ sits above kernel/, platform/sim and arch/; the
+ * scenarios act as user space (ioctls, mmaps) and as enclave threads
+ * (scripted ENCLU sequences) on top of them.
+ */
+#ifndef SGXEMU_EXPLORE_H
+#define SGXEMU_EXPLORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arch/cpu.h"
+#include "kernel/driver.h"
+#include "platform/sim.h"
+
+/* One execution's machine. Scenarios may keep their own state in priv. */
+struct xp_world {
+	struct sgx_cpu cpu;
+	struct sim sim;
+	struct sgx_driver drv;
+	struct sgx_mm *mm;
+	struct sgx_file *file;
+	void *priv;
+	/* Filled by scenarios and by the driver invariants: */
+	char violation[256]; /* first violation seen, "" if none */
+};
+
+struct xp_scenario {
+	const char *name;
+	const char *summary;
+	/*
+	 * Build the machine in w (w->cpu and w->sim are not yet initialized:
+	 * the scenario chooses the CPU size) and spawn the sim threads. The
+	 * explorer installs its chooser after build returns and before
+	 * sim_run(). Returns 0 or -errno.
+	 */
+	int (*build)(struct xp_world *w);
+	/* After every step: NULL, or a description of the violation. */
+	const char *(*check_step)(struct xp_world *w);
+	/* After the run (sim_run's result given): NULL or a violation. */
+	const char *(*check_end)(struct xp_world *w, int run_result);
+	void (*destroy)(struct xp_world *w);
+};
+
+/* The registry of scenarios (scenarios.c). */
+const struct xp_scenario *xp_scenario_find(const char *name);
+const struct xp_scenario *xp_scenario_at(size_t i); /* NULL past the end */
+
+enum xp_strategy { XP_RANDOM, XP_PCT, XP_DFS, XP_REPLAY };
+
+struct xp_options {
+	const struct xp_scenario *scenario;
+	enum xp_strategy strategy;
+	uint64_t executions; /* upper bound; DFS may finish earlier */
+	uint64_t seed;
+	unsigned int preemptions; /* DFS: preemption bound */
+	unsigned int depth; /* PCT: bug depth d */
+	uint64_t steps_max; /* per execution; beyond it: livelock violation */
+	unsigned int etrack_batch; /* the driver's setting (batched-ETRACK issue) */
+	/* Progress, called now and then; may be NULL. */
+	void (*progress)(void *ctx, uint64_t done, uint64_t violations);
+	void *progress_ctx;
+};
+
+struct xp_result {
+	uint64_t executions;
+	uint64_t distinct; /* distinct schedules (by trace hash) */
+	uint64_t violations;
+	bool complete; /* DFS explored its whole bounded space */
+	char schedule[4096]; /* the first violating schedule, replayable */
+	char message[256]; /* what it violated */
+};
+
+/* Explore; returns 0, or -errno for bad options. */
+int xp_explore(const struct xp_options *opt, struct xp_result *res);
+
+/*
+ * Replay a schedule string exactly. trace_json may be NULL; else the run is
+ * written there as Chrome trace-event JSON. Returns 0 or -errno; the result
+ * tells whether the replay violated anything, and its trace hash.
+ */
+int xp_replay(const char *schedule, const char *trace_json,
+	      struct xp_result *res, uint64_t *trace_hash);
+
+#endif
