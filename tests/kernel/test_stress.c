@@ -538,7 +538,7 @@ static void assert_coverage(void)
  * The random run, then close: nothing lost on the way, and every EPC page
  * comes back to the free list.
  */
-Test(stress, oversubscribed_random_edmm, .timeout = 120)
+Test(stress, oversubscribed_random_edmm, .timeout = 300)
 {
 	run_stress(SEED);
 	assert_coverage();
