@@ -65,6 +65,13 @@ struct sgx_encl_page {
 	struct sgx_epc_page *epc_page;
 	struct sgx_encl *encl;
 	struct sgx_va_page *va_page;
+	/*
+	 * MODIFY_TYPES with batched ETRACK: the type (PT_TCS or PT_TRIM) an
+	 * EMODT gave the page while no ETRACK flow has tracked that change;
+	 * PT_SECS (never a target) when none is pending. @type takes the new
+	 * type only once the page is tracked, as in Linux.
+	 */
+	enum sgx_page_type untracked_type;
 };
 
 /* struct sgx_encl.flags */
@@ -115,6 +122,12 @@ struct sgx_encl {
 	struct sgx_encl_stats stats;
 	struct sgx_mutex mm_lock; /* mm_list, mm_list_version (driver.c) */
 	uint64_t mm_list_version; /* bumped whenever mm_list changes */
+	/*
+	 * Pages per ETRACK flow in RESTRICT_PERMISSIONS and MODIFY_TYPES:
+	 * 1 is Linux 6.12, N > 1 every N pages, 0 once per call. Set from
+	 * drv->cfg.etrack_batch at ECREATE; may be changed any time after.
+	 */
+	unsigned int etrack_batch;
 };
 
 struct sgx_mm;
@@ -137,8 +150,38 @@ struct sgx_driver_stats {
 	uint64_t encls_warnings; /* what Linux would ENCLS_WARN about */
 };
 
+/*
+ * The default of sgx_driver_config.etrack_batch: one ETRACK flow per
+ * EDMM call (docs/BATCHED-ETRACK.md says why). It is 0, so a zeroed
+ * configuration gets it.
+ */
+#define SGX_ETRACK_BATCH_DEFAULT 0
+
 struct sgx_driver_config {
 	bool sgx2; /* X86_FEATURE_SGX2 */
+	unsigned int etrack_batch; /* each new enclave's encl->etrack_batch */
+};
+
+/*
+ * Fault injection, for tests only (tests/kernel/test_batch.c); all zero in
+ * normal use. A counter makes that many of the next operations fail, then
+ * is spent; SGX_INJECT_ALWAYS makes every one fail.
+ */
+#define SGX_INJECT_ALWAYS (~0U)
+struct sgx_fault_inject {
+	/* ETRACKs of sgx_enclave_etrack(): SGX_PREV_TRK_INCMPL, not run. */
+	unsigned int etrack_fail;
+	/* ELDUs of pages and SECS: -EFAULT before anything is consumed. */
+	unsigned int eldu_fail;
+	/* No free EPC page and nothing reclaimable: -ENOMEM. */
+	bool epc_exhausted;
+	/*
+	 * Called by the RESTRICT_PERMISSIONS and MODIFY_TYPES loops before
+	 * page @index (0 is the first of the call), without encl->lock: the
+	 * window between pages (set a signal, evict, enter the enclave...).
+	 */
+	void (*edmm_page)(struct sgx_encl *encl, uint64_t index, void *arg);
+	void *edmm_page_arg;
 };
 
 struct sgx_driver {
@@ -154,6 +197,7 @@ struct sgx_driver {
 	bool ksgxd_stop;
 	struct sgx_driver_stats stats;
 	struct sgx_mutex free_lock; /* Linux: the NUMA node's spinlock */
+	struct sgx_fault_inject inject; /* tests only */
 };
 
 #endif
