@@ -18,14 +18,17 @@
 #include "base/bits.h"
 
 #if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #define asan_start(save, bottom, size)                                    \
 	__sanitizer_start_switch_fiber(save, bottom, size)
 #define asan_finish(save, bottom, size)                                   \
 	__sanitizer_finish_switch_fiber(save, bottom, size)
+#define asan_unpoison(addr, size) __asan_unpoison_memory_region(addr, size)
 #else
 #define asan_start(save, bottom, size) ((void)(save), (void)(bottom), (void)(size))
 #define asan_finish(save, bottom, size) ((void)(save), (void)(bottom), (void)(size))
+#define asan_unpoison(addr, size) ((void)(addr), (void)(size))
 #endif
 
 #define SIM_STACK_SIZE (256 * 1024)
@@ -36,6 +39,14 @@ void sim_switch(void **save_sp, void *load_sp);
 static __thread struct sim *running;
 static __thread const void *sched_stack_bottom;
 static __thread size_t sched_stack_size;
+
+/*
+ * Stacks of destroyed sims, for sim_spawn() to reuse: a fresh one costs
+ * three system calls and a page fault per page it touches, and the explorer
+ * builds a sim for every execution.
+ */
+static __thread uint8_t *stack_pool[SIM_THREADS_MAX];
+static __thread unsigned int stack_pool_len;
 
 struct sim_thread *sim_current(const struct sim *s)
 {
@@ -101,6 +112,35 @@ static void prepare_stack(struct sim_thread *t)
 	t->sp = &top[-8];
 }
 
+/* A stack with a guard page below it, which turns an overflow into a crash. */
+static uint8_t *stack_alloc(void)
+{
+	uint8_t *mem;
+
+	if (stack_pool_len)
+		return stack_pool[--stack_pool_len];
+	mem = mmap(NULL, SIM_STACK_SIZE + PAGE_SIZE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (mem == MAP_FAILED)
+		return NULL;
+	ASSERT(mprotect(mem, PAGE_SIZE, PROT_NONE) == 0);
+	return mem;
+}
+
+/*
+ * A thread that never finished leaves its frames' redzones poisoned under
+ * ASan; the next thread on this stack must not inherit them.
+ */
+static void stack_free(uint8_t *mem)
+{
+	if (stack_pool_len == SIM_THREADS_MAX) {
+		munmap(mem, SIM_STACK_SIZE + PAGE_SIZE);
+		return;
+	}
+	asan_unpoison(mem + PAGE_SIZE, SIM_STACK_SIZE);
+	stack_pool[stack_pool_len++] = mem;
+}
+
 int sim_spawn(struct sim *s, const char *name, unsigned int lp, bool daemon,
 	      void (*fn)(void *arg), void *arg)
 {
@@ -109,12 +149,9 @@ int sim_spawn(struct sim *s, const char *name, unsigned int lp, bool daemon,
 
 	if (s->nr_threads >= SIM_THREADS_MAX || lp >= s->cpu->cfg.nr_lps)
 		return -EINVAL;
-	mem = mmap(NULL, SIM_STACK_SIZE + PAGE_SIZE, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (mem == MAP_FAILED)
+	mem = stack_alloc();
+	if (!mem)
 		return -ENOMEM;
-	/* A guard page below the stack turns an overflow into a crash. */
-	ASSERT(mprotect(mem, PAGE_SIZE, PROT_NONE) == 0);
 	t = &s->threads[s->nr_threads];
 	*t = (struct sim_thread){ .id = s->nr_threads,
 				  .name = name,
@@ -183,6 +220,10 @@ int sim_run(struct sim *s)
 		s->stats.switches += ids[k] != last;
 		last = ids[k];
 		run_thread(s, &s->threads[ids[k]]);
+		if (s->hooks.step && !s->hooks.step(s->hooks.ctx)) {
+			running = NULL;
+			return -ECANCELED;
+		}
 	}
 }
 
@@ -272,14 +313,17 @@ static void sim_ipi(void *ctx, const struct sgx_cpumask *mask)
 	s->stats.ipi_rounds++;
 	for (unsigned int i = 0; i < s->cpu->cfg.nr_lps; i++) {
 		struct sgx_lp *lp = &s->cpu->lps[i];
+		bool aex = lp->enclave_mode;
 
 		if (!sgx_cpumask_test(mask, i))
 			continue;
 		s->stats.ipis++;
-		if (lp->enclave_mode) {
+		if (aex) {
 			sgx_aex(lp, NULL);
 			s->stats.ipi_aex++;
 		}
+		if (s->hooks.ipi)
+			s->hooks.ipi(s->hooks.ctx, lp, aex);
 	}
 }
 
@@ -333,7 +377,6 @@ void sim_destroy(struct sim *s)
 {
 	ASSERT(!s->current);
 	for (unsigned int i = 0; i < s->nr_threads; i++)
-		munmap((uint8_t *)s->threads[i].stack - PAGE_SIZE,
-		       s->threads[i].stack_size + PAGE_SIZE);
+		stack_free((uint8_t *)s->threads[i].stack - PAGE_SIZE);
 	s->nr_threads = 0;
 }

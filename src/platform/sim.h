@@ -52,6 +52,19 @@ struct sim_thread {
 typedef unsigned int (*sim_choose_fn)(void *ctx, const unsigned int *runnable,
 				      unsigned int n, unsigned int current);
 
+/*
+ * Calls out of the scheduler, for the explorer; each may be NULL. step runs
+ * after every step (the chosen thread has yielded back or finished), before
+ * the next decision: returning false ends sim_run() with -ECANCELED, which
+ * leaves the unfinished threads suspended where they were. ipi runs for
+ * every LP an IPI reaches; aex says it forced the LP out of enclave mode.
+ */
+struct sim_hooks {
+	void *ctx;
+	bool (*step)(void *ctx);
+	void (*ipi)(void *ctx, const struct sgx_lp *lp, bool aex);
+};
+
 struct sim_stats {
 	uint64_t steps; /* scheduling decisions */
 	uint64_t switches; /* decisions that changed the running thread */
@@ -73,17 +86,24 @@ struct sim {
 	uint64_t steps_max; /* 0: unbounded */
 	uint64_t clock[SGX_LPS_MAX]; /* virtual cycles per LP */
 	struct sim_stats stats;
+	struct sim_hooks hooks;
 };
 
 /* Returns 0. The default chooser is round robin. */
 int sim_init(struct sim *s, struct sgx_cpu *cpu);
+/*
+ * Free the threads, finished or not. Their stacks go to a small per-OS-thread
+ * pool that later sim_spawn() calls reuse, so that the explorer's many short
+ * runs do not map, fault in and unmap fresh stacks every time.
+ */
 void sim_destroy(struct sim *s);
 /* Add a thread pinned to LP lp. Returns its id, or -EINVAL / -ENOMEM. */
 int sim_spawn(struct sim *s, const char *name, unsigned int lp, bool daemon,
 	      void (*fn)(void *arg), void *arg);
 /*
  * Run until every non-daemon thread is done: 0. If no thread can run but
- * some are not done: -EDEADLK. If steps_max is reached: -E2BIG.
+ * some are not done: -EDEADLK. If steps_max is reached: -E2BIG. If the step
+ * hook says stop: -ECANCELED.
  */
 int sim_run(struct sim *s);
 /* A preemption point for the running thread. */

@@ -184,3 +184,74 @@ Test(sim, direct_mode_runs_on_lp0)
 	cr_assert_eq(m1.acquisitions, 1);
 	cr_assert_eq(m1.longest_hold, 7);
 }
+
+static unsigned int hook_steps;
+
+static bool stop_after_four(void *ctx)
+{
+	(void)ctx;
+	return ++hook_steps < 4;
+}
+
+Test(sim, step_hook_runs_after_every_step_and_may_stop_the_run)
+{
+	static char a = 'a', b = 'b';
+
+	order_len = 0;
+	hook_steps = 0;
+	sim.hooks.step = stop_after_four;
+	sim_spawn(&sim, "a", 0, false, yielder, &a);
+	sim_spawn(&sim, "b", 1, false, yielder, &b);
+	cr_assert_eq(sim_run(&sim), -ECANCELED);
+	cr_assert_eq(hook_steps, 4);
+	cr_assert_eq(sim.stats.steps, 4);
+	order[order_len] = 0;
+	cr_assert_str_eq(order, "abab", "the run stopped after four steps");
+	cr_assert_null(sim_current(&sim));
+}
+
+static unsigned int ipi_seen[4], ipi_aex_seen[4];
+
+static void count_ipi(void *ctx, const struct sgx_lp *lp, bool aex)
+{
+	cr_assert_eq(ctx, &sim);
+	ipi_seen[lp->id]++;
+	ipi_aex_seen[lp->id] += aex;
+}
+
+Test(sim, ipi_hook_sees_every_target)
+{
+	struct sgx_cpumask mask = { 0 };
+
+	sim.hooks.ctx = &sim;
+	sim.hooks.ipi = count_ipi;
+	sgx_cpumask_set(&mask, 0);
+	sgx_cpumask_set(&mask, 2);
+	sim.plat.ipi(sim.plat.ctx, &mask);
+	cr_assert_eq(ipi_seen[0], 1);
+	cr_assert_eq(ipi_seen[1], 0);
+	cr_assert_eq(ipi_seen[2], 1);
+	cr_assert_eq(ipi_seen[3], 0);
+	cr_assert_eq(ipi_aex_seen[0] + ipi_aex_seen[2], 0, "nobody inside");
+}
+
+static void nothing(void *arg)
+{
+	(void)arg;
+}
+
+Test(sim, destroyed_stacks_are_reused_even_of_unfinished_threads)
+{
+	void *first;
+
+	sim.hooks.step = stop_after_four;
+	hook_steps = 3;
+	sim_spawn(&sim, "loop", 0, false, forever, NULL);
+	cr_assert_eq(sim_run(&sim), -ECANCELED);
+	first = sim.threads[0].stack;
+	sim_destroy(&sim);
+	cr_assert_eq(sim_init(&sim, &cpu), 0);
+	cr_assert_eq(sim_spawn(&sim, "again", 1, false, nothing, NULL), 0);
+	cr_assert_eq(sim.threads[0].stack, first);
+	cr_assert_eq(sim_run(&sim), 0);
+}
