@@ -22,6 +22,8 @@
 #include "kernel/driver.h"
 #include "platform/sim.h"
 
+struct xp_trace;
+
 /* One execution's machine. Scenarios may keep their own state in priv. */
 struct xp_world {
 	struct sgx_cpu cpu;
@@ -32,7 +34,23 @@ struct xp_world {
 	void *priv;
 	/* Filled by scenarios and by the driver invariants: */
 	char violation[256]; /* first violation seen, "" if none */
+	/*
+	 * Set by the explorer before build, from the options or the replayed
+	 * schedule: the driver's etrack_batch for the enclave, and which
+	 * planted bugs to switch on (0 but in SGXEMU_PLANTS builds).
+	 */
+	unsigned int etrack_batch;
+	unsigned int plants;
+	/* The explorer's trace of this run, for xp_trace_span(); may be NULL. */
+	struct xp_trace *trace;
 };
+
+/*
+ * Mark the start (begin) or the end of a span of the running sim thread in
+ * the replay's Chrome trace, such as an ioctl. name must be a string
+ * constant. Does nothing unless a trace is being written.
+ */
+void xp_trace_span(struct xp_world *w, const char *name, bool begin);
 
 struct xp_scenario {
 	const char *name;
@@ -48,6 +66,11 @@ struct xp_scenario {
 	const char *(*check_step)(struct xp_world *w);
 	/* After the run (sim_run's result given): NULL or a violation. */
 	const char *(*check_end)(struct xp_world *w, int run_result);
+	/*
+	 * Also called after a run the explorer ended early (a violation, a
+	 * deadlock, steps_max): threads may then be suspended anywhere, with
+	 * mutexes held.
+	 */
 	void (*destroy)(struct xp_world *w);
 };
 
@@ -62,14 +85,28 @@ struct xp_options {
 	enum xp_strategy strategy;
 	uint64_t executions; /* upper bound; DFS may finish earlier */
 	uint64_t seed;
-	unsigned int preemptions; /* DFS: preemption bound */
-	unsigned int depth; /* PCT: bug depth d */
+	unsigned int preemptions; /* DFS: preemption bound; XP_UNBOUNDED: none */
+	unsigned int depth; /* PCT: bug depth d, 1..XP_PCT_DEPTH_MAX */
 	uint64_t steps_max; /* per execution; beyond it: livelock violation */
 	unsigned int etrack_batch; /* the driver's setting (batched-ETRACK issue) */
 	/* Progress, called now and then; may be NULL. */
 	void (*progress)(void *ctx, uint64_t done, uint64_t violations);
 	void *progress_ctx;
+	unsigned int plants; /* SGXEMU_PLANTS builds: planted bugs to switch on */
+	bool stop_on_violation; /* end the exploration at the first one */
+	/*
+	 * After every execution, may be NULL: its schedule (replayable), its
+	 * trace hash and its violation (NULL if none). Setting it costs an
+	 * encoded schedule per execution.
+	 */
+	void (*on_execution)(void *ctx, const char *schedule, uint64_t hash,
+			     const char *violation);
+	void *on_execution_ctx;
 };
+
+#define XP_UNBOUNDED UINT32_MAX
+#define XP_PCT_DEPTH_MAX 32
+#define XP_STEPS_MAX_DEFAULT 200000 /* when xp_options.steps_max is 0 */
 
 struct xp_result {
 	uint64_t executions;
@@ -78,6 +115,9 @@ struct xp_result {
 	bool complete; /* DFS explored its whole bounded space */
 	char schedule[4096]; /* the first violating schedule, replayable */
 	char message[256]; /* what it violated */
+	uint64_t first_violation; /* 1-based execution of it; 0: none */
+	uint64_t steps; /* scheduling steps over all executions */
+	uint64_t steps_max_seen; /* the longest execution, in steps */
 };
 
 /* Explore; returns 0, or -errno for bad options. */
@@ -90,5 +130,9 @@ int xp_explore(const struct xp_options *opt, struct xp_result *res);
  */
 int xp_replay(const char *schedule, const char *trace_json,
 	      struct xp_result *res, uint64_t *trace_hash);
+/* The same against a given scenario, whose name the schedule must carry. */
+int xp_replay_scenario(const struct xp_scenario *sc, const char *schedule,
+		       const char *trace_json, struct xp_result *res,
+		       uint64_t *trace_hash);
 
 #endif
