@@ -116,7 +116,19 @@ struct sgx_cpu_config {
 	unsigned int nr_lps; /* up to SGX_LPS_MAX */
 	uint64_t seed; /* derives the platform secrets, for repeatable runs */
 	bool check_invariants; /* run sgx_cpu_check() after every leaf */
+#ifdef SGXEMU_PLANTS
+	/*
+	 * Planted bugs, SGX_PLANT_* bits: only in the *_planted libraries,
+	 * which the explorer's self-tests link, to show each bug is found.
+	 */
+	unsigned int plants;
+#endif
 };
+
+#ifdef SGXEMU_PLANTS
+/* EACCEPT skips C13, its tracking check. The kernel's bits: kernel/sgx.h. */
+#define SGX_PLANT_EACCEPT_UNTRACKED (1U << 2)
+#endif
 
 #define SGX_EPC_PAGES_MAX (1ULL << 22) /* 16 GiB */
 #define SGX_LPS_MAX 256

@@ -177,6 +177,9 @@ static int eaccept(struct sgx_lp *lp, uint64_t rbx, uint64_t rcx)
 	if (!eaccept_matches(e, s.flags, rcx))
 		return SGX_PAGE_ATTRIBUTES_MISMATCH;
 	/* C13: every LP that may cache the old rights or type has left. */
+#ifdef SGXEMU_PLANTS
+	if (!(cpu->cfg.plants & SGX_PLANT_EACCEPT_UNTRACKED))
+#endif
 	if (!sgx_page_tracked(cpu, idx))
 		return SGX_NOT_TRACKED;
 	if (e->pt == PT_TCS) {

@@ -47,6 +47,10 @@ int sgx_enclave_etrack(struct sgx_encl *encl)
 			return -EFAULT;
 		}
 	}
+#ifdef SGXEMU_PLANTS
+	if (sgx_planted(drv, NO_IPI))
+		return 0;
+#endif
 	sgx_ipi_mask(encl, sgx_encl_cpumask(encl));
 	return 0;
 }

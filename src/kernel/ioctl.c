@@ -593,6 +593,10 @@ sgx_enclave_restrict_page(struct sgx_encl *encl, uint64_t addr,
 	 */
 	encl->stats.emodpr++;
 	epc = sgx_get_epc_virt_addr(drv, entry->epc_page);
+#ifdef SGXEMU_PLANTS
+	if (sgx_planted(drv, ETRACK_BEFORE_EMODPR) && sgx_enclave_etrack(encl))
+		return -EFAULT;
+#endif
 	ret = __emodpr(drv, secinfo, epc);
 	/*
 	 * A fault cannot happen: the arguments were checked, the page is
@@ -605,9 +609,15 @@ sgx_enclave_restrict_page(struct sgx_encl *encl, uint64_t addr,
 		modp->result = (uint64_t)ret;
 		return -EFAULT;
 	}
-	if (sgx_enclave_etrack(encl))
-		return -EFAULT;
-	return 0;
+#ifdef SGXEMU_PLANTS
+	if (sgx_planted(drv, ETRACK_BEFORE_EMODPR))
+		return 0;
+#endif
+	ret = sgx_enclave_etrack(encl);
+#ifdef SGXEMU_PLANTS
+	ret = sgx_planted(drv, COUNT_BEFORE_TRACKING) ? 0 : ret;
+#endif
+	return ret ? -EFAULT : 0;
 }
 
 /**

@@ -160,7 +160,28 @@ struct sgx_driver_stats {
 struct sgx_driver_config {
 	bool sgx2; /* X86_FEATURE_SGX2 */
 	unsigned int etrack_batch; /* each new enclave's encl->etrack_batch */
+#ifdef SGXEMU_PLANTS
+	unsigned int plants; /* SGX_PLANT_* bits, below */
+#endif
 };
+
+#ifdef SGXEMU_PLANTS
+/*
+ * Planted bugs: only in the *_planted libraries, which the explorer's
+ * self-tests link to show that each one is found. Bit 2 is the CPU's
+ * (SGX_PLANT_EACCEPT_UNTRACKED, arch/cpu.h), so one mask serves both.
+ *   NO_IPI: the EDMM ETRACK flow sends no IPI round after its ETRACK.
+ *   ETRACK_BEFORE_EMODPR: RESTRICT_PERMISSIONS tracks before it modifies.
+ *   COUNT_BEFORE_TRACKING: count covers a page whose tracking failed.
+ *   BATCH_SECS_EVICTED: a batched ETRACK runs without loading an evicted
+ *	SECS first; its hook belongs to the batched-ETRACK loop.
+ */
+#define SGX_PLANT_NO_IPI (1U << 0)
+#define SGX_PLANT_ETRACK_BEFORE_EMODPR (1U << 1)
+#define SGX_PLANT_COUNT_BEFORE_TRACKING (1U << 3)
+#define SGX_PLANT_BATCH_SECS_EVICTED (1U << 4)
+#define sgx_planted(drv, bug) ((drv)->cfg.plants & SGX_PLANT_##bug)
+#endif
 
 /*
  * Fault injection, for tests only (tests/kernel/test_batch.c); all zero in
