@@ -41,6 +41,14 @@ struct xp_world {
 	 */
 	unsigned int etrack_batch;
 	unsigned int plants;
+	/*
+	 * Set by the explorer before build (x2, additive): this execution's
+	 * data seed, the source of every random choice a scenario makes by
+	 * itself (an adversary's leaves, say). The schedule string must carry
+	 * it, so that a replay makes the same choices; a fixed value (such as
+	 * xp_options.seed) for every execution of a DFS is fine.
+	 */
+	uint64_t seed;
 	/* The explorer's trace of this run, for xp_trace_span(); may be NULL. */
 	struct xp_trace *trace;
 };
