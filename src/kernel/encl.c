@@ -506,6 +506,15 @@ static struct sgx_epc_page *sgx_encl_eldu(struct sgx_encl *encl,
 	uint64_t va_offset = encl_page->desc & SGX_ENCL_PAGE_VA_OFFSET_MASK;
 	struct sgx_epc_page *epc_page;
 
+	/*
+	 * MODEL: an injected ELDU failure (tests only) comes before anything
+	 * is allocated or consumed, so the page loads once the fault is gone;
+	 * a real one loses the page, as in Linux.
+	 */
+	if (sgx_inject_fire(&encl->drv->inject.eldu_fail)) {
+		*err = -EFAULT;
+		return NULL;
+	}
 	epc_page = sgx_alloc_epc_page(encl->drv, encl_page, false, err);
 	if (!epc_page)
 		return NULL;

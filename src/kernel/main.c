@@ -35,10 +35,12 @@ static uint64_t sgx_nr_free_pages(const struct sgx_driver *drv)
  * @watermark: drv->nr_low_pages or drv->nr_high_pages
  *
  * Return: true when fewer than @watermark pages are free and the active
- * list is not empty.
+ * list is not empty (never under the injected drv->inject.epc_exhausted).
  */
 bool sgx_should_reclaim(const struct sgx_driver *drv, uint64_t watermark)
 {
+	if (drv->inject.epc_exhausted)
+		return false;
 	return sgx_nr_free_pages(drv) < watermark &&
 	       !list_empty(&drv->active_page_list);
 }
@@ -80,6 +82,11 @@ struct sgx_epc_page *sgx_alloc_epc_page(struct sgx_driver *drv, void *owner,
 	const struct sgx_platform *plat = drv->plat;
 	struct sgx_epc_page *page;
 
+	/* Injected (tests only): as if every page were in use and pinned. */
+	if (drv->inject.epc_exhausted) {
+		*err = -ENOMEM;
+		return NULL;
+	}
 	for (;;) {
 		page = __sgx_alloc_epc_page(drv);
 		if (page) {

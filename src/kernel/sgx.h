@@ -205,6 +205,16 @@ struct sgx_fault_inject {
 	void *edmm_page_arg;
 };
 
+/* Whether an injected failure happens now; spends one unless ALWAYS. */
+static inline bool sgx_inject_fire(unsigned int *n)
+{
+	if (!*n)
+		return false;
+	if (*n != SGX_INJECT_ALWAYS)
+		(*n)--;
+	return true;
+}
+
 struct sgx_driver {
 	struct sgx_cpu *cpu;
 	const struct sgx_platform *plat;
