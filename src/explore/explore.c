@@ -1,2 +1,442 @@
 // SPDX-License-Identifier: MIT
-#include "explore/explore.h"
+/*
+ * The execution loop (architecture.md sections 2-3). One execution: the
+ * scenario builds its machine; the engine takes over the scheduler's
+ * choices (sim.choose), the step hook (invariants after every step) and
+ * the CPU's leaf and access hooks (the trace hash); sim_run() runs it; the
+ * scenario's end checks judge it; the scenario tears it down. Between
+ * executions only the strategy's state carries over.
+ *
+ * A violation ends its execution at once (the step hook stops sim_run), so
+ * the recorded choices end exactly where it showed, and a replay of them
+ * stops at the same step with the same message. Executions whose trace
+ * hashes are equal count once among the distinct schedules.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/assert.h"
+#include "explore/engine.h"
+
+#define PROGRESS_EVERY 4096
+
+#ifdef SGXEMU_PLANTS
+#define PLANTS_BUILT true
+#else
+#define PLANTS_BUILT false
+#endif
+
+/* The trace hashes seen so far: open addressing, 0 marks a free slot. */
+struct hash_set {
+	uint64_t *slot;
+	size_t cap, len;
+};
+
+struct engine {
+	const struct xp_options *opt;
+	const struct xp_scenario *sc;
+	struct xp_world *world;
+	struct xp_chooser chooser;
+	struct xp_trace trace;
+	struct xp_schedule schedule; /* settings, and this run's choices */
+	struct hash_set seen;
+	char *text; /* the schedule string of this run, when needed */
+	size_t text_size;
+	int error;
+	/* The outcome of the current execution: */
+	int run; /* sim_run()'s result */
+	uint64_t hash;
+	char violation[256];
+};
+
+static int hash_set_grow(struct hash_set *h)
+{
+	size_t cap = h->cap ? 2 * h->cap : 1 << 12;
+	uint64_t *slot = calloc(cap, sizeof(*slot));
+
+	if (!slot)
+		return -ENOMEM;
+	for (size_t i = 0; i < h->cap; i++) {
+		size_t j = h->slot[i] & (cap - 1);
+
+		if (!h->slot[i])
+			continue;
+		while (slot[j])
+			j = (j + 1) & (cap - 1);
+		slot[j] = h->slot[i];
+	}
+	free(h->slot);
+	h->slot = slot;
+	h->cap = cap;
+	return 0;
+}
+
+/* 1 if key is new, 0 if seen before, or -ENOMEM. */
+static int hash_set_add(struct hash_set *h, uint64_t key)
+{
+	size_t i;
+
+	key = key ? key : 1;
+	if (2 * (h->len + 1) > h->cap && hash_set_grow(h))
+		return -ENOMEM;
+	for (i = key & (h->cap - 1); h->slot[i]; i = (i + 1) & (h->cap - 1))
+		if (h->slot[i] == key)
+			return 0;
+	h->slot[i] = key;
+	h->len++;
+	return 1;
+}
+
+static bool violate(struct engine *e, const char *why)
+{
+	snprintf(e->violation, sizeof(e->violation), "%s", why);
+	return false;
+}
+
+static unsigned int engine_choose(void *ctx, const unsigned int *runnable,
+				  unsigned int n, unsigned int current)
+{
+	struct engine *e = ctx;
+	unsigned int k = xp_chooser_pick(&e->chooser, runnable, n, current);
+
+	ASSERT(k < n);
+	if (n > 1 && xp_choices_push(&e->schedule.choices, runnable[k]))
+		e->error = -ENOMEM;
+	xp_trace_step(&e->trace, runnable[k]);
+	return k;
+}
+
+/* After every step: the scenario's invariants; false stops the run. */
+static bool engine_step(void *ctx)
+{
+	struct engine *e = ctx;
+	const char *why;
+
+	if (e->error || e->chooser.error || e->chooser.diverged)
+		return false;
+	if (e->world->violation[0])
+		return violate(e, e->world->violation);
+	why = e->sc->check_step ? e->sc->check_step(e->world) : NULL;
+	return why ? violate(e, why) : true;
+}
+
+static void engine_ipi(void *ctx, const struct sgx_lp *lp, bool aex)
+{
+	struct engine *e = ctx;
+
+	xp_trace_ipi(&e->trace, lp, aex);
+}
+
+static void engine_leaf(void *ctx, struct sgx_lp *lp, enum sgx_leaf_class cls,
+			unsigned int leaf)
+{
+	struct engine *e = ctx;
+
+	xp_trace_leaf(&e->trace, lp, cls, leaf);
+}
+
+static void engine_access(void *ctx, struct sgx_lp *lp, uint64_t lin)
+{
+	struct engine *e = ctx;
+
+	xp_trace_access(&e->trace, lp, lin);
+}
+
+static void engine_take_over(struct engine *e)
+{
+	struct xp_world *w = e->world;
+
+	w->sim.choose = engine_choose;
+	w->sim.choose_ctx = e;
+	w->sim.steps_max = e->schedule.steps_max;
+	w->sim.hooks = (struct sim_hooks){
+		.ctx = e, .step = engine_step, .ipi = engine_ipi,
+	};
+	w->cpu.hooks = (struct sgx_cpu_hooks){
+		.ctx = e, .leaf = engine_leaf, .access = engine_access,
+	};
+	w->trace = &e->trace;
+}
+
+/* What the end of the run says, unless a step check spoke already. */
+static void engine_verdict(struct engine *e)
+{
+	const struct xp_scenario *sc = e->sc;
+	const char *why = NULL;
+
+	if (e->violation[0] || e->run == -ECANCELED)
+		return;
+	if (sc->check_end)
+		why = sc->check_end(e->world, e->run);
+	if (!why && e->world->violation[0])
+		why = e->world->violation;
+	if (!why && e->run == -EDEADLK)
+		why = "deadlock: no sim thread can run, some are not done";
+	if (!why && e->run == -E2BIG)
+		why = "livelock: steps_max steps and not done";
+	if (why)
+		violate(e, why);
+}
+
+/*
+ * Build and run one execution, leaving the world built (the caller reads
+ * it, then destroys it). Returns 0, or build's error.
+ */
+static int engine_execute(struct engine *e, bool record)
+{
+	struct xp_world *w = e->world;
+	int ret;
+
+	memset(w, 0, sizeof(*w));
+	w->etrack_batch = e->schedule.etrack_batch;
+	w->plants = e->schedule.plants;
+	w->seed = e->schedule.seed;
+	ret = e->sc->build(w);
+	if (ret)
+		return ret;
+	e->schedule.choices.len = 0;
+	e->violation[0] = '\0';
+	xp_trace_reset(&e->trace, &w->sim, record);
+	engine_take_over(e);
+	xp_chooser_begin(&e->chooser, w->sim.nr_threads);
+	e->run = sim_run(&w->sim);
+	e->hash = xp_trace_finish(&e->trace);
+	engine_verdict(e);
+	return 0;
+}
+
+/* This run's schedule string, in e->text. */
+static int engine_encode(struct engine *e)
+{
+	size_t need = 160 + 10 * e->schedule.choices.len;
+	int len;
+
+	if (need > e->text_size) {
+		char *grown = realloc(e->text, need);
+
+		if (!grown)
+			return -ENOMEM;
+		e->text = grown;
+		e->text_size = need;
+	}
+	len = xp_schedule_encode(&e->schedule, e->text, e->text_size);
+	return len < 0 ? len : 0;
+}
+
+static int engine_violation(struct engine *e, struct xp_result *res)
+{
+	int ret;
+
+	res->violations++;
+	if (res->first_violation)
+		return 0;
+	res->first_violation = res->executions;
+	snprintf(res->message, sizeof(res->message), "%s", e->violation);
+	ret = engine_encode(e);
+	if (ret)
+		return ret;
+	if (strlen(e->text) >= sizeof(res->schedule))
+		return -ENOSPC;
+	strcpy(res->schedule, e->text);
+	return 0;
+}
+
+/* Count the execution just run into res. */
+static int engine_account(struct engine *e, struct xp_result *res)
+{
+	const struct sim *sim = &e->world->sim;
+	int ret;
+
+	res->executions++;
+	res->steps += sim->stats.steps;
+	if (sim->stats.steps > res->steps_max_seen)
+		res->steps_max_seen = sim->stats.steps;
+	ret = hash_set_add(&e->seen, e->hash);
+	if (ret < 0)
+		return ret;
+	res->distinct += (uint64_t)ret;
+	if (e->violation[0]) {
+		ret = engine_violation(e, res);
+		if (ret)
+			return ret;
+	}
+	if (!e->opt->on_execution)
+		return 0;
+	ret = engine_encode(e);
+	if (ret)
+		return ret;
+	e->opt->on_execution(e->opt->on_execution_ctx, e->text, e->hash,
+			     e->violation[0] ? e->violation : NULL);
+	return 0;
+}
+
+static int engine_init(struct engine *e, const struct xp_options *opt,
+		       const struct xp_choices *replay)
+{
+	const struct xp_scenario *sc = opt->scenario;
+	int ret;
+
+	memset(e, 0, sizeof(*e));
+	if (!sc || !sc->build || !sc->destroy || !sc->name ||
+	    !xp_scenario_name_valid(sc->name))
+		return -EINVAL;
+	if (opt->plants && !PLANTS_BUILT)
+		return -EINVAL;
+	e->opt = opt;
+	e->sc = sc;
+	strcpy(e->schedule.scenario, sc->name);
+	e->schedule.etrack_batch = opt->etrack_batch;
+	e->schedule.plants = opt->plants;
+	e->schedule.steps_max = opt->steps_max ? opt->steps_max :
+						 XP_STEPS_MAX_DEFAULT;
+	ret = xp_chooser_init(&e->chooser, opt, replay);
+	if (ret)
+		return ret;
+	e->world = calloc(1, sizeof(*e->world));
+	return e->world ? 0 : -ENOMEM;
+}
+
+static void engine_fini(struct engine *e)
+{
+	xp_chooser_destroy(&e->chooser);
+	xp_trace_free(&e->trace);
+	xp_choices_free(&e->schedule.choices);
+	free(e->seen.slot);
+	free(e->text);
+	free(e->world);
+}
+
+/* The failure that must end an exploration after this execution, or 0. */
+static int engine_failure(const struct engine *e)
+{
+	if (e->error)
+		return e->error;
+	if (e->chooser.error)
+		return e->chooser.error;
+	return e->trace.error;
+}
+
+/*
+ * The scenario's data seed for execution i: fixed under DFS, whose
+ * enumeration assumes the same program every time; else fresh for each.
+ */
+static uint64_t data_seed(const struct xp_options *opt, uint64_t i)
+{
+	if (opt->strategy == XP_DFS)
+		return opt->seed;
+	return xp_mix64(opt->seed ^ xp_mix64(i ^ 0x64617461ULL));
+}
+
+static int explore_loop(struct engine *e, struct xp_result *res)
+{
+	const struct xp_options *opt = e->opt;
+
+	for (uint64_t i = 0; i < opt->executions; i++) {
+		int ret;
+		bool more;
+
+		e->schedule.seed = data_seed(opt, i);
+		ret = engine_execute(e, false);
+		if (ret)
+			return ret;
+		ret = engine_account(e, res);
+		e->sc->destroy(e->world);
+		more = xp_chooser_end(&e->chooser, res->steps_max_seen);
+		if (!ret)
+			ret = engine_failure(e);
+		if (ret)
+			return ret;
+		if (opt->progress && res->executions % PROGRESS_EVERY == 0)
+			opt->progress(opt->progress_ctx, res->executions,
+				      res->violations);
+		res->complete = !more;
+		if (!more || (res->violations && opt->stop_on_violation))
+			break;
+	}
+	return 0;
+}
+
+int xp_explore(const struct xp_options *opt, struct xp_result *res)
+{
+	struct engine e;
+	int ret;
+
+	memset(res, 0, sizeof(*res));
+	if (opt->strategy == XP_REPLAY)
+		return -EINVAL;
+	ret = engine_init(&e, opt, NULL);
+	if (!ret)
+		ret = explore_loop(&e, res);
+	if (!ret && opt->progress)
+		opt->progress(opt->progress_ctx, res->executions,
+			      res->violations);
+	engine_fini(&e);
+	return ret;
+}
+
+/* The replay proper: run, check it kept to the schedule, write the trace. */
+static int replay_run(struct engine *e, const struct xp_choices *choices,
+		      const char *trace_json, struct xp_result *res)
+{
+	int ret = engine_execute(e, trace_json != NULL);
+
+	if (ret)
+		return ret;
+	ret = engine_account(e, res);
+	if (!ret)
+		ret = engine_failure(e);
+	if (!ret && (e->chooser.diverged || e->chooser.replay_pos < choices->len))
+		ret = -EINVAL;
+	if (!ret && trace_json)
+		ret = xp_trace_write_json(&e->trace, &e->world->sim,
+					  e->sc->name, trace_json);
+	e->sc->destroy(e->world);
+	return ret;
+}
+
+int xp_replay_scenario(const struct xp_scenario *sc, const char *schedule,
+		       const char *trace_json, struct xp_result *res,
+		       uint64_t *trace_hash)
+{
+	struct xp_schedule parsed = { 0 };
+	struct xp_options opt = { .scenario = sc, .strategy = XP_REPLAY,
+				  .executions = 1 };
+	struct engine e;
+	int ret;
+
+	memset(res, 0, sizeof(*res));
+	ret = xp_schedule_parse(schedule, &parsed);
+	if (!ret && (!sc || !sc->name || strcmp(parsed.scenario, sc->name)))
+		ret = -EINVAL;
+	opt.etrack_batch = parsed.etrack_batch;
+	opt.plants = parsed.plants;
+	opt.steps_max = parsed.steps_max;
+	if (!ret)
+		ret = engine_init(&e, &opt, &parsed.choices);
+	if (!ret) {
+		e.schedule.seed = parsed.seed;
+		ret = replay_run(&e, &parsed.choices, trace_json, res);
+		if (trace_hash)
+			*trace_hash = e.hash;
+		engine_fini(&e);
+	}
+	xp_choices_free(&parsed.choices);
+	return ret;
+}
+
+int xp_replay(const char *schedule, const char *trace_json,
+	      struct xp_result *res, uint64_t *trace_hash)
+{
+	struct xp_schedule parsed = { 0 };
+	int ret = xp_schedule_parse(schedule, &parsed);
+
+	xp_choices_free(&parsed.choices);
+	if (ret) {
+		memset(res, 0, sizeof(*res));
+		return ret;
+	}
+	return xp_replay_scenario(xp_scenario_find(parsed.scenario), schedule,
+				  trace_json, res, trace_hash);
+}

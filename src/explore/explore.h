@@ -49,7 +49,7 @@ struct xp_world {
 	 * xp_options.seed) for every execution of a DFS is fine.
 	 */
 	uint64_t seed;
-	/* The explorer's trace of this run, for xp_trace_span(); may be NULL. */
+	/* The explorer's trace, for xp_trace_span(): set after build. */
 	struct xp_trace *trace;
 };
 
