@@ -14,6 +14,9 @@ static const struct {
 	const char *summary;
 } commands[] = {
 	{ "demo", cmd_demo, "walk one enclave through its life, leaf by leaf" },
+	{ "explore", cmd_explore, "run scenarios under many schedules, check "
+				  "invariants" },
+	{ "replay", cmd_replay, "rerun one schedule exactly, write its trace" },
 };
 
 static void usage(FILE *out)
