@@ -154,6 +154,11 @@ struct sgx_cpu {
  * or -ENOMEM.
  */
 int sgx_cpu_init(struct sgx_cpu *cpu, const struct sgx_cpu_config *cfg);
+/*
+ * sgx_cpu_reset() - back to the state sgx_cpu_init() gave, with the same
+ * configuration, reusing the memory: for machines built many times over.
+ */
+void sgx_cpu_reset(struct sgx_cpu *cpu);
 void sgx_cpu_destroy(struct sgx_cpu *cpu);
 
 /* EPC addressing helpers (the driver uses them like Linux's epc helpers). */

@@ -81,6 +81,17 @@ static int map_epc(struct sgx_cpu *cpu)
 	return 0;
 }
 
+/* Every LP outside enclave mode, registers clear, TLB empty. */
+static void lps_init(struct sgx_cpu *cpu)
+{
+	memset(cpu->lps, 0, cpu->cfg.nr_lps * sizeof(*cpu->lps));
+	for (unsigned int i = 0; i < cpu->cfg.nr_lps; i++) {
+		cpu->lps[i].cpu = cpu;
+		cpu->lps[i].id = i;
+		cpu->lps[i].tlb_gen = 1;
+	}
+}
+
 int sgx_cpu_init(struct sgx_cpu *cpu, const struct sgx_cpu_config *cfg)
 {
 	int ret;
@@ -99,11 +110,7 @@ int sgx_cpu_init(struct sgx_cpu *cpu, const struct sgx_cpu_config *cfg)
 	cpu->lps = calloc(cfg->nr_lps, sizeof(*cpu->lps));
 	if (!cpu->epcm || !cpu->lps)
 		goto err;
-	for (unsigned int i = 0; i < cfg->nr_lps; i++) {
-		cpu->lps[i].cpu = cpu;
-		cpu->lps[i].id = i;
-		cpu->lps[i].tlb_gen = 1;
-	}
+	lps_init(cpu);
 	cpu->next_eid = 1;
 	cpu->next_version = 1;
 	derive_secret(cfg, "paging", cpu->paging_key, sizeof(cpu->paging_key));
@@ -114,6 +121,22 @@ int sgx_cpu_init(struct sgx_cpu *cpu, const struct sgx_cpu_config *cfg)
 err:
 	sgx_cpu_destroy(cpu);
 	return ret;
+}
+
+/*
+ * Memory stays mapped and the secrets stay, as they derive from cfg.seed
+ * alone: mapping and faulting in a fresh EPC costs far more than a short
+ * explorer run. Zeroing is proportional to the EPC size.
+ */
+void sgx_cpu_reset(struct sgx_cpu *cpu)
+{
+	memset(cpu->epc, 0, cpu->cfg.epc_pages * PAGE_SIZE);
+	memset(cpu->epcm, 0, cpu->cfg.epc_pages * sizeof(*cpu->epcm));
+	lps_init(cpu);
+	cpu->next_eid = 1;
+	cpu->next_version = 1;
+	memset(&cpu->hooks, 0, sizeof(cpu->hooks));
+	memset(&cpu->stats, 0, sizeof(cpu->stats));
 }
 
 void sgx_cpu_destroy(struct sgx_cpu *cpu)

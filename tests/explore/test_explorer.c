@@ -739,3 +739,49 @@ Test(trace, hash_tells_schedules_apart)
 	cr_expect_neq(h[0], h[2]);
 	cr_expect_neq(h[1], h[2]);
 }
+
+/*
+ * sgx_cpu_reset(), which lets a world reuse its CPU between executions:
+ * after any use the package is exactly as sgx_cpu_init() made it.
+ */
+Test(arch_reset, gives_back_the_freshly_initialized_package)
+{
+	struct sgx_cpu_config cfg = { .epc_pages = 8, .nr_lps = 3, .seed = 9 };
+	static struct sgx_cpu used, fresh;
+	uint8_t *epc;
+
+	cr_assert_eq(sgx_cpu_init(&used, &cfg), 0);
+	cr_assert_eq(sgx_cpu_init(&fresh, &cfg), 0);
+	cr_assert_eq(encls_epa(&used.lps[0], PT_VA, sgx_epc_addr(&used, 2)), 0);
+	memset(used.epc + 5 * PAGE_SIZE, 0xAB, PAGE_SIZE);
+	used.lps[1].enclave_mode = true;
+	used.lps[1].tlb[3].vpn = 77;
+	used.lps[2].tlb_gen = 40;
+	used.next_eid = 12;
+	used.next_version = 99;
+	used.hooks.ctx = &used;
+	used.stats.aex = 3;
+	epc = used.epc;
+	sgx_cpu_reset(&used);
+	cr_expect_eq(used.epc, epc, "the memory is kept");
+	cr_expect_eq(memcmp(used.epc, fresh.epc, 8 * PAGE_SIZE), 0);
+	cr_expect_eq(memcmp(used.epcm, fresh.epcm, 8 * sizeof(*used.epcm)), 0);
+	for (unsigned int i = 0; i < 3; i++) {
+		used.lps[i].cpu = &fresh;
+		cr_expect_eq(memcmp(&used.lps[i], &fresh.lps[i],
+				    sizeof(used.lps[i])),
+			     0, "LP %u", i);
+		used.lps[i].cpu = &used;
+	}
+	cr_expect_eq(used.next_eid, fresh.next_eid);
+	cr_expect_eq(used.next_version, fresh.next_version);
+	cr_expect_null(used.hooks.ctx);
+	cr_expect_eq(memcmp(&used.stats, &fresh.stats, sizeof(used.stats)), 0);
+	cr_expect_eq(memcmp(used.paging_key, fresh.paging_key, 16), 0);
+	cr_expect_eq(memcmp(used.seal_key_secret, fresh.seal_key_secret, 32), 0);
+	cr_expect_eq(encls_epa(&used.lps[0], PT_VA, sgx_epc_addr(&used, 2)), 0,
+		     "the page is free again");
+	cr_expect_eq(used.stats.encls[EPA], 1);
+	sgx_cpu_destroy(&used);
+	sgx_cpu_destroy(&fresh);
+}
