@@ -109,6 +109,37 @@ void sgx_ipi_mask(struct sgx_encl *encl, const struct sgx_cpumask *mask);
 /* etrack.c */
 int sgx_enclave_etrack(struct sgx_encl *encl);
 
+/*
+ * One RESTRICT_PERMISSIONS or MODIFY_TYPES call, as sgx_edmm_walk() runs
+ * it: the worker (ioctl.c) fills in the range, result, secinfo, page_type
+ * and the two callbacks; the walk keeps the progress.
+ */
+struct sgx_edmm_walk {
+	struct sgx_secinfo secinfo; /* what EMODPR or EMODT is given */
+	uint64_t offset, length; /* the checked range, from the enclave base */
+	uint64_t *result; /* the ioctl's result field */
+	enum sgx_page_type page_type; /* MODIFY_TYPES: the new type */
+	/*
+	 * Under encl->lock: load, check and modify the page at addr, or find
+	 * it modified but untracked by an earlier call. 0 or -errno.
+	 */
+	int (*modify)(struct sgx_encl *encl, uint64_t addr,
+		      struct sgx_edmm_walk *w);
+	/*
+	 * Under encl->lock, right after the ETRACK flow tracked the pages of
+	 * [start, end): the driver's own records. May be NULL.
+	 */
+	void (*tracked)(struct sgx_encl *encl, uint64_t start, uint64_t end);
+	uint64_t modified; /* bytes from offset modified by this call */
+	uint64_t count; /* of those, bytes tracked since: the ioctl's count */
+#ifdef SGXEMU_PLANTS
+	bool etrack_first; /* ETRACK_BEFORE_EMODPR: the flow runs per page */
+	uint64_t secs_addr; /* BATCH_SECS_EVICTED: SECS when the batch began */
+#endif
+};
+
+long sgx_edmm_walk(struct sgx_encl *encl, struct sgx_edmm_walk *w);
+
 /* uaccess.c: copy_from_user/copy_to_user; 0 or -EFAULT. */
 int copy_from_user(void *dst, uint64_t user_src, size_t len);
 int copy_to_user(uint64_t user_dst, const void *src, size_t len);

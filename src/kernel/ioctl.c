@@ -9,14 +9,18 @@
  * EDMM handler copies its structure back whatever the worker returned, so
  * that user space sees count and result exactly as on Linux.
  *
- * Linux 6.12 has no signal or resched check in the three EDMM loops (only
- * ADD_PAGES has them): this file keeps it that way.
+ * RESTRICT_PERMISSIONS and MODIFY_TYPES share one per-page loop,
+ * sgx_edmm_walk() (etrack.c), which runs the ETRACK flow once per batch of
+ * encl->etrack_batch pages; batch 1 is Linux 6.12's loop. That loop also
+ * stops for a pending signal between pages; REMOVE_PAGES keeps Linux's loop
+ * with no signal or resched check.
  */
 #include <errno.h>
 #include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/assert.h"
 #include "kernel/encl.h"
 #include "kernel/encls.h"
 #include "sgxemu/uapi.h"
@@ -124,6 +128,7 @@ static int sgx_encl_create(struct sgx_encl *encl, struct sgx_secs *secs)
 	encl->size = secs->size;
 	encl->attributes = secs->attributes;
 	encl->attributes_mask = SGX_ATTR_UNPRIV_MASK;
+	encl->etrack_batch = drv->cfg.etrack_batch;
 	/* Last, as encl->lock is not held. */
 	sgx_encl_set_flag(encl, SGX_ENCL_CREATED);
 	return 0;
@@ -570,11 +575,14 @@ static struct sgx_encl_page *sgx_edmm_load_page(struct sgx_encl *encl,
 	return entry;
 }
 
-/* One page of sgx_enclave_restrict_permissions(), under encl->lock. */
-static int
-sgx_enclave_restrict_page(struct sgx_encl *encl, uint64_t addr,
-			  struct sgx_secinfo *secinfo,
-			  struct sgx_enclave_restrict_permissions *modp)
+/*
+ * One page of sgx_enclave_restrict_permissions(), under encl->lock: load,
+ * check, EMODPR. The ETRACK flow is sgx_edmm_walk()'s. A page restricted
+ * by an earlier call whose tracking failed is simply restricted again:
+ * EMODPR allows a page that has PR set, and the rights are the same.
+ */
+static int sgx_enclave_restrict_page(struct sgx_encl *encl, uint64_t addr,
+				     struct sgx_edmm_walk *w)
 {
 	struct sgx_driver *drv = encl->drv;
 	struct sgx_encl_page *entry;
@@ -594,10 +602,10 @@ sgx_enclave_restrict_page(struct sgx_encl *encl, uint64_t addr,
 	encl->stats.emodpr++;
 	epc = sgx_get_epc_virt_addr(drv, entry->epc_page);
 #ifdef SGXEMU_PLANTS
-	if (sgx_planted(drv, ETRACK_BEFORE_EMODPR) && sgx_enclave_etrack(encl))
+	if (w->etrack_first && sgx_enclave_etrack(encl))
 		return -EFAULT;
 #endif
-	ret = __emodpr(drv, secinfo, epc);
+	ret = __emodpr(drv, &w->secinfo, epc);
 	/*
 	 * A fault cannot happen: the arguments were checked, the page is
 	 * regular and encl->lock keeps other ENCLS off it. Linux only
@@ -606,18 +614,10 @@ sgx_enclave_restrict_page(struct sgx_encl *encl, uint64_t addr,
 	if (encls_faulted(ret))
 		return -EFAULT;
 	if (encls_failed(ret)) {
-		modp->result = (uint64_t)ret;
+		*w->result = (uint64_t)ret;
 		return -EFAULT;
 	}
-#ifdef SGXEMU_PLANTS
-	if (sgx_planted(drv, ETRACK_BEFORE_EMODPR))
-		return 0;
-#endif
-	ret = sgx_enclave_etrack(encl);
-#ifdef SGXEMU_PLANTS
-	ret = sgx_planted(drv, COUNT_BEFORE_TRACKING) ? 0 : ret;
-#endif
-	return ret ? -EFAULT : 0;
+	return 0;
 }
 
 /**
@@ -627,32 +627,32 @@ sgx_enclave_restrict_page(struct sgx_encl *encl, uint64_t addr,
  * @modp:	the checked parameters; count and result are written
  *
  * Per page: direct reclaim without the lock, then under encl->lock load
- * the page, EMODPR it, and run the ETRACK flow, so that @modp->count covers
- * exactly the pages whose restriction is tracked.
+ * the page and EMODPR it; the ETRACK flow runs after the page that ends a
+ * batch of encl->etrack_batch pages (after every page with batch 1, as in
+ * Linux), and before any early return, so that @modp->count covers exactly
+ * the pages whose restriction is tracked (sgx_edmm_walk()).
  *
- * Return: 0, or -EAGAIN/-EFAULT/-EINVAL for the page at offset + count.
+ * Return: 0, -ERESTARTSYS, or -EAGAIN/-EFAULT/-EINVAL for the page at
+ * offset + count.
  */
 static long sgx_enclave_restrict_permissions(struct sgx_encl *encl,
 		struct sgx_enclave_restrict_permissions *modp)
 {
-	struct sgx_driver *drv = encl->drv;
-	struct sgx_secinfo secinfo = {
-		.flags = modp->permissions & SGX_SECINFO_PERMISSION_MASK,
+	struct sgx_edmm_walk w = {
+		.secinfo.flags = modp->permissions &
+				 SGX_SECINFO_PERMISSION_MASK,
+		.offset = modp->offset,
+		.length = modp->length,
+		.result = &modp->result,
+		.modify = sgx_enclave_restrict_page,
 	};
-	uint64_t c;
-	int ret = 0;
+	long ret;
 
-	for (c = 0; c < modp->length; c += PAGE_SIZE) {
-		uint64_t addr = encl->base + modp->offset + c;
-
-		sgx_reclaim_direct(drv);
-		mutex_lock(drv, &encl->lock);
-		ret = sgx_enclave_restrict_page(encl, addr, &secinfo, modp);
-		mutex_unlock(drv, &encl->lock);
-		if (ret)
-			break;
-	}
-	modp->count = c;
+#ifdef SGXEMU_PLANTS
+	w.etrack_first = sgx_planted(encl->drv, ETRACK_BEFORE_EMODPR);
+#endif
+	ret = sgx_edmm_walk(encl, &w);
+	modp->count = w.count;
 	return ret;
 }
 
@@ -669,7 +669,9 @@ static long sgx_enclave_restrict_permissions(struct sgx_encl *encl,
  * Return: 0 on success; -ENODEV without SGX2; -EINVAL for an uninitialized
  * enclave, bad arguments or a page that is not regular; -EFAULT for a bad
  * pointer, a page never added, an EMODPR failure (its code in result) or
- * an ETRACK failure; -EAGAIN if the reclaimer held the page.
+ * an ETRACK failure; -EAGAIN if the reclaimer held the page; -ERESTARTSYS
+ * if a signal came before the first page (after it: 0 and the partial
+ * count).
  */
 static long sgx_ioc_enclave_restrict_permissions(struct sgx_encl *encl,
 						 uint64_t arg)
@@ -723,33 +725,40 @@ static int sgx_encl_page_to_tcs(struct sgx_encl *encl,
 	return 0;
 }
 
-/* EMODT to the type in secinfo; an SGX error code goes to modt->result. */
+/* EMODT to the type in w->secinfo; an SGX error code goes to result. */
 static int sgx_encl_emodt(struct sgx_encl *encl, struct sgx_encl_page *entry,
-			  struct sgx_secinfo *secinfo,
-			  struct sgx_enclave_modify_types *modt)
+			  struct sgx_edmm_walk *w)
 {
 	struct sgx_driver *drv = encl->drv;
 	int ret;
 
 	encl->stats.emodt++;
-	ret = __emodt(drv, secinfo,
+	ret = __emodt(drv, &w->secinfo,
 		      sgx_get_epc_virt_addr(drv, entry->epc_page));
 	/* As for EMODPR, a fault is impossible; Linux pr_err_once()s it. */
 	if (encls_faulted(ret))
 		return -EFAULT;
 	if (encls_failed(ret)) {
-		modt->result = (uint64_t)ret;
+		*w->result = (uint64_t)ret;
 		return -EFAULT;
 	}
 	return 0;
 }
 
-/* One page of sgx_enclave_modify_types(), under encl->lock. */
+/*
+ * One page of sgx_enclave_modify_types(), under encl->lock: load, check,
+ * EMODT. The ETRACK flow is sgx_edmm_walk()'s, and entry->type changes
+ * only once it has tracked the page (sgx_enclave_types_tracked()).
+ *
+ * KERNEL: entry->untracked_type remembers an EMODT not yet tracked. If an
+ * earlier call's tracking failed, a repeat call finds the page already of
+ * the new type and MODIFIED, where EMODT would fail (#PF or
+ * SGX_PAGE_NOT_MODIFIABLE); it skips the EMODT and only tracks the page.
+ */
 static int sgx_enclave_modify_page(struct sgx_encl *encl, uint64_t addr,
-				   struct sgx_secinfo *secinfo,
-				   enum sgx_page_type page_type,
-				   struct sgx_enclave_modify_types *modt)
+				   struct sgx_edmm_walk *w)
 {
+	enum sgx_page_type page_type = w->page_type;
 	struct sgx_encl_page *entry;
 	unsigned long max_prot_restore;
 	int ret;
@@ -761,24 +770,41 @@ static int sgx_enclave_modify_page(struct sgx_encl *encl, uint64_t addr,
 	if (!(entry->type == PT_REG ||
 	      (entry->type == PT_TCS && page_type == PT_TRIM)))
 		return -EINVAL;
+	if (entry->untracked_type == page_type)
+		return 0;
 	max_prot_restore = entry->vm_max_prot_bits;
 	if (entry->type == PT_REG && page_type == PT_TCS) {
 		ret = sgx_encl_page_to_tcs(encl, entry, addr);
 		if (ret)
 			goto out_entry_changed;
 	}
-	ret = sgx_encl_emodt(encl, entry, secinfo, modt);
+	ret = sgx_encl_emodt(encl, entry, w);
 	if (ret)
 		goto out_entry_changed;
 	/* EMODT is done: an ETRACK failure no longer restores the bits. */
-	if (sgx_enclave_etrack(encl))
-		return -EFAULT;
-	entry->type = page_type;
+	entry->untracked_type = page_type;
 	return 0;
 
 out_entry_changed:
 	entry->vm_max_prot_bits = max_prot_restore;
 	return ret;
+}
+
+/*
+ * Under encl->lock, once the ETRACK flow has tracked the pages of [start,
+ * end): record their new type, which is how REMOVE_PAGES later knows a
+ * page was trimmed. Every page of the range was modified by this call.
+ */
+static void sgx_enclave_types_tracked(struct sgx_encl *encl, uint64_t start,
+				      uint64_t end)
+{
+	for (uint64_t addr = start; addr < end; addr += PAGE_SIZE) {
+		struct sgx_encl_page *entry = sgx_encl_lookup(encl, addr);
+
+		ASSERT(entry && entry->untracked_type != PT_SECS);
+		entry->type = entry->untracked_type;
+		entry->untracked_type = PT_SECS;
+	}
 }
 
 /**
@@ -787,38 +813,34 @@ out_entry_changed:
  * @modt:	the checked parameters; count and result are written
  *
  * Per page: direct reclaim without the lock, then under encl->lock load
- * the page, check the transition, EMODT it and run the ETRACK flow; only
- * then does the driver record the new type.
+ * the page, check the transition and EMODT it; the ETRACK flow runs after
+ * the page that ends a batch (every page with batch 1, as in Linux) and
+ * before any early return (sgx_edmm_walk()). Only a tracked page gets its
+ * new type recorded by the driver.
  *
- * Return: 0, -EINVAL for a type other than TCS or TRIM, or the error of
- * the page at offset + count.
+ * Return: 0, -EINVAL for a type other than TCS or TRIM, -ERESTARTSYS, or
+ * the error of the page at offset + count.
  */
 static long sgx_enclave_modify_types(struct sgx_encl *encl,
 				     struct sgx_enclave_modify_types *modt)
 {
 	enum sgx_page_type page_type = modt->page_type & SGX_PAGE_TYPE_MASK;
-	struct sgx_driver *drv = encl->drv;
-	struct sgx_secinfo secinfo = { 0 };
-	uint64_t c;
-	int ret = 0;
+	struct sgx_edmm_walk w = {
+		.secinfo.flags = SGX_SECINFO_TYPE(page_type),
+		.offset = modt->offset,
+		.length = modt->length,
+		.result = &modt->result,
+		.page_type = page_type,
+		.modify = sgx_enclave_modify_page,
+		.tracked = sgx_enclave_types_tracked,
+	};
+	long ret;
 
 	/* The only new types the hardware allows. */
 	if (page_type != PT_TCS && page_type != PT_TRIM)
 		return -EINVAL;
-	secinfo.flags = SGX_SECINFO_TYPE(page_type);
-
-	for (c = 0; c < modt->length; c += PAGE_SIZE) {
-		uint64_t addr = encl->base + modt->offset + c;
-
-		sgx_reclaim_direct(drv);
-		mutex_lock(drv, &encl->lock);
-		ret = sgx_enclave_modify_page(encl, addr, &secinfo, page_type,
-					      modt);
-		mutex_unlock(drv, &encl->lock);
-		if (ret)
-			break;
-	}
-	modt->count = c;
+	ret = sgx_edmm_walk(encl, &w);
+	modt->count = w.count;
 	return ret;
 }
 
@@ -835,7 +857,8 @@ static long sgx_enclave_modify_types(struct sgx_encl *encl,
  * uninitialized enclave, bad arguments or a forbidden transition; -EPERM
  * if a REG page's vetted permissions do not cover a TCS; -EFAULT for a bad
  * pointer, a page never added, an EMODT or ETRACK failure; -EAGAIN if the
- * reclaimer held the page.
+ * reclaimer held the page; -ERESTARTSYS if a signal came before the first
+ * page (after it: 0 and the partial count).
  */
 static long sgx_ioc_enclave_modify_types(struct sgx_encl *encl, uint64_t arg)
 {

@@ -175,11 +175,14 @@ struct sgx_driver_config {
  *   COUNT_BEFORE_TRACKING: count covers a page whose tracking failed.
  *   BATCH_SECS_EVICTED: a batched ETRACK runs without loading an evicted
  *	SECS first; its hook belongs to the batched-ETRACK loop.
+ *   BATCH_NO_EARLY_TRACK: an early exit of the batched loop returns
+ *	without tracking the pages it modified since the last batch.
  */
 #define SGX_PLANT_NO_IPI (1U << 0)
 #define SGX_PLANT_ETRACK_BEFORE_EMODPR (1U << 1)
 #define SGX_PLANT_COUNT_BEFORE_TRACKING (1U << 3)
 #define SGX_PLANT_BATCH_SECS_EVICTED (1U << 4)
+#define SGX_PLANT_BATCH_NO_EARLY_TRACK (1U << 5)
 #define sgx_planted(drv, bug) ((drv)->cfg.plants & SGX_PLANT_##bug)
 #endif
 

@@ -11,6 +11,7 @@
 #include "kfixture.h"
 
 #include <criterion/criterion.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -101,6 +102,20 @@ static void kfx_layout(struct kfx *fx, uint64_t heap_size)
 		fx->size <<= 1;
 }
 
+/* SGXEMU_ETRACK_BATCH, else the driver's default. */
+static unsigned int kfx_env_batch(void)
+{
+	const char *env = getenv("SGXEMU_ETRACK_BATCH");
+	unsigned long batch;
+	char *end;
+
+	if (!env || !*env)
+		return SGX_ETRACK_BATCH_DEFAULT;
+	batch = strtoul(env, &end, 10);
+	cr_assert(!*end && batch <= UINT_MAX, "SGXEMU_ETRACK_BATCH=%s", env);
+	return (unsigned int)batch;
+}
+
 void kfx_init(struct kfx *fx, const struct kfx_config *cfg)
 {
 	struct kfx_config c = cfg ? *cfg : (struct kfx_config){ 0 };
@@ -110,7 +125,10 @@ void kfx_init(struct kfx *fx, const struct kfx_config *cfg)
 		.seed = KFX_SEED,
 		.check_invariants = true,
 	};
-	struct sgx_driver_config drv_cfg = { .sgx2 = !c.no_sgx2 };
+	struct sgx_driver_config drv_cfg = {
+		.sgx2 = !c.no_sgx2,
+		.etrack_batch = c.pin_batch ? c.etrack_batch : kfx_env_batch(),
+	};
 
 	memset(fx, 0, sizeof(*fx));
 	cr_assert_eq(sgx_cpu_init(&fx->cpu, &cpu_cfg), 0);
@@ -311,6 +329,20 @@ long kfx_remove(struct kfx *fx, uint64_t offset, uint64_t length,
 	if (count)
 		*count = arg.count;
 	return ret;
+}
+
+unsigned int kfx_batch(const struct kfx *fx)
+{
+	return fx->encl->etrack_batch;
+}
+
+uint64_t kfx_flows(const struct kfx *fx, uint64_t pages)
+{
+	unsigned int batch = kfx_batch(fx);
+
+	if (!pages)
+		return 0;
+	return batch ? (pages + batch - 1) / batch : 1;
 }
 
 struct sgx_encl_page *kfx_page(const struct kfx *fx, uint64_t offset)

@@ -70,6 +70,14 @@ struct kfx_config {
 	unsigned int nr_lps; /* 0: KFX_NR_LPS */
 	bool no_sgx2; /* a CPU without SGX2: the driver's cfg.sgx2 = false */
 	uint64_t heap_size; /* 0: one page */
+	/*
+	 * The driver's etrack_batch (1: Linux 6.12, N: every N pages, 0: once
+	 * per call) when pin_batch is set; otherwise the environment's
+	 * SGXEMU_ETRACK_BATCH if set, else the driver's default. The meson
+	 * suites run the kernel tests under several values.
+	 */
+	bool pin_batch;
+	unsigned int etrack_batch;
 };
 
 struct kfx {
@@ -119,6 +127,15 @@ long kfx_modify_types(struct kfx *fx, uint64_t offset, uint64_t length,
 		      uint64_t type, uint64_t *count, uint64_t *result);
 long kfx_remove(struct kfx *fx, uint64_t offset, uint64_t length,
 		uint64_t *count);
+
+/* The enclave's etrack_batch (the fixture's choice, see kfx_config). */
+unsigned int kfx_batch(const struct kfx *fx);
+/*
+ * The ETRACK flows of an EDMM call that modified @pages pages and then
+ * either completed or stopped at a page it could not modify: one per
+ * batch, the last one possibly short.
+ */
+uint64_t kfx_flows(const struct kfx *fx, uint64_t pages);
 
 /* The driver's page at base + offset, or NULL. */
 struct sgx_encl_page *kfx_page(const struct kfx *fx, uint64_t offset);

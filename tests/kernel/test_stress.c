@@ -562,7 +562,8 @@ Test(stress, oversubscribed_random_edmm, .timeout = 300)
 Test(stress, restrict_baseline_one_etrack_per_page)
 {
 	const unsigned int n = 16;
-	struct kfx_config cfg = { .heap_size = n * PAGE_SIZE };
+	struct kfx_config cfg = { .heap_size = n * PAGE_SIZE,
+				  .pin_batch = true, .etrack_batch = 1 };
 	struct sgx_encl_stats before;
 	const struct sgx_encl_stats *s;
 	uint64_t count, result;
