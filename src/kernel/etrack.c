@@ -30,10 +30,12 @@ static int sgx_etrack(struct sgx_encl *encl, uint64_t secs)
 
 /**
  * sgx_enclave_etrack() - ETRACK the enclave and IPI its CPUs
- * @encl:	an enclave pointer, with encl->lock held since the EMODPR or
- *		EMODT this flow tracks, and SECS resident
+ * @encl:	an enclave pointer, with encl->lock held and SECS resident
  *
- * The caller keeps SECS resident: the page that ends a batch is a resident
+ * Linux holds encl->lock from the EMODPR or EMODT to the end of this flow;
+ * sgx_edmm_walk() holds it from the last EMODPR/EMODT of a batch, the
+ * earlier ones having had their windows (docs/BATCHED-ETRACK.md). The
+ * caller keeps SECS resident: the page that ends a batch is a resident
  * child, and on an early exit sgx_edmm_walk() loads SECS first. ETRACK
  * fails only through an OS bug, such as two ETRACKs without a completed IPI
  * round in between; the flow then sends the IPI round and retries once.
@@ -239,7 +241,8 @@ static int sgx_edmm_track_last(struct sgx_encl *encl, struct sgx_edmm_walk *w)
  * On return @w->count is the ioctl's count: every page of [offset, offset +
  * count) was modified, then tracked. Pages after it were modified and left
  * untracked only if the tracking itself failed; a repeat call from offset
- * + count redoes nothing the enclave can see and tracks them.
+ * + count tracks them, redoing only what the enclave cannot tell from one
+ * change (EMODPR of the same rights; an EMODT is not redone at all).
  *
  * Return: 0; -ERESTARTSYS; or the error of the page at offset + count
  * (-EAGAIN, -EFAULT, -EINVAL, -EPERM), -EFAULT if its ETRACK flow failed,
@@ -262,7 +265,7 @@ long sgx_edmm_walk(struct sgx_encl *encl, struct sgx_edmm_walk *w)
 		if (ret)
 			return ret;
 	}
-	if (!w->modified && w->length)
+	if (!w->modified)
 		return -ERESTARTSYS;
 	return sgx_edmm_track_last(encl, w);
 }
