@@ -14,7 +14,9 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "explore/explore.h"
@@ -25,10 +27,15 @@ struct explore_args {
 	bool json;
 };
 
-/* Progress, and the clock behind the executions-per-second figures. */
+/*
+ * Progress, and the clocks behind the executions-per-second figures: wall
+ * time, and CPU time of this process and its workers (which tells the
+ * explorer's own speed on a machine busy with other work).
+ */
 struct progress {
 	const char *scenario;
 	double start, last;
+	double cpu_start;
 };
 
 static double now_seconds(void)
@@ -39,11 +46,34 @@ static double now_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static double tv_seconds(struct timeval tv)
+{
+	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+/* User and system time of this process and its waited-for workers. */
+static double cpu_seconds(void)
+{
+	struct rusage self, children;
+
+	getrusage(RUSAGE_SELF, &self);
+	getrusage(RUSAGE_CHILDREN, &children);
+	return tv_seconds(self.ru_utime) + tv_seconds(self.ru_stime) +
+	       tv_seconds(children.ru_utime) + tv_seconds(children.ru_stime);
+}
+
 static double rate(uint64_t executions, double start)
 {
 	double elapsed = now_seconds() - start;
 
 	return elapsed > 0 ? (double)executions / elapsed : 0;
+}
+
+static double cpu_rate(uint64_t executions, double cpu_start)
+{
+	double used = cpu_seconds() - cpu_start;
+
+	return used > 0 ? (double)executions / used : 0;
 }
 
 static void progress(void *ctx, uint64_t done, uint64_t violations)
@@ -67,7 +97,7 @@ static int explore_usage(FILE *out, int status)
 		"                      [--executions N] [--seed S] "
 		"[--preemptions K|unbounded]\n"
 		"                      [--depth D] [--steps-max N] "
-		"[--etrack-batch N]\n"
+		"[--etrack-batch N] [--jobs N]\n"
 		"                      [--stop-on-violation] [--json] [--list]\n\n"
 		"Run scenarios under many schedules, checking the invariants "
 		"after every step.\n\n"
@@ -83,12 +113,15 @@ static int explore_usage(FILE *out, int status)
 		"  --etrack-batch N     the driver's pages per ETRACK flow: 1 "
 		"is Linux (1),\n"
 		"                       0 one flow per call\n"
+		"  --jobs N             worker processes for random and pct "
+		"(online CPUs),\n"
+		"                       1..%u; dfs runs in one\n"
 		"  --stop-on-violation  stop a scenario at its first violation\n"
 		"  --json               the results as one JSON object on "
 		"stdout\n"
 		"  --list               list the scenarios and exit\n\n"
 		"Exit status: 0 no violation, 1 a violation, 2 usage error.\n",
-		XP_PCT_DEPTH_MAX, XP_STEPS_MAX_DEFAULT);
+		XP_PCT_DEPTH_MAX, XP_STEPS_MAX_DEFAULT, XP_JOBS_MAX);
 	return status;
 }
 
@@ -183,6 +216,10 @@ static bool explore_option(struct explore_args *a, int c, const char *arg)
 		ok = parse_u64(arg, 0, UINT32_MAX, &v);
 		o->etrack_batch = (unsigned int)v;
 		break;
+	case 'J':
+		ok = parse_u64(arg, 1, XP_JOBS_MAX, &v);
+		o->jobs = (unsigned int)v;
+		break;
 	case 'x':
 		o->stop_on_violation = true;
 		break;
@@ -207,6 +244,7 @@ static int explore_parse(int argc, char **argv, struct explore_args *a)
 		{ "depth", required_argument, 0, 'd' },
 		{ "steps-max", required_argument, 0, 'm' },
 		{ "etrack-batch", required_argument, 0, 'b' },
+		{ "jobs", required_argument, 0, 'J' },
 		{ "stop-on-violation", no_argument, 0, 'x' },
 		{ "json", no_argument, 0, 'j' },
 		{ "list", no_argument, 0, 'l' },
@@ -232,6 +270,9 @@ static int explore_parse(int argc, char **argv, struct explore_args *a)
 	}
 	if (optind != argc)
 		return explore_usage(stderr, CLI_USAGE);
+	/* Workers cannot share a depth-first enumeration. */
+	if (a->opt.strategy == XP_DFS)
+		a->opt.jobs = 1;
 	if (strcmp(a->scenario, "all") && !xp_scenario_find(a->scenario)) {
 		fprintf(stderr, "sgxemu explore: no scenario '%s' (--list)\n",
 			a->scenario);
@@ -257,10 +298,10 @@ static void print_settings(const struct explore_args *a)
 	fprintf(stderr,
 		"explore: --scenario %s --strategy %s --executions %" PRIu64
 		" --seed %" PRIu64 " --preemptions %s --depth %u --steps-max %"
-		PRIu64 " --etrack-batch %u%s\n",
+		PRIu64 " --etrack-batch %u --jobs %u%s\n",
 		a->scenario, strategy_name(o->strategy), o->executions,
 		o->seed, bound, o->depth, o->steps_max, o->etrack_batch,
-		o->stop_on_violation ? " --stop-on-violation" : "");
+		o->jobs, o->stop_on_violation ? " --stop-on-violation" : "");
 }
 
 /* A JSON string, for names and messages. */
@@ -278,17 +319,29 @@ static void json_string(const char *s)
 	putchar('"');
 }
 
+/* Executions per second of wall time and of CPU time. */
+struct speed {
+	double wall, cpu;
+};
+
+static struct speed speed_since(uint64_t executions, double start,
+				double cpu_start)
+{
+	return (struct speed){ rate(executions, start),
+			       cpu_rate(executions, cpu_start) };
+}
+
 static void json_scenario(const struct xp_scenario *sc,
-			  const struct xp_result *r, double per_second,
+			  const struct xp_result *r, struct speed v,
 			  bool first)
 {
 	printf("%s\n  {\"scenario\":", first ? "" : ",");
 	json_string(sc->name);
 	printf(",\"executions\":%" PRIu64 ",\"distinct\":%" PRIu64
 	       ",\"violations\":%" PRIu64 ",\"complete\":%s,\"steps\":%" PRIu64
-	       ",\"exec_per_s\":%.0f",
+	       ",\"exec_per_s\":%.0f,\"exec_per_cpu_s\":%.0f",
 	       r->executions, r->distinct, r->violations,
-	       r->complete ? "true" : "false", r->steps, per_second);
+	       r->complete ? "true" : "false", r->steps, v.wall, v.cpu);
 	if (r->violations) {
 		printf(",\"first_violation\":%" PRIu64 ",\"message\":",
 		       r->first_violation);
@@ -300,21 +353,22 @@ static void json_scenario(const struct xp_scenario *sc,
 }
 
 static void text_scenario(const struct xp_scenario *sc,
-			  const struct xp_result *r, double per_second)
+			  const struct xp_result *r, struct speed v)
 {
 	if (r->violations)
 		printf("VIOLATION %s (execution %" PRIu64 "): %s; replay: "
 		       "sgxemu replay '%s'\n",
 		       sc->name, r->first_violation, r->message, r->schedule);
 	fprintf(stderr, "  %s: %" PRIu64 " executions, %" PRIu64
-			" distinct, %" PRIu64 " violations%s, %.0f exec/s\n",
+			" distinct, %" PRIu64 " violations%s, %.0f exec/s "
+			"(%.0f per CPU second)\n",
 		sc->name, r->executions, r->distinct, r->violations,
-		r->complete ? ", complete" : "", per_second);
+		r->complete ? ", complete" : "", v.wall, v.cpu);
 }
 
 struct totals {
 	uint64_t executions, distinct, violations, scenarios, complete;
-	double start;
+	double start, cpu_start;
 };
 
 /* Explore one scenario; false on an error (reported). */
@@ -324,9 +378,11 @@ static bool explore_one(const struct explore_args *a,
 	struct xp_options opt = a->opt;
 	struct progress p = { .scenario = sc->name };
 	struct xp_result r;
+	struct speed v;
 	int ret;
 
 	p.start = p.last = now_seconds();
+	p.cpu_start = cpu_seconds();
 	opt.scenario = sc;
 	opt.progress = progress;
 	opt.progress_ctx = &p;
@@ -336,11 +392,11 @@ static bool explore_one(const struct explore_args *a,
 			strerror(-ret));
 		return false;
 	}
+	v = speed_since(r.executions, p.start, p.cpu_start);
 	if (a->json)
-		json_scenario(sc, &r, rate(r.executions, p.start),
-			      !t->scenarios);
+		json_scenario(sc, &r, v, !t->scenarios);
 	else
-		text_scenario(sc, &r, rate(r.executions, p.start));
+		text_scenario(sc, &r, v);
 	t->executions += r.executions;
 	t->distinct += r.distinct;
 	t->violations += r.violations;
@@ -352,13 +408,14 @@ static bool explore_one(const struct explore_args *a,
 static void print_summary(const struct explore_args *a,
 			  const struct totals *t)
 {
-	double per_second = rate(t->executions, t->start);
+	struct speed v = speed_since(t->executions, t->start, t->cpu_start);
 
 	if (a->json) {
 		printf("\n ],\n \"executions\":%" PRIu64 ",\"distinct\":%"
 		       PRIu64 ",\"violations\":%" PRIu64 ",\"exec_per_s\":%.0f"
-		       "}\n",
-		       t->executions, t->distinct, t->violations, per_second);
+		       ",\"exec_per_cpu_s\":%.0f}\n",
+		       t->executions, t->distinct, t->violations, v.wall,
+		       v.cpu);
 		return;
 	}
 	printf("explore: %" PRIu64 " scenario(s), %" PRIu64 " executions, %"
@@ -366,7 +423,17 @@ static void print_summary(const struct explore_args *a,
 	       t->scenarios, t->executions, t->distinct, t->violations);
 	if (a->opt.strategy == XP_DFS)
 		printf(", %" PRIu64 " complete", t->complete);
-	printf(", %.0f exec/s\n", per_second);
+	printf(", %.0f exec/s (%.0f per CPU second, %u job%s)\n", v.wall,
+	       v.cpu, a->opt.jobs, a->opt.jobs > 1 ? "s" : "");
+}
+
+static unsigned int online_cpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n < 1)
+		return 1;
+	return n > XP_JOBS_MAX ? XP_JOBS_MAX : (unsigned int)n;
 }
 
 int cmd_explore(int argc, char **argv)
@@ -375,7 +442,7 @@ int cmd_explore(int argc, char **argv)
 		.opt = { .strategy = XP_RANDOM, .executions = 10000,
 			 .seed = 1, .preemptions = 2, .depth = 3,
 			 .steps_max = XP_STEPS_MAX_DEFAULT,
-			 .etrack_batch = 1 },
+			 .etrack_batch = 1, .jobs = online_cpus() },
 		.scenario = "all",
 	};
 	struct totals t = { 0 };
@@ -389,6 +456,7 @@ int cmd_explore(int argc, char **argv)
 	if (a.json)
 		printf("{\"scenarios\":[");
 	t.start = now_seconds();
+	t.cpu_start = cpu_seconds();
 	for (size_t i = 0; all ? xp_scenario_at(i) != NULL : i < 1; i++) {
 		const struct xp_scenario *sc =
 			all ? xp_scenario_at(i) : xp_scenario_find(a.scenario);

@@ -85,7 +85,7 @@ struct xp_dfs_level {
 struct xp_chooser {
 	enum xp_strategy strategy;
 	uint64_t seed;
-	uint64_t execution; /* 0-based index of the current one */
+	uint64_t execution; /* index of the current one in the exploration */
 	uint64_t step; /* decisions so far in this execution */
 	struct xp_rng rng;
 	/* Replay: the choices to follow, and where we are in them. */
@@ -111,8 +111,9 @@ struct xp_chooser {
 int xp_chooser_init(struct xp_chooser *c, const struct xp_options *opt,
 		    const struct xp_choices *replay);
 void xp_chooser_destroy(struct xp_chooser *c);
-/* Before an execution whose sim has nr_threads threads. */
-void xp_chooser_begin(struct xp_chooser *c, unsigned int nr_threads);
+/* Before execution number execution, whose sim has nr_threads threads. */
+void xp_chooser_begin(struct xp_chooser *c, unsigned int nr_threads,
+		      uint64_t execution);
 /* The sim_choose_fn answer. */
 unsigned int xp_chooser_pick(struct xp_chooser *c, const unsigned int *runnable,
 			     unsigned int n, unsigned int current);

@@ -11,11 +11,21 @@
  * the recorded choices end exactly where it showed, and a replay of them
  * stops at the same step with the same message. Executions whose trace
  * hashes are equal count once among the distinct schedules.
+ *
+ * Execution i depends on the seed and i alone (random, PCT) or on the DFS
+ * path, so random and PCT executions can be shared out among worker
+ * processes (xp_options.jobs): worker j runs j, j + jobs, ... and sends
+ * its progress, its result and its trace hashes to the parent through a
+ * pipe; the parent merges them.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "base/assert.h"
 #include "explore/engine.h"
@@ -45,7 +55,8 @@ struct engine {
 	char *text; /* the schedule string of this run, when needed */
 	size_t text_size;
 	int error;
-	/* The outcome of the current execution: */
+	/* The current execution: its number, and its outcome. */
+	uint64_t execution;
 	int run; /* sim_run()'s result */
 	uint64_t hash;
 	char violation[256];
@@ -144,6 +155,18 @@ static void engine_access(void *ctx, struct sgx_lp *lp, uint64_t lin)
 	xp_trace_access(&e->trace, lp, lin);
 }
 
+/*
+ * The leaf and access hooks go to the CPU the LPs belong to, which is the
+ * one the arch consults: a world that copied a kept CPU struct into w->cpu
+ * without sgx_cpu_reset() leaves its LPs pointing at the original.
+ */
+static void engine_hook_cpu(struct engine *e, struct sgx_cpu *cpu)
+{
+	cpu->hooks = (struct sgx_cpu_hooks){
+		.ctx = e, .leaf = engine_leaf, .access = engine_access,
+	};
+}
+
 static void engine_take_over(struct engine *e)
 {
 	struct xp_world *w = e->world;
@@ -154,9 +177,9 @@ static void engine_take_over(struct engine *e)
 	w->sim.hooks = (struct sim_hooks){
 		.ctx = e, .step = engine_step, .ipi = engine_ipi,
 	};
-	w->cpu.hooks = (struct sgx_cpu_hooks){
-		.ctx = e, .leaf = engine_leaf, .access = engine_access,
-	};
+	engine_hook_cpu(e, &w->cpu);
+	if (w->cpu.lps && w->cpu.lps[0].cpu != &w->cpu)
+		engine_hook_cpu(e, w->cpu.lps[0].cpu);
 	w->trace = &e->trace;
 }
 
@@ -200,7 +223,7 @@ static int engine_execute(struct engine *e, bool record)
 	e->violation[0] = '\0';
 	xp_trace_reset(&e->trace, &w->sim, record);
 	engine_take_over(e);
-	xp_chooser_begin(&e->chooser, w->sim.nr_threads);
+	xp_chooser_begin(&e->chooser, w->sim.nr_threads, e->execution);
 	e->run = sim_run(&w->sim);
 	e->hash = xp_trace_finish(&e->trace);
 	engine_verdict(e);
@@ -232,7 +255,7 @@ static int engine_violation(struct engine *e, struct xp_result *res)
 	res->violations++;
 	if (res->first_violation)
 		return 0;
-	res->first_violation = res->executions;
+	res->first_violation = e->execution + 1;
 	snprintf(res->message, sizeof(res->message), "%s", e->violation);
 	ret = engine_encode(e);
 	if (ret)
@@ -284,6 +307,9 @@ static int engine_init(struct engine *e, const struct xp_options *opt,
 		return -EINVAL;
 	if (opt->plants && !PLANTS_BUILT)
 		return -EINVAL;
+	if (opt->jobs > XP_JOBS_MAX ||
+	    (opt->jobs > 1 && (opt->strategy == XP_DFS || opt->on_execution)))
+		return -EINVAL;
 	e->opt = opt;
 	e->sc = sc;
 	strcpy(e->schedule.scenario, sc->name);
@@ -329,14 +355,75 @@ static uint64_t data_seed(const struct xp_options *opt, uint64_t i)
 	return xp_mix64(opt->seed ^ xp_mix64(i ^ 0x64617461ULL));
 }
 
-static int explore_loop(struct engine *e, struct xp_result *res)
+/*
+ * The executions this process runs: first, first + stride, ... below
+ * xp_options.executions. Workers share a stop flag and report through fd.
+ */
+struct share {
+	uint64_t first, stride;
+	int *stop; /* in memory shared by the workers, or NULL */
+	int fd; /* a worker's pipe to the parent, or -1 */
+};
+
+/* What a worker sends its parent: a header, then the payload. */
+enum { MSG_PROGRESS = 1, MSG_RESULT, MSG_HASHES };
+
+struct msg {
+	uint32_t kind;
+	int32_t error; /* MSG_RESULT: explore_loop()'s return */
+	uint64_t count; /* MSG_HASHES: how many follow */
+	uint64_t done, violations; /* MSG_PROGRESS */
+};
+
+#define HASHES_PER_MSG 1024
+
+static bool write_all(int fd, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		p += n;
+		len -= (size_t)n;
+	}
+	return true;
+}
+
+static void report_progress(const struct engine *e, const struct share *sh,
+			    const struct xp_result *res)
+{
+	const struct xp_options *opt = e->opt;
+	struct msg m = { .kind = MSG_PROGRESS, .done = res->executions,
+			 .violations = res->violations };
+
+	if (sh->fd >= 0)
+		write_all(sh->fd, &m, sizeof(m));
+	else if (opt->progress)
+		opt->progress(opt->progress_ctx, res->executions,
+			      res->violations);
+}
+
+static bool stopped(const struct share *sh)
+{
+	return sh->stop && __atomic_load_n(sh->stop, __ATOMIC_RELAXED);
+}
+
+static int explore_loop(struct engine *e, struct xp_result *res,
+			const struct share *sh)
 {
 	const struct xp_options *opt = e->opt;
 
-	for (uint64_t i = 0; i < opt->executions; i++) {
+	for (uint64_t i = sh->first; i < opt->executions && !stopped(sh);
+	     i += sh->stride) {
 		int ret;
 		bool more;
 
+		e->execution = i;
 		e->schedule.seed = data_seed(opt, i);
 		ret = engine_execute(e, false);
 		if (ret)
@@ -348,18 +435,280 @@ static int explore_loop(struct engine *e, struct xp_result *res)
 			ret = engine_failure(e);
 		if (ret)
 			return ret;
-		if (opt->progress && res->executions % PROGRESS_EVERY == 0)
-			opt->progress(opt->progress_ctx, res->executions,
-				      res->violations);
+		if (res->executions % PROGRESS_EVERY == 0)
+			report_progress(e, sh, res);
 		res->complete = !more;
-		if (!more || (res->violations && opt->stop_on_violation))
+		if (!more)
 			break;
+		if (res->violations && opt->stop_on_violation) {
+			if (sh->stop)
+				__atomic_store_n(sh->stop, 1, __ATOMIC_RELAXED);
+			break;
+		}
 	}
 	return 0;
 }
 
+static void send_hashes(int fd, const uint64_t *hashes, size_t n)
+{
+	struct msg m = { .kind = MSG_HASHES, .count = n };
+
+	if (!write_all(fd, &m, sizeof(m)) ||
+	    !write_all(fd, hashes, n * sizeof(*hashes)))
+		_exit(1);
+}
+
+/* A worker: run its share, send the result and every trace hash, exit. */
+static void worker_main(struct engine *e, const struct share *sh)
+{
+	struct xp_result res = { 0 };
+	struct msg m = { .kind = MSG_RESULT };
+	uint64_t hashes[HASHES_PER_MSG];
+	size_t n = 0;
+
+	m.error = explore_loop(e, &res, sh);
+	if (!write_all(sh->fd, &m, sizeof(m)) ||
+	    !write_all(sh->fd, &res, sizeof(res)))
+		_exit(1);
+	for (size_t i = 0; i < e->seen.cap; i++) {
+		if (!e->seen.slot[i])
+			continue;
+		hashes[n++] = e->seen.slot[i];
+		if (n == HASHES_PER_MSG) {
+			send_hashes(sh->fd, hashes, n);
+			n = 0;
+		}
+	}
+	if (n)
+		send_hashes(sh->fd, hashes, n);
+	_exit(0);
+}
+
+/* The parent's view of one worker. */
+struct worker {
+	pid_t pid;
+	int fd;
+	uint8_t *buf; /* bytes received and not yet handled */
+	size_t len, cap;
+	bool result_seen;
+	int error;
+	uint64_t done, violations;
+	struct xp_result res;
+};
+
+static size_t msg_size(const struct msg *m)
+{
+	if (m->kind == MSG_RESULT)
+		return sizeof(*m) + sizeof(struct xp_result);
+	if (m->kind == MSG_HASHES)
+		return sizeof(*m) + m->count * sizeof(uint64_t);
+	return sizeof(*m);
+}
+
+/* Handle one whole message of worker w; -errno on a bad one. */
+static int worker_msg(struct engine *e, struct worker *w, const struct msg *m,
+		      const uint8_t *payload)
+{
+	if (m->kind == MSG_PROGRESS) {
+		w->done = m->done;
+		w->violations = m->violations;
+		return 0;
+	}
+	if (m->kind == MSG_RESULT) {
+		w->result_seen = true;
+		w->error = m->error;
+		memcpy(&w->res, payload, sizeof(w->res));
+		return 0;
+	}
+	if (m->kind != MSG_HASHES || m->count > HASHES_PER_MSG)
+		return -EPROTO;
+	for (uint64_t i = 0; i < m->count; i++) {
+		uint64_t h;
+
+		memcpy(&h, payload + i * sizeof(h), sizeof(h));
+		if (hash_set_add(&e->seen, h) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Read what worker w sent; 1 at its end, 0 for more to come, or -errno. */
+static int worker_read(struct engine *e, struct worker *w)
+{
+	size_t used = 0;
+	ssize_t n;
+	struct msg m;
+
+	if (w->cap - w->len < 65536) {
+		uint8_t *grown = realloc(w->buf, w->cap + 65536);
+
+		if (!grown)
+			return -ENOMEM;
+		w->buf = grown;
+		w->cap += 65536;
+	}
+	n = read(w->fd, w->buf + w->len, w->cap - w->len);
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	if (!n)
+		return 1;
+	w->len += (size_t)n;
+	while (w->len - used >= sizeof(m)) {
+		int ret;
+
+		memcpy(&m, w->buf + used, sizeof(m));
+		if (m.kind == MSG_HASHES && m.count > HASHES_PER_MSG)
+			return -EPROTO;
+		if (w->len - used < msg_size(&m))
+			break;
+		ret = worker_msg(e, w, &m, w->buf + used + sizeof(m));
+		if (ret)
+			return ret;
+		used += msg_size(&m);
+	}
+	memmove(w->buf, w->buf + used, w->len - used);
+	w->len -= used;
+	return 0;
+}
+
+static void parent_progress(const struct engine *e, const struct worker *w,
+			    unsigned int jobs)
+{
+	uint64_t done = 0, violations = 0;
+
+	for (unsigned int j = 0; j < jobs; j++) {
+		done += w[j].done;
+		violations += w[j].violations;
+	}
+	if (e->opt->progress)
+		e->opt->progress(e->opt->progress_ctx, done, violations);
+}
+
+/* Read every worker to its end. */
+static int workers_collect(struct engine *e, struct worker *w,
+			   unsigned int jobs)
+{
+	struct pollfd pfd[XP_JOBS_MAX];
+	unsigned int open = jobs;
+	int ret = 0;
+
+	for (unsigned int j = 0; j < jobs; j++)
+		pfd[j] = (struct pollfd){ .fd = w[j].fd, .events = POLLIN };
+	while (open && !ret) {
+		if (poll(pfd, jobs, -1) < 0) {
+			ret = errno == EINTR ? 0 : -errno;
+			continue;
+		}
+		for (unsigned int j = 0; j < jobs && !ret; j++) {
+			if (pfd[j].fd < 0 || !pfd[j].revents)
+				continue;
+			ret = worker_read(e, &w[j]);
+			if (ret == 1) {
+				pfd[j].fd = -1;
+				open--;
+				ret = 0;
+			}
+		}
+		parent_progress(e, w, jobs);
+	}
+	return ret;
+}
+
+/* The workers' results as one; the first violation is the earliest. */
+static int workers_merge(const struct engine *e, const struct worker *w,
+			 unsigned int jobs, struct xp_result *res)
+{
+	const struct xp_result *first = NULL;
+
+	for (unsigned int j = 0; j < jobs; j++) {
+		const struct xp_result *r = &w[j].res;
+
+		if (!w[j].result_seen)
+			return -ECHILD;
+		if (w[j].error)
+			return w[j].error;
+		res->executions += r->executions;
+		res->violations += r->violations;
+		res->steps += r->steps;
+		if (r->steps_max_seen > res->steps_max_seen)
+			res->steps_max_seen = r->steps_max_seen;
+		if (r->first_violation &&
+		    (!first || r->first_violation < first->first_violation))
+			first = r;
+	}
+	res->distinct = e->seen.len;
+	if (first) {
+		res->first_violation = first->first_violation;
+		memcpy(res->message, first->message, sizeof(res->message));
+		memcpy(res->schedule, first->schedule, sizeof(res->schedule));
+	}
+	return 0;
+}
+
+static int workers_start(struct engine *e, struct worker *w, unsigned int jobs,
+			 int *stop)
+{
+	for (unsigned int j = 0; j < jobs; j++) {
+		int fd[2];
+
+		if (pipe(fd))
+			return -errno;
+		w[j].pid = fork();
+		if (w[j].pid < 0) {
+			close(fd[0]);
+			close(fd[1]);
+			return -errno;
+		}
+		if (!w[j].pid) {
+			struct share sh = { j, jobs, stop, fd[1] };
+
+			close(fd[0]);
+			for (unsigned int k = 0; k < j; k++)
+				close(w[k].fd);
+			worker_main(e, &sh);
+		}
+		close(fd[1]);
+		w[j].fd = fd[0];
+	}
+	return 0;
+}
+
+static int explore_workers(struct engine *e, struct xp_result *res)
+{
+	unsigned int jobs = e->opt->jobs;
+	struct worker w[XP_JOBS_MAX];
+	int *stop = mmap(NULL, sizeof(*stop), PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	int ret;
+
+	if (stop == MAP_FAILED)
+		return -ENOMEM;
+	*stop = 0;
+	memset(w, 0, sizeof(w));
+	for (unsigned int j = 0; j < jobs; j++)
+		w[j].fd = -1;
+	fflush(NULL);
+	ret = workers_start(e, w, jobs, stop);
+	if (ret)
+		__atomic_store_n(stop, 1, __ATOMIC_RELAXED);
+	if (!ret)
+		ret = workers_collect(e, w, jobs);
+	for (unsigned int j = 0; j < jobs; j++) {
+		if (w[j].fd >= 0)
+			close(w[j].fd);
+		if (w[j].pid > 0)
+			waitpid(w[j].pid, NULL, 0);
+		free(w[j].buf);
+	}
+	if (!ret)
+		ret = workers_merge(e, w, jobs, res);
+	munmap(stop, sizeof(*stop));
+	return ret;
+}
+
 int xp_explore(const struct xp_options *opt, struct xp_result *res)
 {
+	struct share alone = { .first = 0, .stride = 1, .fd = -1 };
 	struct engine e;
 	int ret;
 
@@ -367,8 +716,10 @@ int xp_explore(const struct xp_options *opt, struct xp_result *res)
 	if (opt->strategy == XP_REPLAY)
 		return -EINVAL;
 	ret = engine_init(&e, opt, NULL);
-	if (!ret)
-		ret = explore_loop(&e, res);
+	if (!ret && opt->jobs > 1)
+		ret = explore_workers(&e, res);
+	else if (!ret)
+		ret = explore_loop(&e, res, &alone);
 	if (!ret && opt->progress)
 		opt->progress(opt->progress_ctx, res->executions,
 			      res->violations);

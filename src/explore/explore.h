@@ -115,9 +115,19 @@ struct xp_options {
 	void (*on_execution)(void *ctx, const char *schedule, uint64_t hash,
 			     const char *violation);
 	void *on_execution_ctx;
+	/*
+	 * Worker processes sharing the executions (random and PCT, without
+	 * on_execution), 1..XP_JOBS_MAX; 0 or 1: this process alone. Random
+	 * gives the same results with any number; PCT's step estimate k is
+	 * per worker. Workers are forked: memory a scenario keeps across
+	 * executions must not be MAP_SHARED from before the fork (a kept
+	 * CPU's EPC is), or the workers would share it.
+	 */
+	unsigned int jobs;
 };
 
 #define XP_UNBOUNDED UINT32_MAX
+#define XP_JOBS_MAX 64
 #define XP_PCT_DEPTH_MAX 32
 #define XP_STEPS_MAX_DEFAULT 200000 /* when xp_options.steps_max is 0 */
 

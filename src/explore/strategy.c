@@ -127,9 +127,11 @@ static void pct_begin(struct xp_chooser *c, unsigned int nr_threads)
 	pct_change_points(c);
 }
 
-void xp_chooser_begin(struct xp_chooser *c, unsigned int nr_threads)
+void xp_chooser_begin(struct xp_chooser *c, unsigned int nr_threads,
+		      uint64_t execution)
 {
 	ASSERT(nr_threads <= SIM_THREADS_MAX);
+	c->execution = execution;
 	c->step = 0;
 	c->preemptions = 0;
 	c->level_pos = 0;
@@ -280,7 +282,6 @@ static bool dfs_backtrack(struct xp_chooser *c)
 
 bool xp_chooser_end(struct xp_chooser *c, uint64_t steps)
 {
-	c->execution++;
 	if (steps > c->steps_longest)
 		c->steps_longest = steps;
 	if (c->strategy == XP_DFS)

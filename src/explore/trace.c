@@ -10,11 +10,12 @@
  * A replay may also record the events and write them as Chrome trace-event
  * JSON ({"traceEvents":[...]}), which Perfetto (ui.perfetto.dev) and
  * chrome://tracing open. Process 1 has one track per sim thread: a slice
- * per step, instants for leaves, accesses and IPIs, and the spans the
- * scenario marks (ioctls). Process 2 has one track per LP: a span for every
- * stay in enclave mode, ending in EEXIT or an AEX instant. Time is logical:
- * each event advances the clock by one unit, so ts orders events and
- * nothing else.
+ * per step, and instants for leaves, accesses and IPIs. Process 2 has one
+ * track per LP: a span for every stay in enclave mode, ending in EEXIT or
+ * an AEX instant. Process 3 has one track per sim thread for the spans the
+ * scenario marks (ioctls), which begin and end inside steps and so cannot
+ * nest with them on one track. Time is logical: each event advances the
+ * clock by one unit, so ts orders events and nothing else.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -230,14 +231,18 @@ static void json_tracks(FILE *f, const struct sim *sim, const char *scenario)
 
 	json_metadata(f, 1, 0, "process_name", scenario, &first);
 	json_metadata(f, 2, 0, "process_name", "logical processors", &first);
+	json_metadata(f, 3, 0, "process_name", "calls", &first);
 	for (unsigned int i = 0; i < sim->nr_threads; i++) {
 		const struct sim_thread *th = &sim->threads[i];
 
 		snprintf(name, sizeof(name), "%s (LP %u)",
 			 th->name ? th->name : "thread", th->lp->id);
 		json_metadata(f, 1, i, "thread_name", name, &first);
+		json_metadata(f, 3, i, "thread_name", name, &first);
 	}
 	json_metadata(f, 1, SIM_THREADS_MAX, "thread_name", "outside threads",
+		      &first);
+	json_metadata(f, 3, SIM_THREADS_MAX, "thread_name", "outside threads",
 		      &first);
 	for (unsigned int i = 0; i < sim->cpu->cfg.nr_lps; i++) {
 		snprintf(name, sizeof(name), "LP %u", i);
@@ -296,7 +301,7 @@ static void json_thread_event(FILE *f, const struct xp_trace *t, size_t i)
 	fprintf(f, "{\"ph\":\"%s\",\"name\":",
 		e->kind == EV_SPAN_BEGIN ? "B" : "E");
 	json_string(f, e->name ? e->name : "span");
-	fprintf(f, ",\"cat\":\"span\",\"ts\":%zu,\"pid\":1,\"tid\":%u}", i,
+	fprintf(f, ",\"cat\":\"span\",\"ts\":%zu,\"pid\":3,\"tid\":%u}", i,
 		tid);
 }
 

@@ -200,10 +200,12 @@ Test(options, bad_ones_are_refused)
 }
 
 /* Every execution's schedule and hash, for the replay tests. */
+#define RECORDED_MAX 64
+
 struct recorded {
-	char schedule[64][512];
-	uint64_t hash[64];
-	bool violated[64];
+	char *schedule[RECORDED_MAX];
+	uint64_t hash[RECORDED_MAX];
+	bool violated[RECORDED_MAX];
 	unsigned int n;
 };
 
@@ -212,28 +214,30 @@ static void record_execution(void *ctx, const char *schedule, uint64_t hash,
 {
 	struct recorded *r = ctx;
 
-	if (r->n == 64)
+	if (r->n == RECORDED_MAX)
 		return;
-	cr_assert_lt(strlen(schedule), sizeof(r->schedule[0]));
-	strcpy(r->schedule[r->n], schedule);
+	r->schedule[r->n] = strdup(schedule);
+	cr_assert_not_null(r->schedule[r->n]);
 	r->hash[r->n] = hash;
 	r->violated[r->n++] = violation != NULL;
 }
 
 static void expect_replays(const struct xp_scenario *sc,
-			   enum xp_strategy strategy, unsigned int param)
+			   enum xp_strategy strategy, unsigned int param,
+			   uint64_t executions)
 {
-	static struct recorded r;
+	struct recorded r = { .n = 0 };
 	struct xp_options opt = {
-		.scenario = sc, .strategy = strategy, .executions = 64,
-		.seed = 7, .preemptions = param, .depth = param,
+		.scenario = sc, .strategy = strategy,
+		.executions = executions, .seed = 7, .preemptions = param,
+		.depth = param, .etrack_batch = 1,
 		.on_execution = record_execution, .on_execution_ctx = &r,
 	};
 	struct xp_result res;
 
-	memset(&r, 0, sizeof(r));
 	cr_assert_eq(xp_explore(&opt, &res), 0);
-	cr_assert_eq(r.n, res.executions);
+	cr_assert_eq(r.n, res.executions < RECORDED_MAX ? res.executions :
+							     RECORDED_MAX);
 	for (unsigned int i = 0; i < r.n; i++) {
 		uint64_t hash = 0;
 
@@ -242,6 +246,7 @@ static void expect_replays(const struct xp_scenario *sc,
 			     0, "%s", r.schedule[i]);
 		cr_expect_eq(hash, r.hash[i], "%s", r.schedule[i]);
 		cr_expect_eq(res.violations, r.violated[i]);
+		free(r.schedule[i]);
 	}
 }
 
@@ -249,9 +254,9 @@ Test(replay, reproduces_the_trace_hash_of_every_strategy)
 {
 	tiny_threads = 3;
 	tiny_steps = 4;
-	expect_replays(&tiny, XP_RANDOM, 0);
-	expect_replays(&tiny, XP_PCT, 3);
-	expect_replays(&tiny, XP_DFS, 2);
+	expect_replays(&tiny, XP_RANDOM, 0, 64);
+	expect_replays(&tiny, XP_PCT, 3, 64);
+	expect_replays(&tiny, XP_DFS, 2, 64);
 }
 
 /* The lost update: read, preemption point, write back plus one. */
@@ -784,4 +789,103 @@ Test(arch_reset, gives_back_the_freshly_initialized_package)
 	cr_expect_eq(used.stats.encls[EPA], 1);
 	sgx_cpu_destroy(&used);
 	sgx_cpu_destroy(&fresh);
+}
+
+/*
+ * The real thing: x2's restrict-vs-reclaimer scenarios from the registry,
+ * with the Linux driver (one ETRACK flow per page). A replay of any of
+ * their executions gives the same trace hash, whichever strategy made it;
+ * DFS with two preemptions explores the 2-page one completely, and every
+ * schedule it runs is a distinct one.
+ */
+static const struct xp_scenario *registered(const char *name)
+{
+	const struct xp_scenario *sc = xp_scenario_find(name);
+
+	cr_assert_not_null(sc, "no scenario %s in the registry", name);
+	return sc;
+}
+
+Test(registry, replays_of_restrict_vs_reclaim4_are_identical)
+{
+	const struct xp_scenario *sc = registered("restrict_vs_reclaim4");
+
+	expect_replays(sc, XP_RANDOM, 0, RECORDED_MAX);
+	expect_replays(sc, XP_PCT, 3, RECORDED_MAX);
+	expect_replays(sc, XP_DFS, 2, RECORDED_MAX);
+}
+
+Test(registry, dfs_bound_2_completes_restrict_vs_reclaim, .timeout = 600)
+{
+	struct xp_options opt = {
+		.scenario = registered("restrict_vs_reclaim"),
+		.strategy = XP_DFS, .executions = 50000000, .seed = 1,
+		.preemptions = 2, .etrack_batch = 1,
+	};
+	struct xp_result res;
+
+	cr_assert_eq(xp_explore(&opt, &res), 0);
+	cr_expect(res.complete, "%llu executions",
+		  (unsigned long long)res.executions);
+	cr_expect_eq(res.violations, 0, "%s: %s", res.message, res.schedule);
+	cr_expect_eq(res.distinct, res.executions);
+}
+
+/*
+ * Worker processes: random executions depend on (seed, index) alone, so
+ * any number of workers finds the same executions, the same distinct
+ * schedules and the same first violation.
+ */
+Test(jobs, workers_find_what_one_process_finds)
+{
+	struct xp_options opt = { .scenario = &racy, .strategy = XP_RANDOM,
+				  .executions = 3000, .seed = 11 };
+	struct xp_result one, three;
+
+	cr_assert_eq(xp_explore(&opt, &one), 0);
+	opt.jobs = 3;
+	cr_assert_eq(xp_explore(&opt, &three), 0);
+	cr_expect_eq(three.executions, 3000);
+	cr_expect_eq(three.distinct, one.distinct);
+	cr_expect_eq(three.violations, one.violations);
+	cr_expect_eq(three.steps, one.steps);
+	cr_expect_eq(three.first_violation, one.first_violation);
+	cr_expect_str_eq(three.schedule, one.schedule);
+	cr_expect_str_eq(three.message, "lost update");
+	opt.jobs = 2;
+	opt.strategy = XP_PCT;
+	opt.depth = 2;
+	cr_assert_eq(xp_explore(&opt, &three), 0);
+	cr_expect_eq(three.executions, 3000);
+	cr_expect_eq(three.distinct, 4, "2 x 2 steps, one preemption");
+}
+
+Test(jobs, stop_on_violation_stops_every_worker)
+{
+	struct xp_options opt = { .scenario = &racy, .strategy = XP_RANDOM,
+				  .executions = 1000000, .seed = 3,
+				  .stop_on_violation = true, .jobs = 2 };
+	struct xp_result res;
+
+	cr_assert_eq(xp_explore(&opt, &res), 0);
+	cr_expect_geq(res.violations, 1);
+	cr_expect_leq(res.violations, 2);
+	cr_expect_lt(res.executions, 1000000);
+}
+
+Test(jobs, only_for_random_and_pct_without_callbacks)
+{
+	struct xp_options opt = { .scenario = &tiny, .strategy = XP_DFS,
+				  .executions = 10, .jobs = 2 };
+	struct recorded r = { .n = 0 };
+	struct xp_result res;
+
+	cr_expect_eq(xp_explore(&opt, &res), -EINVAL);
+	opt.strategy = XP_RANDOM;
+	opt.on_execution = record_execution;
+	opt.on_execution_ctx = &r;
+	cr_expect_eq(xp_explore(&opt, &res), -EINVAL);
+	opt.on_execution = NULL;
+	opt.jobs = XP_JOBS_MAX + 1;
+	cr_expect_eq(xp_explore(&opt, &res), -EINVAL);
 }
