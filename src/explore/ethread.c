@@ -238,12 +238,13 @@ static int xp_try_read(struct xp_ethread *t, const struct xp_eop *op)
 {
 	struct xp_env *env = t->env;
 	uint64_t lin = xp_page_lin(env, op->page) + op->arg * XP_SLOT_STRIDE;
-	uint64_t value, expect = env->shadow[op->page][op->arg];
+	uint64_t value, expect;
 	int ret;
 
 	if (!xp_yield_inside(t))
 		return XP_AEXED;
 	ret = sgx_lp_read(xp_lp(t), lin, &value, sizeof(value));
+	expect = env->shadow[op->page][op->arg];
 	if (!ret && env->known[op->page] && value != expect)
 		xp_violation(env, "%s: page %u slot %u holds %#llx, not the "
 			     "%#llx written last (contents lost)", t->name,
