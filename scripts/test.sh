@@ -11,7 +11,12 @@ run_suite() {
 	local dir=$1
 	shift
 	[ -d "$dir" ] || meson setup "$dir" "$@" >/dev/null
-	ninja -C "$dir" >/dev/null
+	# Quiet when the build succeeds; the whole log when it does not.
+	if ! ninja -C "$dir" >"$dir.build.log" 2>&1; then
+		cat "$dir.build.log"
+		echo "tests: 0 passed, 1 failed (the build of $dir failed)"
+		exit 1
+	fi
 	local rc=0
 	meson test -C "$dir" --print-errorlogs --num-processes 2 || rc=$?
 	# Criterion's per-binary synthesis lines carry the exact counts.
