@@ -158,13 +158,21 @@ static void engine_access(void *ctx, struct sgx_lp *lp, uint64_t lin)
 /*
  * The leaf and access hooks go to the CPU the LPs belong to, which is the
  * one the arch consults: a world that copied a kept CPU struct into w->cpu
- * without sgx_cpu_reset() leaves its LPs pointing at the original.
+ * without sgx_cpu_reset() leaves its LPs pointing at the original. They
+ * are taken off after the run, as that CPU may outlive this engine.
  */
-static void engine_hook_cpu(struct engine *e, struct sgx_cpu *cpu)
+static void engine_hook_cpu(struct engine *e, bool on)
 {
-	cpu->hooks = (struct sgx_cpu_hooks){
-		.ctx = e, .leaf = engine_leaf, .access = engine_access,
-	};
+	struct sgx_cpu *cpu = &e->world->cpu;
+	struct sgx_cpu_hooks hooks = { 0 };
+
+	if (on)
+		hooks = (struct sgx_cpu_hooks){
+			.ctx = e, .leaf = engine_leaf, .access = engine_access,
+		};
+	cpu->hooks = hooks;
+	if (cpu->lps && cpu->lps[0].cpu != cpu)
+		cpu->lps[0].cpu->hooks = hooks;
 }
 
 static void engine_take_over(struct engine *e)
@@ -177,9 +185,7 @@ static void engine_take_over(struct engine *e)
 	w->sim.hooks = (struct sim_hooks){
 		.ctx = e, .step = engine_step, .ipi = engine_ipi,
 	};
-	engine_hook_cpu(e, &w->cpu);
-	if (w->cpu.lps && w->cpu.lps[0].cpu != &w->cpu)
-		engine_hook_cpu(e, w->cpu.lps[0].cpu);
+	engine_hook_cpu(e, true);
 	w->trace = &e->trace;
 }
 
@@ -225,6 +231,7 @@ static int engine_execute(struct engine *e, bool record)
 	engine_take_over(e);
 	xp_chooser_begin(&e->chooser, w->sim.nr_threads, e->execution);
 	e->run = sim_run(&w->sim);
+	engine_hook_cpu(e, false);
 	e->hash = xp_trace_finish(&e->trace);
 	engine_verdict(e);
 	return 0;
