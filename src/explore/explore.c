@@ -745,7 +745,10 @@ static int replay_run(struct engine *e, const struct xp_choices *choices,
 	ret = engine_account(e, res);
 	if (!ret)
 		ret = engine_failure(e);
-	if (!ret && (e->chooser.diverged || e->chooser.replay_pos < choices->len))
+	/* Not a run of this scenario: a thread that cannot run, or too long. */
+	if (!ret && e->chooser.diverged)
+		ret = -EINVAL;
+	if (!ret && e->chooser.replay_pos < choices->len)
 		ret = -EINVAL;
 	if (!ret && trace_json)
 		ret = xp_trace_write_json(&e->trace, &e->world->sim,

@@ -98,14 +98,14 @@ struct xp_options {
 	enum xp_strategy strategy;
 	uint64_t executions; /* upper bound; DFS may finish earlier */
 	uint64_t seed;
-	unsigned int preemptions; /* DFS: preemption bound; XP_UNBOUNDED: none */
+	unsigned int preemptions; /* DFS preemption bound, or XP_UNBOUNDED */
 	unsigned int depth; /* PCT: bug depth d, 1..XP_PCT_DEPTH_MAX */
 	uint64_t steps_max; /* per execution; beyond it: livelock violation */
 	unsigned int etrack_batch; /* the driver's setting (batched-ETRACK issue) */
 	/* Progress, called now and then; may be NULL. */
 	void (*progress)(void *ctx, uint64_t done, uint64_t violations);
 	void *progress_ctx;
-	unsigned int plants; /* SGXEMU_PLANTS builds: planted bugs to switch on */
+	unsigned int plants; /* SGXEMU_PLANTS builds: planted bugs to enable */
 	bool stop_on_violation; /* end the exploration at the first one */
 	/*
 	 * After every execution, may be NULL: its schedule (replayable), its

@@ -270,14 +270,16 @@ unsigned int xp_chooser_pick(struct xp_chooser *c, const unsigned int *runnable,
 /* Drop the exhausted levels at the bottom, advance the deepest other one. */
 static bool dfs_backtrack(struct xp_chooser *c)
 {
-	c->levels = c->level_pos;
-	while (c->levels &&
-	       c->level[c->levels - 1].choice + 1 >= c->level[c->levels - 1].count)
-		c->levels--;
-	if (!c->levels)
-		return false;
-	c->level[c->levels - 1].choice++;
-	return true;
+	struct xp_dfs_level *l;
+
+	for (c->levels = c->level_pos; c->levels; c->levels--) {
+		l = &c->level[c->levels - 1];
+		if (l->choice + 1 < l->count) {
+			l->choice++;
+			return true;
+		}
+	}
+	return false;
 }
 
 bool xp_chooser_end(struct xp_chooser *c, uint64_t steps)

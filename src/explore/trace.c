@@ -149,7 +149,8 @@ void xp_trace_leaf(struct xp_trace *t, const struct sgx_lp *lp,
 	unsigned int thread = running_thread(t);
 
 	hash_word(t, (uint64_t)EV_LEAF << 56 | (uint64_t)thread << 24 |
-			     (uint64_t)lp->id << 16 | (uint64_t)cls << 8 | leaf);
+			     (uint64_t)lp->id << 16 | (uint64_t)cls << 8 |
+			     leaf);
 	if (cls == SGX_LEAF_ENCLU)
 		t->last_enclu[lp->id] = leaf;
 	add(t, (struct xp_trace_event){ .kind = EV_LEAF, .cls = (uint8_t)cls,
