@@ -184,12 +184,16 @@ const char *xp_check_step(struct xp_env *env)
 	if (events == env->chk.arch_events)
 		return NULL;
 	env->chk.arch_events = events;
+	/* First the property itself, then the invariants that imply it. */
+	broken = xp_check_records(env);
+	if (broken)
+		return broken;
 	broken = sgx_cpu_check(&w->cpu);
 	if (broken) {
 		snprintf(why, sizeof(why), "arch: %s", broken);
 		return why;
 	}
-	return xp_check_records(env);
+	return NULL;
 }
 
 /* The EPCM entry of a resident, unblocked page of the range, or NULL. */

@@ -8,6 +8,8 @@
  *   restrict_vs_reclaim   RESTRICT_PERMISSIONS of 2 pages against two
  *                         reclaimer batches, on an EPC so small that each
  *                         batch evicts every page, SECS included
+ *   restrict_hole_vs_reclaim  the same over 2 pages and a hole, so the
+ *                         call exits early, maybe with SECS evicted
  *   restrict_vs_reclaim4  the same with 4 pages (the speed benchmark)
  *   modify_vs_reclaim     MODIFY_TYPES of 2 pages to TCS, same adversary
  *   remove_vs_reclaim     MODIFY_TYPES to TRIM, EACCEPT, REMOVE_PAGES
@@ -79,6 +81,7 @@ struct xp_adversary {
 struct xp_script {
 	unsigned int cmd; /* the EDMM ioctl of the user thread */
 	unsigned int first, pages; /* its range, in scenario pages */
+	unsigned int holes; /* and then holes: the call ends in -EFAULT */
 	uint64_t arg; /* permissions or page type */
 	bool remove; /* then REMOVE_PAGES once the pages are accepted */
 	bool hold_file; /* the ioctl holds the file (fdget): a closer runs */
@@ -193,14 +196,17 @@ static long xp_edmm_once(struct xp_env *env, struct sgx_file *file,
  * The ioctl over the script's range, repeated from offset + count while it
  * answers -EAGAIN or -EBUSY (the reclaimer holds a page), as user space
  * does; a repeat first waits for the reclaimer to finish a batch, since
- * only that can change the answer.
+ * only that can change the answer. A range that ends in holes must end in
+ * Linux's -EFAULT for the first one, with every page before it counted.
  */
 static void xp_edmm(struct xp_env *env, struct sgx_file *file,
 		    unsigned int cmd, uint64_t arg)
 {
 	const struct xp_script *sc = xp_script_of(env);
 	uint64_t offset = xp_page_offset(env, sc->first);
-	uint64_t length = (uint64_t)sc->pages * PAGE_SIZE, done = 0, count;
+	uint64_t pages = (uint64_t)sc->pages * PAGE_SIZE;
+	uint64_t length = pages + (uint64_t)sc->holes * PAGE_SIZE;
+	uint64_t done = 0, count;
 
 	for (unsigned int tries = 0;; tries++) {
 		uint64_t seen = env->reclaims;
@@ -209,6 +215,8 @@ static void xp_edmm(struct xp_env *env, struct sgx_file *file,
 
 		done += count;
 		if (!ret && done == length)
+			return;
+		if (ret == -EFAULT && sc->holes && done == pages)
 			return;
 		if ((ret != -EAGAIN && ret != -EBUSY) ||
 		    tries == XP_RETRIES_MAX) {
@@ -371,6 +379,37 @@ static int xp_restrict_vs_reclaim(struct xp_world *w, unsigned int pages)
 static int restrict_vs_reclaim_build(struct xp_world *w)
 {
 	return xp_restrict_vs_reclaim(w, 2);
+}
+
+/*
+ * The range ends in a hole, so the call always exits early there, with
+ * pages that a batch may not have tracked yet, and SECS possibly evicted
+ * in the window before: the early exit must track them, SECS loaded first.
+ */
+static int restrict_hole_vs_reclaim_build(struct xp_world *w)
+{
+	const struct xp_layout layout = {
+		.epc_pages = xp_tight_epc(1, 2),
+		.nr_lps = 3,
+		.nr_tcs = 1,
+		.data_pages = 2,
+		.holes = 1,
+	};
+	struct xp_script *sc;
+	struct xp_env *env;
+	int ret = xp_script_new(w, &layout, &env, &sc);
+
+	if (ret)
+		return ret;
+	sc->cmd = SGX_IOC_ENCLAVE_RESTRICT_PERMISSIONS;
+	sc->pages = 2;
+	sc->holes = 1;
+	sc->arg = R;
+	sc->batches = 1;
+	op(sc, 0, XP_EOP_ENTER, 0, 0, 0, 0);
+	op_accept_range(sc, 0, ACCEPT_R);
+	op(sc, 0, XP_EOP_EXIT, 0, 0, 0, 0);
+	return xp_script_spawn(env, sc);
 }
 
 static int restrict_vs_reclaim4_build(struct xp_world *w)
@@ -874,6 +913,9 @@ static const struct xp_scenario xp_scenarios[] = {
 	XP_SCENARIO(restrict_vs_reclaim,
 		    "RESTRICT_PERMISSIONS of 2 pages vs the reclaimer, "
 		    "SECS evicted too"),
+	XP_SCENARIO(restrict_hole_vs_reclaim,
+		    "RESTRICT_PERMISSIONS of 2 pages and a hole (an early "
+		    "exit) vs the reclaimer"),
 	XP_SCENARIO(restrict_vs_reclaim4,
 		    "RESTRICT_PERMISSIONS of 4 pages vs the reclaimer"),
 	XP_SCENARIO(modify_vs_reclaim,

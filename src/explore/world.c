@@ -434,78 +434,58 @@ static int xp_bare_init(struct xp_env *env, const struct xp_made *m)
 /*
  * Making a CPU maps its EPC and EPCM, and unmapping them flushes TLBs, which
  * costs more than a whole short run; so the CPUs of finished executions are
- * kept and handed out again. A CPU handed out again is exactly what
- * sgx_cpu_init() made: the struct and its LPs come from a copy taken right
- * after sgx_cpu_init(), and the EPC and EPCM are zeroed, as fresh mappings
- * are. (sgx_cpu_init() allocates nothing else.)
+ * kept and handed out again, through sgx_cpu_reset(): exactly what
+ * sgx_cpu_init() makes, without mapping anything. A kept CPU serves any
+ * configuration with its EPC size and LP count (the secrets come from the
+ * seed, which is always XP_CPU_SEED).
  */
 #define XP_CPUS_MAX 8
 
 struct xp_spare_cpu {
-	struct sgx_cpu pristine;
-	struct sgx_lp *lps; /* a copy of pristine.lps[] as init left them */
+	struct sgx_cpu cpu;
 	bool in_use;
 };
 
 static struct xp_spare_cpu xp_cpus[XP_CPUS_MAX];
 
-static struct xp_spare_cpu *xp_spare_find(const struct sgx_cpu_config *cfg)
+static struct xp_spare_cpu *xp_spare(const struct sgx_cpu_config *cfg)
 {
+	struct xp_spare_cpu *empty = NULL;
+
 	for (unsigned int i = 0; i < XP_CPUS_MAX; i++) {
 		struct xp_spare_cpu *c = &xp_cpus[i];
 
-		if (c->lps && !c->in_use &&
-		    !memcmp(&c->pristine.cfg, cfg, sizeof(*cfg)))
+		if (!c->cpu.lps) {
+			empty = empty ? empty : c;
+			continue;
+		}
+		if (!c->in_use && c->cpu.cfg.epc_pages == cfg->epc_pages &&
+		    c->cpu.cfg.nr_lps == cfg->nr_lps)
 			return c;
 	}
-	return NULL;
-}
-
-static struct xp_spare_cpu *xp_spare_new(const struct sgx_cpu_config *cfg)
-{
-	size_t lps = cfg->nr_lps * sizeof(struct sgx_lp);
-
-	for (unsigned int i = 0; i < XP_CPUS_MAX; i++) {
-		struct xp_spare_cpu *c = &xp_cpus[i];
-
-		if (c->lps)
-			continue;
-		if (sgx_cpu_init(&c->pristine, cfg))
-			return NULL;
-		c->lps = malloc(lps);
-		if (!c->lps) {
-			sgx_cpu_destroy(&c->pristine);
-			return NULL;
-		}
-		memcpy(c->lps, c->pristine.lps, lps);
-		return c;
-	}
-	return NULL;
+	if (empty && sgx_cpu_init(&empty->cpu, cfg))
+		return NULL;
+	return empty;
 }
 
 /* w->cpu as sgx_cpu_init(cfg) would make it; false if none can be had. */
 static bool xp_cpu_get(struct xp_world *w, const struct sgx_cpu_config *cfg)
 {
-	struct xp_spare_cpu *c = xp_spare_find(cfg);
-	const struct sgx_cpu *p;
+	struct xp_spare_cpu *c = xp_spare(cfg);
 
-	if (!c)
-		c = xp_spare_new(cfg);
 	if (!c)
 		return false;
 	c->in_use = true;
-	p = &c->pristine;
-	memcpy(&w->cpu, p, sizeof(w->cpu));
-	memcpy(p->lps, c->lps, cfg->nr_lps * sizeof(struct sgx_lp));
-	memset(p->epc, 0, cfg->epc_pages * PAGE_SIZE);
-	memset(p->epcm, 0, cfg->epc_pages * sizeof(*p->epcm));
+	memcpy(&w->cpu, &c->cpu, sizeof(w->cpu));
+	w->cpu.cfg = *cfg;
+	sgx_cpu_reset(&w->cpu);
 	return true;
 }
 
 static void xp_cpu_put(struct xp_world *w)
 {
 	for (unsigned int i = 0; i < XP_CPUS_MAX; i++)
-		if (xp_cpus[i].in_use && xp_cpus[i].pristine.lps == w->cpu.lps)
+		if (xp_cpus[i].in_use && xp_cpus[i].cpu.lps == w->cpu.lps)
 			xp_cpus[i].in_use = false;
 	memset(&w->cpu, 0, sizeof(w->cpu));
 }
@@ -514,18 +494,17 @@ static void xp_cpu_put(struct xp_world *w)
 
 static int xp_cpu_init(struct xp_world *w, const struct xp_layout *l)
 {
-	struct sgx_cpu_config cfg;
-
-	/* Whole, so that configurations compare with memcmp(). */
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.epc_pages = l->epc_pages;
-	cfg.nr_lps = l->nr_lps;
-	cfg.seed = XP_CPU_SEED;
-	/* The explorer checks and reports; it must not abort. */
-	cfg.check_invariants = false;
+	struct sgx_cpu_config cfg = {
+		.epc_pages = l->epc_pages,
+		.nr_lps = l->nr_lps,
+		.seed = XP_CPU_SEED,
+		/* The explorer checks and reports; it must not abort. */
+		.check_invariants = false,
 #ifdef SGXEMU_PLANTS
-	cfg.plants = w->plants;
+		.plants = w->plants,
 #endif
+	};
+
 	if (!xp_cpu_get(w, &cfg))
 		return -ENOMEM;
 	return sim_init(&w->sim, &w->cpu);
