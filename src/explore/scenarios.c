@@ -685,9 +685,10 @@ static void xp_adv_ewb(struct xp_env *env, struct xp_adv_page *p)
 
 	if (slot == SGX_VA_SLOT_COUNT)
 		return;
-	if (!p->backing)
-		p->backing = aligned_alloc(PAGE_SIZE, sizeof(*p->backing));
-	if (!p->backing)
+	/* EWB wants the contents page aligned; the PCMD follows them. */
+	if (!p->backing &&
+	    posix_memalign((void **)&p->backing, PAGE_SIZE,
+			   sizeof(*p->backing)))
 		return;
 	memset(&pi, 0, sizeof(pi));
 	pi.srcpge = (uint64_t)(uintptr_t)p->backing->contents;
