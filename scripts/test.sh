@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds and runs the whole test suite twice: a normal build, and a build with
-# AddressSanitizer + UndefinedBehaviorSanitizer. Ends with one summary line.
+# Builds and runs the whole test suite twice, in a normal build and in a build
+# with AddressSanitizer + UndefinedBehaviorSanitizer, then a short fuzz run of
+# the uapi. Ends with one summary line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
@@ -32,5 +33,11 @@ run_suite() {
 run_suite build
 run_suite build-asan -Db_sanitize=address,undefined -Db_lundef=false \
 	-Dbuildtype=debug
+# A short, bounded fuzz run over the whole uapi (clang + libFuzzer + ASan).
+if scripts/fuzz.sh 5000; then
+	passed=$((passed + 1))
+else
+	failed=$((failed + 1))
+fi
 echo "tests: ${passed} passed, ${failed} failed"
 [ "$failed" -eq 0 ]
