@@ -261,23 +261,27 @@ static long xp_ioctl(struct xp_world *w, unsigned int cmd, void *arg)
 	return sgx_ioctl(w->file, cmd, (unsigned long)(uintptr_t)arg);
 }
 
+/* What CREATE is given (and the bare build's ECREATE): one per process. */
+static struct sgx_secs *xp_secs(const struct xp_env *env)
+{
+	static struct sgx_secs secs;
+
+	memset(&secs, 0, sizeof(secs));
+	secs.base = env->base;
+	secs.size = env->size;
+	secs.ssa_frame_size = 1;
+	secs.attributes = SGX_ATTR_MODE64BIT;
+	secs.xfrm = 3;
+	return &secs;
+}
+
 static long xp_create(struct xp_env *env)
 {
-	struct sgx_secs *secs = aligned_alloc(PAGE_SIZE, sizeof(*secs));
-	struct sgx_enclave_create arg = { .src = (uint64_t)(uintptr_t)secs };
-	long ret;
+	struct sgx_enclave_create arg = {
+		.src = (uint64_t)(uintptr_t)xp_secs(env),
+	};
 
-	if (!secs)
-		return -ENOMEM;
-	memset(secs, 0, sizeof(*secs));
-	secs->base = env->base;
-	secs->size = env->size;
-	secs->ssa_frame_size = 1;
-	secs->attributes = SGX_ATTR_MODE64BIT;
-	secs->xfrm = 3;
-	ret = xp_ioctl(env->w, SGX_IOC_ENCLAVE_CREATE, &arg);
-	free(secs);
-	return ret;
+	return xp_ioctl(env->w, SGX_IOC_ENCLAVE_CREATE, &arg);
 }
 
 static long xp_add_pages(struct xp_env *env, const uint8_t *src,
@@ -359,9 +363,7 @@ static uint64_t xp_bare_alloc(struct xp_env *env)
 static int xp_bare_eadd(struct xp_env *env, uint64_t offset,
 			const uint8_t *src, uint64_t flags)
 {
-	struct sgx_secinfo secinfo __attribute__((aligned(64))) = {
-		.flags = flags,
-	};
+	struct sgx_secinfo secinfo = { .flags = flags };
 	struct sgx_pageinfo pi = {
 		.linaddr = env->base + offset,
 		.srcpge = (uint64_t)(uintptr_t)src,
@@ -379,19 +381,12 @@ static int xp_bare_eadd(struct xp_env *env, uint64_t offset,
 
 static int xp_bare_ecreate(struct xp_env *env)
 {
-	static struct sgx_secs secs;
-	struct sgx_secinfo secinfo __attribute__((aligned(64))) = { 0 };
+	struct sgx_secinfo secinfo = { 0 };
 	struct sgx_pageinfo pi = {
-		.srcpge = (uint64_t)(uintptr_t)&secs,
+		.srcpge = (uint64_t)(uintptr_t)xp_secs(env),
 		.secinfo = (uint64_t)(uintptr_t)&secinfo,
 	};
 
-	memset(&secs, 0, sizeof(secs));
-	secs.base = env->base;
-	secs.size = env->size;
-	secs.ssa_frame_size = 1;
-	secs.attributes = SGX_ATTR_MODE64BIT;
-	secs.xfrm = 3;
 	env->bare_secs = xp_bare_alloc(env);
 	if (encls_ecreate(&env->w->cpu.lps[0], &pi, env->bare_secs))
 		return -EIO;
