@@ -128,10 +128,10 @@ static bool xp_translate(const struct sgx_lp *lp, uint64_t lin,
  * A fault of the operation, as the CPU and Linux handle it: the AEX if it
  * happened inside the enclave, then Linux's user fault path for a #PF.
  * Returns true when the kernel fixed it and the operation is to be retried.
- * A fix that installed no PTE (the reclaimer holds the page, or EPC is
- * short) waits for the reclaimer to finish a batch first: a real thread
- * would spin while the reclaimer runs on another CPU, which the explorer
- * would have to preempt to let it run.
+ * MODEL: a fix that installed no PTE (the reclaimer holds the page, or EPC
+ * is short) is retried only once the reclaimer has finished a batch (or
+ * for good): a real thread would spin meanwhile, to no effect but steps
+ * that a preemption-bounded search would have to preempt, one by one.
  */
 static bool xp_ethread_fault(struct xp_ethread *t, struct xp_fault *f,
 			     unsigned int *fixed)

@@ -195,9 +195,10 @@ static long xp_edmm_once(struct xp_env *env, struct sgx_file *file,
 /*
  * The ioctl over the script's range, repeated from offset + count while it
  * answers -EAGAIN or -EBUSY (the reclaimer holds a page), as user space
- * does; a repeat first waits for the reclaimer to finish a batch, since
- * only that can change the answer. A range that ends in holes must end in
- * Linux's -EFAULT for the first one, with every page before it counted.
+ * does. MODEL: a repeat first waits for the reclaimer to finish a batch,
+ * the only thing that can change the answer, where real user space would
+ * spin. A range that ends in holes must end in Linux's -EFAULT for the
+ * first one, with every page before it counted.
  */
 static void xp_edmm(struct xp_env *env, struct sgx_file *file,
 		    unsigned int cmd, uint64_t arg)
