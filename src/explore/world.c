@@ -17,6 +17,7 @@
 #include "explore/world.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -442,10 +443,27 @@ struct xp_spare_cpu {
 };
 
 static struct xp_spare_cpu xp_cpus[XP_CPUS_MAX];
+static bool xp_cpus_forget_on_fork;
+
+/*
+ * A kept CPU's EPC is a shared mapping (a memfd), so a process forked
+ * from this one (the explorer's workers) would share it with its parent
+ * and its siblings: the child forgets the kept CPUs and makes its own.
+ */
+static void xp_cpus_forget(void)
+{
+	memset(xp_cpus, 0, sizeof(xp_cpus));
+}
 
 static struct xp_spare_cpu *xp_spare(const struct sgx_cpu_config *cfg)
 {
 	struct xp_spare_cpu *empty = NULL;
+
+	if (!xp_cpus_forget_on_fork &&
+	    !pthread_atfork(NULL, NULL, xp_cpus_forget))
+		xp_cpus_forget_on_fork = true;
+	if (!xp_cpus_forget_on_fork)
+		return NULL;
 
 	for (unsigned int i = 0; i < XP_CPUS_MAX; i++) {
 		struct xp_spare_cpu *c = &xp_cpus[i];

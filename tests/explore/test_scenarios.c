@@ -180,6 +180,29 @@ Test(replay, every_scenario_replays_identically)
 		expect_replays(xp_scenario_at(i)->name);
 }
 
+/*
+ * Worker processes fork from a process whose worlds kept CPUs (the EPC of
+ * one is shared memory): they must not share them, and so find exactly
+ * what the process found alone.
+ */
+Test(jobs, workers_forked_after_local_runs_agree)
+{
+	struct xp_options opt = {
+		.scenario = registered("restrict_vs_reclaim4"),
+		.strategy = XP_RANDOM, .executions = 400, .seed = 5,
+		.etrack_batch = 1,
+	};
+	struct xp_result one, two;
+
+	cr_assert_eq(xp_explore(&opt, &one), 0);
+	opt.jobs = 2;
+	cr_assert_eq(xp_explore(&opt, &two), 0);
+	cr_expect_eq(two.executions, one.executions);
+	cr_expect_eq(two.steps, one.steps);
+	cr_expect_eq(two.distinct, one.distinct);
+	cr_expect_eq(two.violations, 0, "%s", two.message);
+}
+
 /* ---- The machines ------------------------------------------------------ */
 
 static struct xp_world world;
