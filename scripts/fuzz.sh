@@ -28,7 +28,7 @@ ninja -C "$build" fuzz_uapi
 # Opcodes: 0 CREATE, 1 ADD_PAGES, 2 INIT, 4 RESTRICT, 5 MODIFY_TYPES,
 # 6 REMOVE_PAGES, 8 mmap, 9 mprotect, 11 user fault, 12 EENTER,
 # 13 ERESUME, 14 EEXIT, 15 read, 16 write, 17 EACCEPT, 20 ksgxd,
-# 22 close/open.
+# 22 close/open, 23 etrack_batch.
 seed() {
 	local name=$1 IFS=
 	shift

@@ -10,7 +10,8 @@
  *
  * Each input runs on a fresh small machine in sim's direct mode: a CPU
  * with 32 EPC pages and two LPs (LP 0 runs the kernel, LP 1 the enclave
- * thread), the driver, one process, and three files: file 0 holds a
+ * thread), the driver (its default etrack_batch, which an operation can
+ * change per enclave), one process, and three files: file 0 holds a
  * minimal initialized enclave, built per input through the ioctls and
  * signed once per process, files 1 and 2 are fresh. ksgxd's work is done
  * in place whenever free EPC is low.
@@ -912,6 +913,20 @@ static void op_close_open(struct input *in)
 	must(sgx_open(&m.drv, &m.files[i]), "open");
 }
 
+/*
+ * The driver setting of batched ETRACK (architecture.md section 5) for
+ * one enclave, which may change at any time: 1 is Linux, 0 the whole
+ * range. Every oracle must hold for every value.
+ */
+static void op_etrack_batch(struct input *in)
+{
+	struct sgx_file *f = take_file(in);
+	unsigned int batch = take8(in) % 4;
+
+	if (f)
+		f->encl->etrack_batch = batch;
+}
+
 /* ---- the run ------------------------------------------------------- */
 
 enum opcode {
@@ -931,6 +946,7 @@ enum opcode {
 	OP_KSGXD = OP_ENCLAVE + 8,
 	OP_INTERRUPT,
 	OP_CLOSE_OPEN,
+	OP_ETRACK_BATCH,
 	NR_OPCODES,
 };
 
@@ -968,8 +984,10 @@ static void run_op(struct input *in, unsigned int op)
 		sgx_reclaim_pages(&m.drv);
 	} else if (op == OP_INTERRUPT) {
 		op_interrupt();
-	} else {
+	} else if (op == OP_CLOSE_OPEN) {
 		op_close_open(in);
+	} else {
+		op_etrack_batch(in);
 	}
 }
 
