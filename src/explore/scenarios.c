@@ -508,7 +508,8 @@ static int restrict_vs_eaug_build(struct xp_world *w)
 
 /*
  * Thread a enters, uses both pages, leaves and comes back while the ioctl
- * runs, then accepts. Thread b EACCEPTs each page three times at once:
+ * runs, then accepts, and extends page 0 again (EMODPE) to write it.
+ * Thread b EACCEPTs each page three times at once:
  * before EMODPR that is a mismatch, before tracking SGX_NOT_TRACKED, and
  * success only once the change is tracked (the step checks say so).
  */
@@ -539,6 +540,10 @@ static int restrict_vs_ethreads_build(struct xp_world *w)
 	op(sc, 0, XP_EOP_WRITE, 1, 1, XP_OUT_OK | XP_OUT_EPCM, 0);
 	op(sc, 0, XP_EOP_READ, 0, 0, 0, 0);
 	op_accept_range(sc, 0, ACCEPT_R);
+	/* Then it extends page 0 back to RW, and writes it again. */
+	op(sc, 0, XP_EOP_EMODPE, 0, R | W, 0, 0);
+	op(sc, 0, XP_EOP_WRITE, 0, 2, 0, 0);
+	op(sc, 0, XP_EOP_READ, 0, 2, 0, 0);
 	op(sc, 0, XP_EOP_EXIT, 0, 0, 0, 0);
 	op(sc, 1, XP_EOP_ENTER, 0, 1, 0, 0);
 	op(sc, 1, XP_EOP_EACCEPT, 0, ACCEPT_R, early, 3);
