@@ -7,11 +7,40 @@
  * with EFAULT instead of crashing the process, as it does in Linux.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include "kernel/encl.h"
+
+/*
+ * Our own pid, asked once per process: glibc no longer caches getpid(), and
+ * the explorer copies dozens of times per execution. A fork (the explorer's
+ * workers) must ask again, so the child forgets the cached value.
+ */
+static pid_t self_pid;
+
+static void forget_pid(void)
+{
+	self_pid = 0;
+}
+
+static void register_forget(void)
+{
+	pthread_atfork(NULL, NULL, forget_pid);
+}
+
+static pid_t self(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	if (!self_pid) {
+		pthread_once(&once, register_forget);
+		self_pid = getpid();
+	}
+	return self_pid;
+}
 
 /*
  * The number of bytes copied from the start of the range. process_vm_*
@@ -25,9 +54,9 @@ static size_t user_copy(void *local, uint64_t remote, size_t len, bool write)
 	ssize_t done;
 
 	if (write)
-		done = process_vm_writev(getpid(), &liov, 1, &riov, 1, 0);
+		done = process_vm_writev(self(), &liov, 1, &riov, 1, 0);
 	else
-		done = process_vm_readv(getpid(), &liov, 1, &riov, 1, 0);
+		done = process_vm_readv(self(), &liov, 1, &riov, 1, 0);
 	return done < 0 ? 0 : (size_t)done;
 }
 
