@@ -11,6 +11,9 @@
  *   restrict_hole_vs_reclaim  the same over 2 pages and a hole, so the
  *                         call exits early, maybe with SECS evicted
  *   restrict_vs_reclaim4  the same with 4 pages (the speed benchmark)
+ *   restrict_vs_etrack_fault  the same, with the call's first ETRACK flow
+ *                         failing (injected): -EFAULT, retried from
+ *                         offset + count until the whole range is done
  *   modify_vs_reclaim     MODIFY_TYPES of 2 pages to TCS, same adversary
  *   remove_vs_reclaim     MODIFY_TYPES to TRIM, EACCEPT, REMOVE_PAGES
  *   restrict_vs_eaug      RESTRICT_PERMISSIONS while an enclave thread adds
@@ -86,6 +89,7 @@ struct xp_script {
 	bool remove; /* then REMOVE_PAGES once the pages are accepted */
 	bool hold_file; /* the ioctl holds the file (fdget): a closer runs */
 	unsigned int batches; /* of the reclaimer; 0: none */
+	bool etrack_faults; /* injected: -EFAULT is worth a retry */
 	struct xp_eop prog[XP_ETHREADS_MAX][XP_OPS_MAX];
 	unsigned int len[XP_ETHREADS_MAX];
 	struct xp_adversary adv;
@@ -198,7 +202,9 @@ static long xp_edmm_once(struct xp_env *env, struct sgx_file *file,
  * does. MODEL: a repeat first waits for the reclaimer to finish a batch,
  * the only thing that can change the answer, where real user space would
  * spin. A range that ends in holes must end in Linux's -EFAULT for the
- * first one, with every page before it counted.
+ * first one, with every page before it counted. Where ETRACK failures are
+ * injected, -EFAULT is retried at once: the failures run out, and the
+ * retry must then complete the range (issue 5's convergence rule).
  */
 static void xp_edmm(struct xp_env *env, struct sgx_file *file,
 		    unsigned int cmd, uint64_t arg)
@@ -219,6 +225,9 @@ static void xp_edmm(struct xp_env *env, struct sgx_file *file,
 			return;
 		if (ret == -EFAULT && sc->holes && done == pages)
 			return;
+		if (ret == -EFAULT && sc->etrack_faults &&
+		    tries < XP_RETRIES_MAX)
+			continue;
 		if ((ret != -EAGAIN && ret != -EBUSY) ||
 		    tries == XP_RETRIES_MAX) {
 			xp_violation(env, "driver: %s failed: %ld after %#llx "
@@ -416,6 +425,23 @@ static int restrict_hole_vs_reclaim_build(struct xp_world *w)
 static int restrict_vs_reclaim4_build(struct xp_world *w)
 {
 	return xp_restrict_vs_reclaim(w, 4);
+}
+
+/*
+ * Both ETRACKs of the call's first flow fail (its retry included), so the
+ * flow fails: the call must return -EFAULT with a count that leaves out
+ * every page the flow did not track, and a retry from offset + count must
+ * finish the range. Against the reclaimer, as above.
+ */
+static int restrict_vs_etrack_fault_build(struct xp_world *w)
+{
+	int ret = xp_restrict_vs_reclaim(w, 4);
+
+	if (ret)
+		return ret;
+	xp_script_of(xp_env_of(w))->etrack_faults = true;
+	w->drv.inject.etrack_fail = 2;
+	return 0;
 }
 
 static int modify_vs_reclaim_build(struct xp_world *w)
@@ -925,6 +951,9 @@ static const struct xp_scenario xp_scenarios[] = {
 		    "exit) vs the reclaimer"),
 	XP_SCENARIO(restrict_vs_reclaim4,
 		    "RESTRICT_PERMISSIONS of 4 pages vs the reclaimer"),
+	XP_SCENARIO(restrict_vs_etrack_fault,
+		    "RESTRICT_PERMISSIONS of 4 pages whose first ETRACK flow "
+		    "fails, retried, vs the reclaimer"),
 	XP_SCENARIO(modify_vs_reclaim,
 		    "MODIFY_TYPES to TCS of 2 pages vs the reclaimer"),
 	XP_SCENARIO(remove_vs_reclaim,

@@ -72,6 +72,7 @@ static void expect_scenario_clean(const char *name)
 CLEAN(restrict_vs_reclaim)
 CLEAN(restrict_hole_vs_reclaim)
 CLEAN(restrict_vs_reclaim4)
+CLEAN(restrict_vs_etrack_fault)
 CLEAN(modify_vs_reclaim)
 CLEAN(remove_vs_reclaim)
 CLEAN(restrict_vs_eaug)
@@ -84,7 +85,8 @@ Test(registry, lists_every_scenario_once)
 {
 	static const char *const names[] = {
 		"restrict_vs_reclaim", "restrict_hole_vs_reclaim",
-		"restrict_vs_reclaim4", "modify_vs_reclaim",
+		"restrict_vs_reclaim4", "restrict_vs_etrack_fault",
+		"modify_vs_reclaim",
 		"remove_vs_reclaim", "restrict_vs_eaug",
 		"restrict_vs_ethreads", "restrict_vs_close",
 		"adversarial_driver",
