@@ -37,6 +37,7 @@
 struct run_cpuid_report {
 	bool used_dynsym;     /* no .symtab: only exported functions decoded */
 	size_t functions;     /* function symbols decoded */
+	size_t sizeless;      /* function symbols of size 0: not decoded */
 	size_t instructions;  /* instructions Capstone decoded */
 	size_t skipped_bytes; /* bytes Capstone could not decode (skipped) */
 	size_t patched;       /* CPUID instructions rewritten to UD2 */
@@ -49,17 +50,18 @@ int run_cpuid_setup(void);
 void run_cpuid_set_epc_size(uint64_t bytes);
 
 /*
- * Patches every CPUID inside a function of the object loaded at `bias`
- * from file `path`, whose program headers (as loaded) are phdr[0..phnum).
- * Returns 0 or -errno (-ENOEXEC: not an ELF64 x86-64 file; -ENOSPC: more
- * patch sites than the table holds); *rep says what was found.
+ * Patches every CPUID inside a function of the loaded object `obj` (as
+ * dl_iterate_phdr describes it), whose file is `path`. Returns 0 or -errno
+ * (-ENOEXEC: not an ELF64 x86-64 file; -ENOSPC: more patch sites than the
+ * table holds); *rep says what was found. On an error, the sites already
+ * rewritten stay in the table (they trap and are emulated).
  */
 struct dl_phdr_info;
 int run_cpuid_patch_object(const char *path, const struct dl_phdr_info *obj,
 			   struct run_cpuid_report *rep);
 
-/* The addresses patched so far, in ascending order (n of them). */
-const uintptr_t *run_cpuid_sites(size_t *n);
+/* Copies up to max patched addresses, ascending; returns how many exist. */
+size_t run_cpuid_sites(uintptr_t *addrs, size_t max);
 
 /* If RIP is a patched CPUID: emulate it, advance RIP, return true. */
 bool run_cpuid_trap(ucontext_t *uc);
