@@ -5,9 +5,10 @@
 #   libcriterion-dev: the unit-test framework
 #   gnuplot-nox: plots of benchmark results
 #   clang, libclang-rt-14-dev: libFuzzer, for the uapi fuzz target
+#   libcapstone-dev: the disassembler the runner finds CPUID instructions with
 set -euo pipefail
 pkgs=(meson ninja-build gcc pkg-config libssl-dev libcriterion-dev gnuplot-nox
-	clang libclang-rt-14-dev)
+	clang libclang-rt-14-dev libcapstone-dev)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
