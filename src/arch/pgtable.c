@@ -27,6 +27,8 @@ int sgx_pgtable_init(struct sgx_pgtable *pt)
 		return -ENOMEM;
 	pt->nr_slots = PGTABLE_MIN_SLOTS;
 	pt->nr_used = 0;
+	pt->changed = NULL;
+	pt->changed_ctx = NULL;
 	return 0;
 }
 
@@ -68,7 +70,9 @@ static int grow(struct sgx_pgtable *pt)
 		}
 	}
 	free(pt->slots);
-	*pt = bigger;
+	pt->slots = bigger.slots;
+	pt->nr_slots = bigger.nr_slots;
+	pt->nr_used = bigger.nr_used;
 	return 0;
 }
 
@@ -93,6 +97,8 @@ int sgx_pgtable_map(struct sgx_pgtable *pt, uint64_t lin, uint64_t frame,
 	e->vpn = vpn;
 	e->frame = frame;
 	e->flags = flags;
+	if (pt->changed)
+		pt->changed(pt->changed_ctx, lin & PAGE_MASK);
 	return 0;
 }
 
@@ -122,7 +128,17 @@ bool sgx_pgtable_unmap(struct sgx_pgtable *pt, uint64_t lin)
 	}
 	pt->slots[hole].used = 0;
 	pt->nr_used--;
+	if (pt->changed)
+		pt->changed(pt->changed_ctx, lin & PAGE_MASK);
 	return true;
+}
+
+void sgx_pgtable_protect(struct sgx_pgtable *pt, struct sgx_pte *pte,
+			 uint32_t flags)
+{
+	pte->flags = flags;
+	if (pt->changed)
+		pt->changed(pt->changed_ctx, pte->vpn << PAGE_SHIFT);
 }
 
 struct sgx_pte *sgx_pgtable_lookup(const struct sgx_pgtable *pt, uint64_t lin)

@@ -26,10 +26,18 @@ struct sgx_pte {
 	uint32_t used; /* slot in use */
 };
 
+/*
+ * Told after a PTE of lin was installed, replaced, re-protected or removed,
+ * for whoever keeps a shadow of the table (the runner's host mappings).
+ */
+typedef void (*sgx_pgtable_changed_fn)(void *ctx, uint64_t lin);
+
 struct sgx_pgtable {
 	struct sgx_pte *slots;
 	uint64_t nr_slots; /* a power of two */
 	uint64_t nr_used;
+	sgx_pgtable_changed_fn changed; /* NULL: nobody is told */
+	void *changed_ctx;
 };
 
 int sgx_pgtable_init(struct sgx_pgtable *pt);
@@ -39,6 +47,9 @@ int sgx_pgtable_map(struct sgx_pgtable *pt, uint64_t lin, uint64_t frame,
 		    uint32_t flags);
 /* Remove the mapping of one page; returns true if there was one. */
 bool sgx_pgtable_unmap(struct sgx_pgtable *pt, uint64_t lin);
+/* Replace the flags of a PTE that lookup returned (mprotect()). */
+void sgx_pgtable_protect(struct sgx_pgtable *pt, struct sgx_pte *pte,
+			 uint32_t flags);
 /* The PTE for a page, or NULL when none is present. */
 struct sgx_pte *sgx_pgtable_lookup(const struct sgx_pgtable *pt, uint64_t lin);
 

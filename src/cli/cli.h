@@ -12,6 +12,7 @@ enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 int cmd_demo(int argc, char **argv);
 int cmd_explore(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 /* "SGX_NOT_TRACKED", "#PF", "SUCCESS", ... for a leaf result. */
 const char *cli_result_name(int ret);

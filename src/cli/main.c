@@ -17,6 +17,7 @@ static const struct {
 	{ "explore", cmd_explore, "run scenarios under many schedules, check "
 				  "invariants" },
 	{ "replay", cmd_replay, "rerun one schedule exactly, write its trace" },
+	{ "run", cmd_run, "run an unmodified SGX program, enclaves native" },
 };
 
 static void usage(FILE *out)

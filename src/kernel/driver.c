@@ -220,7 +220,9 @@ static bool pte_modify(struct sgx_pgtable *pt, struct sgx_pte *pte,
 {
 	if (!prot)
 		return pte_clear(pt, pte, prot);
-	pte->flags = (pte->flags & (SGX_PTE_ACCESSED | SGX_PTE_DIRTY)) | prot;
+	sgx_pgtable_protect(pt, pte,
+			    (pte->flags & (SGX_PTE_ACCESSED | SGX_PTE_DIRTY)) |
+				    prot);
 	return false;
 }
 

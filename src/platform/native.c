@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The native platform: see native.h for the locking and IPI protocol.
+ */
+#include "platform/native.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/assert.h"
+
+/* Each native_init() gets a new one, so a thread's LP of a previous
+ * instance (before a fork, say) is never taken for its LP in this one. */
+static atomic_uint_fast64_t generations;
+
+static __thread struct {
+	uint64_t generation;
+	struct sgx_lp *lp;
+} self;
+
+static struct native *native_of(void *ctx)
+{
+	return ctx;
+}
+
+static pid_t gettid_raw(void)
+{
+	return (pid_t)syscall(SYS_gettid);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Driver mutexes: under the model lock nobody else can hold one, so a
+ * mutex only records its owner (impl[0], for the assertion) and when it
+ * was taken (impl[1]).
+ */
+static void native_mutex_init(void *ctx, struct sgx_mutex *m)
+{
+	memset(m, 0, sizeof(*m));
+}
+
+static void native_mutex_lock(void *ctx, struct sgx_mutex *m)
+{
+	/* Held already: a driver path that would deadlock in Linux too. */
+	ASSERT(!m->impl[0]);
+	m->impl[0] = (uint64_t)gettid_raw();
+	m->impl[1] = now_ns();
+	m->acquisitions++;
+}
+
+static void native_mutex_unlock(void *ctx, struct sgx_mutex *m)
+{
+	uint64_t held = now_ns() - m->impl[1];
+
+	ASSERT(m->impl[0]);
+	if (held > m->longest_hold)
+		m->longest_hold = held;
+	m->impl[0] = 0;
+}
+
+static struct sgx_lp *claim_lp(struct native *n, bool user)
+{
+	for (unsigned int i = 0; i < n->cpu->cfg.nr_lps; i++) {
+		struct native_lp *nl = &n->lps[i];
+
+		if (nl->tid)
+			continue;
+		nl->tid = gettid_raw();
+		nl->user = user;
+		atomic_store(&nl->ipi_pending, 0);
+		self.generation = n->generation;
+		self.lp = &n->cpu->lps[i];
+		if (user && n->lp_claimed)
+			n->lp_claimed(n->lp_claimed_ctx, self.lp);
+		return self.lp;
+	}
+	return NULL;
+}
+
+struct sgx_lp *native_current_lp(const struct native *n)
+{
+	return self.generation == n->generation ? self.lp : NULL;
+}
+
+struct sgx_lp *native_this_lp(struct native *n)
+{
+	struct sgx_lp *lp = native_current_lp(n);
+
+	return lp ? lp : claim_lp(n, true);
+}
+
+void native_release_lp(struct native *n)
+{
+	struct sgx_lp *lp = native_current_lp(n);
+
+	if (!lp)
+		return;
+	ASSERT(!lp->enclave_mode);
+	n->lps[lp->id].tid = 0;
+	self.lp = NULL;
+}
+
+static struct sgx_lp *native_plat_this_lp(void *ctx)
+{
+	struct sgx_lp *lp = native_this_lp(native_of(ctx));
+
+	/* MODEL: more threads than --cpus is a configuration error. */
+	ASSERT(lp);
+	return lp;
+}
+
+/* MODEL: the OS schedules threads itself; a preemption point is nothing. */
+static void native_preempt(void *ctx)
+{
+}
+
+/*
+ * MODEL: the runner never interrupts a device call with a signal: the
+ * program's signals wait until the call returns, so the per-page checks
+ * never see one pending.
+ */
+static bool native_signal_pending(void *ctx)
+{
+	return false;
+}
+
+bool native_ipi_pending(struct native *n, const struct sgx_lp *lp)
+{
+	return atomic_load(&n->lps[lp->id].ipi_pending) != 0;
+}
+
+void native_ipi_ack(struct native *n, const struct sgx_lp *lp)
+{
+	if (atomic_exchange(&n->lps[lp->id].ipi_pending, 0))
+		atomic_fetch_add(&n->acks, 1);
+}
+
+static void native_ipi(void *ctx, const struct sgx_cpumask *mask)
+{
+	struct native *n = native_of(ctx);
+	unsigned int expected = 0;
+
+	n->stats.ipi_rounds++;
+	atomic_store(&n->acks, 0);
+	for (unsigned int i = 0; i < n->cpu->cfg.nr_lps; i++) {
+		struct native_lp *nl = &n->lps[i];
+
+		if (!sgx_cpumask_test(mask, i) || !n->cpu->lps[i].enclave_mode)
+			continue;
+		ASSERT(nl->tid);
+		atomic_store(&nl->ipi_pending, 1);
+		n->stats.ipis++;
+		expected++;
+		/* A thread that is gone cannot answer: count it as done. */
+		if (syscall(SYS_tgkill, getpid(), nl->tid, n->ipi_signo))
+			native_ipi_ack(n, &n->cpu->lps[i]);
+	}
+	while (atomic_load(&n->acks) < expected)
+		sched_yield();
+}
+
+/* MODEL: native runs in real time; there is no clock to charge. */
+static void native_charge(void *ctx, enum sgx_cost_event event)
+{
+}
+
+static void native_ksgxd_sleep(void *ctx)
+{
+	struct native *n = native_of(ctx);
+
+	native_unlock(n);
+	pthread_mutex_lock(&n->ksgxd_mutex);
+	while (!n->ksgxd_woken)
+		pthread_cond_wait(&n->ksgxd_cond, &n->ksgxd_mutex);
+	n->ksgxd_woken = false;
+	pthread_mutex_unlock(&n->ksgxd_mutex);
+	native_lock(n);
+}
+
+static void native_ksgxd_wake(void *ctx)
+{
+	struct native *n = native_of(ctx);
+
+	pthread_mutex_lock(&n->ksgxd_mutex);
+	n->ksgxd_woken = true;
+	pthread_cond_signal(&n->ksgxd_cond);
+	pthread_mutex_unlock(&n->ksgxd_mutex);
+}
+
+int native_init(struct native *n, struct sgx_cpu *cpu, int ipi_signo)
+{
+	memset(n, 0, sizeof(*n));
+	n->cpu = cpu;
+	n->ipi_signo = ipi_signo;
+	n->generation = atomic_fetch_add(&generations, 1) + 1;
+	if (pthread_mutex_init(&n->model_lock, NULL) ||
+	    pthread_mutex_init(&n->ksgxd_mutex, NULL) ||
+	    pthread_cond_init(&n->ksgxd_cond, NULL))
+		return -ENOMEM;
+	n->plat = (struct sgx_platform){
+		.ctx = n,
+		.mutex_init = native_mutex_init,
+		.mutex_lock = native_mutex_lock,
+		.mutex_unlock = native_mutex_unlock,
+		.this_lp = native_plat_this_lp,
+		.preempt = native_preempt,
+		.signal_pending = native_signal_pending,
+		.ipi = native_ipi,
+		.charge = native_charge,
+		.ksgxd_sleep = native_ksgxd_sleep,
+		.ksgxd_wake = native_ksgxd_wake,
+	};
+	return 0;
+}
+
+void native_lock(struct native *n)
+{
+	pthread_mutex_lock(&n->model_lock);
+}
+
+void native_unlock(struct native *n)
+{
+	pthread_mutex_unlock(&n->model_lock);
+}
+
+int native_lock_or_ipi(struct native *n, struct sgx_lp *lp)
+{
+	while (pthread_mutex_trylock(&n->model_lock)) {
+		if (lp && lp->enclave_mode && native_ipi_pending(n, lp))
+			return -EINTR;
+		sched_yield();
+	}
+	return 0;
+}
+
+struct ksgxd_start {
+	struct native *n;
+	void (*body)(void *);
+	void *arg;
+	atomic_int copied; /* the thread has its copy; start may go */
+};
+
+static void *ksgxd_main(void *p)
+{
+	struct ksgxd_start *start = p;
+	struct native *n = start->n;
+	void (*body)(void *) = start->body;
+	void *arg = start->arg;
+	sigset_t all;
+
+	atomic_store(&start->copied, 1);
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	native_lock(n);
+	ASSERT(claim_lp(n, false));
+	body(arg);
+	native_release_lp(n);
+	native_unlock(n);
+	return NULL;
+}
+
+int native_start_ksgxd(struct native *n, void (*body)(void *), void *arg)
+{
+	struct ksgxd_start start = { .n = n, .body = body, .arg = arg };
+	pthread_attr_t attr;
+	int ret;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	ret = pthread_create(&n->ksgxd_thread, &attr, ksgxd_main, &start);
+	pthread_attr_destroy(&attr);
+	if (ret)
+		return -ret;
+	while (!atomic_load(&start.copied))
+		sched_yield();
+	n->ksgxd_running = true;
+	return 0;
+}

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The native platform (architecture.md section 2): real pthreads and real
+ * signals, for the runner (`sgxemu run`, src/run/). The kernel model and the
+ * CPU run under one lock, the model lock: a thread holds it for a whole
+ * device call, ENCLU emulation or fault, and ksgxd for its work between
+ * sleeps. Enclave code itself runs natively and in parallel, outside it.
+ *
+ * MODEL: one model lock, so at most one thread executes model code at a
+ * time, as in sim; leaves are therefore atomic, and the page tables the
+ * LPs walk never change under a walker. The driver's own mutexes are then
+ * never contended; they keep their counters (longest hold in ns).
+ *
+ * Logical processors: a thread gets an LP the first time it asks
+ * (native_this_lp()), up to the CPU's nr_lps; ksgxd has its own.
+ *
+ * IPIs: the sender holds the model lock. For each target LP in enclave
+ * mode it raises the LP's pending flag, sends ipi_signo to the thread with
+ * tgkill() and waits until every such target has called native_ipi_ack()
+ * (after its AEX). A target outside enclave mode needs nothing: its TLB is
+ * empty there. A target that waits for the model lock in a trap handler
+ * sees the flag through native_lock_or_ipi() instead.
+ */
+#ifndef SGXEMU_PLATFORM_NATIVE_H
+#define SGXEMU_PLATFORM_NATIVE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "arch/cpu.h"
+#include "sgxemu/platform.h"
+
+struct native_lp {
+	pid_t tid; /* the thread on it; 0 when free */
+	bool user; /* a thread of the program (not ksgxd) */
+	atomic_int ipi_pending;
+};
+
+struct native_stats {
+	uint64_t ipi_rounds;
+	uint64_t ipis; /* signals sent: targets that were in enclave mode */
+};
+
+struct native {
+	struct sgx_platform plat;
+	struct sgx_cpu *cpu;
+	uint64_t generation; /* tells a thread's LP from an older instance */
+	int ipi_signo;
+	pthread_mutex_t model_lock;
+	pthread_mutex_t ksgxd_mutex;
+	pthread_cond_t ksgxd_cond;
+	bool ksgxd_woken;
+	pthread_t ksgxd_thread;
+	bool ksgxd_running;
+	atomic_uint acks;
+	/* Told when a program thread gets an LP (the runner activates its mm). */
+	void (*lp_claimed)(void *ctx, struct sgx_lp *lp);
+	void *lp_claimed_ctx;
+	struct native_stats stats;
+	struct native_lp lps[SGX_LPS_MAX];
+};
+
+/* Returns 0, or -errno if a pthread object cannot be made. */
+int native_init(struct native *n, struct sgx_cpu *cpu, int ipi_signo);
+
+void native_lock(struct native *n);
+void native_unlock(struct native *n);
+/*
+ * Take the model lock, unless an IPI is waiting for lp (non-NULL, in
+ * enclave mode) first: then return -EINTR without the lock, and the caller
+ * takes the AEX and calls native_ipi_ack(). Returns 0 with the lock.
+ */
+int native_lock_or_ipi(struct native *n, struct sgx_lp *lp);
+
+/*
+ * The calling thread's LP, claimed on first use (model lock held). NULL
+ * when every LP is taken.
+ */
+struct sgx_lp *native_this_lp(struct native *n);
+/* The calling thread's LP if it has one, without claiming (any context). */
+struct sgx_lp *native_current_lp(const struct native *n);
+/* The calling thread leaves: its LP becomes free (model lock held). */
+void native_release_lp(struct native *n);
+
+bool native_ipi_pending(struct native *n, const struct sgx_lp *lp);
+void native_ipi_ack(struct native *n, const struct sgx_lp *lp);
+
+/*
+ * Run body(arg) as ksgxd on its own pthread, with its own LP, under the
+ * model lock except while it sleeps; every signal is blocked there.
+ */
+int native_start_ksgxd(struct native *n, void (*body)(void *), void *arg);
+
+#endif

@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: MIT
+/*
+ * /dev/sgx_enclave for the program: open, ioctl, mmap, mprotect, munmap and
+ * close on the device go to the driver model; everything else goes to the
+ * real system, through raw system calls so that nothing recurses.
+ *
+ * An open of the device returns a real descriptor (a memfd), so that close,
+ * fcntl and poll-style bookkeeping of the program keep working; the runtime
+ * maps it to the driver's struct sgx_file.
+ * MODEL: dup() of a device descriptor is not followed: the copy is a plain
+ * memfd to the driver.
+ */
+/* The interposers define the plain names (open, mmap), never the *64 ones
+ * that large-file mode would redirect them to. */
+#undef _FILE_OFFSET_BITS
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "base/bits.h"
+#include "run/runtime.h"
+
+#define SGX_DEVICE "/dev/sgx_enclave"
+
+static long ret_errno(long ret)
+{
+	if (ret >= 0)
+		return ret;
+	errno = (int)-ret;
+	return -1;
+}
+
+static struct sgx_file *sgx_fd(int fd)
+{
+	if (fd < 0 || fd >= RUN_FDS_MAX || !run_ready())
+		return NULL;
+	return run.files[fd];
+}
+
+static int dev_open(int flags)
+{
+	struct sgx_file *filp;
+	int fd, ret = run_model_get();
+
+	if (ret)
+		return (int)ret_errno(ret);
+	fd = memfd_create("sgx_enclave", flags & O_CLOEXEC ? MFD_CLOEXEC : 0);
+	if (fd < 0)
+		return -1;
+	if (fd >= RUN_FDS_MAX) {
+		syscall(SYS_close, fd);
+		return (int)ret_errno(-EMFILE);
+	}
+	native_lock(&run.native);
+	ret = sgx_open(&run.drv, &filp);
+	if (!ret)
+		run.files[fd] = filp;
+	native_unlock(&run.native);
+	if (ret) {
+		syscall(SYS_close, fd);
+		return (int)ret_errno(ret);
+	}
+	return fd;
+}
+
+static int do_openat(int dirfd, const char *path, int flags, mode_t mode)
+{
+	if (path && !strcmp(path, SGX_DEVICE))
+		return dev_open(flags);
+	return (int)syscall(SYS_openat, dirfd, path, flags, mode);
+}
+
+static mode_t open_mode(int flags, va_list ap)
+{
+	return flags & (O_CREAT | O_TMPFILE) ? va_arg(ap, mode_t) : 0;
+}
+
+int open(const char *path, int flags, ...)
+{
+	va_list ap;
+	mode_t mode;
+
+	va_start(ap, flags);
+	mode = open_mode(flags, ap);
+	va_end(ap);
+	return do_openat(AT_FDCWD, path, flags, mode);
+}
+
+int open64(const char *path, int flags, ...)
+{
+	va_list ap;
+	mode_t mode;
+
+	va_start(ap, flags);
+	mode = open_mode(flags, ap);
+	va_end(ap);
+	return do_openat(AT_FDCWD, path, flags, mode);
+}
+
+int openat(int dirfd, const char *path, int flags, ...)
+{
+	va_list ap;
+	mode_t mode;
+
+	va_start(ap, flags);
+	mode = open_mode(flags, ap);
+	va_end(ap);
+	return do_openat(dirfd, path, flags, mode);
+}
+
+int openat64(int dirfd, const char *path, int flags, ...)
+{
+	va_list ap;
+	mode_t mode;
+
+	va_start(ap, flags);
+	mode = open_mode(flags, ap);
+	va_end(ap);
+	return do_openat(dirfd, path, flags, mode);
+}
+
+/* The _FORTIFY_SOURCE entry points. */
+int __open_2(const char *path, int flags)
+{
+	return do_openat(AT_FDCWD, path, flags, 0);
+}
+
+int __open64_2(const char *path, int flags)
+{
+	return do_openat(AT_FDCWD, path, flags, 0);
+}
+
+int ioctl(int fd, unsigned long request, ...)
+{
+	struct sgx_file *filp = sgx_fd(fd);
+	unsigned long arg;
+	va_list ap;
+	long ret;
+
+	va_start(ap, request);
+	arg = va_arg(ap, unsigned long);
+	va_end(ap);
+	if (!filp)
+		return (int)syscall(SYS_ioctl, fd, request, arg);
+	native_lock(&run.native);
+	/* What the syscall layer does with -ERESTARTSYS: restart. */
+	do
+		ret = sgx_ioctl(filp, (unsigned int)request, arg);
+	while (ret == -ERESTARTSYS);
+	native_unlock(&run.native);
+	return (int)ret_errno(ret);
+}
+
+/*
+ * MODEL: the driver places no mapping itself (sgx_mmap() wants MAP_FIXED),
+ * so for a mapping without MAP_FIXED the host chooses the address, as
+ * Linux's get_unmapped_area() would, and the driver gets it as fixed.
+ */
+static void *dev_mmap(struct sgx_file *filp, void *addr, size_t len, int prot,
+		      int flags)
+{
+	uint64_t start = (uint64_t)(uintptr_t)addr;
+	bool placed = false;
+	int ret;
+
+	if (!(flags & MAP_FIXED) && len) {
+		void *p = run_sys_mmap(addr, len, PROT_NONE,
+				       MAP_PRIVATE | MAP_ANONYMOUS |
+					       MAP_NORESERVE,
+				       -1, 0);
+
+		if (p == MAP_FAILED)
+			return p;
+		start = (uint64_t)(uintptr_t)p;
+		flags |= MAP_FIXED;
+		placed = true;
+	}
+	native_lock(&run.native);
+	ret = sgx_mmap(filp, run.mm, start, len, (unsigned long)prot,
+		       (unsigned long)flags);
+	if (!ret)
+		ret = run_host_reserve(start, (len + PAGE_SIZE - 1) & PAGE_MASK);
+	native_unlock(&run.native);
+	if (ret) {
+		if (placed)
+			run_sys_munmap((void *)(uintptr_t)start, len);
+		return (void *)ret_errno(ret);
+	}
+	return (void *)(uintptr_t)start;
+}
+
+void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	struct sgx_file *filp = sgx_fd(fd);
+
+	if (filp)
+		return dev_mmap(filp, addr, len, prot, flags);
+	return run_sys_mmap(addr, len, prot, flags, fd, off);
+}
+
+void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	return mmap(addr, len, prot, flags, fd, off);
+}
+
+/* Whether [addr, addr + len) meets an enclave VMA (model lock held). */
+static bool meets_enclave(uint64_t addr, uint64_t len)
+{
+	struct list_head *pos, *tmp;
+
+	list_for_each_safe(pos, tmp, &run.mm->vmas) {
+		struct sgx_vma *vma = list_entry(pos, struct sgx_vma, list);
+
+		if (vma->start < addr + len && addr < vma->end)
+			return true;
+	}
+	return false;
+}
+
+int munmap(void *addr, size_t len)
+{
+	uint64_t start = (uint64_t)(uintptr_t)addr;
+	int ret = 0;
+
+	if (run_ready()) {
+		native_lock(&run.native);
+		if (meets_enclave(start, len))
+			ret = sgx_munmap(run.mm, start, len);
+		native_unlock(&run.native);
+	}
+	if (ret)
+		return (int)ret_errno(ret);
+	return run_sys_munmap(addr, len);
+}
+
+/*
+ * MODEL: a range that meets an enclave VMA is the driver's alone (its PTE
+ * hook revokes the host pages); a range mixing enclave and other mappings
+ * changes only the enclave part's model state.
+ */
+int mprotect(void *addr, size_t len, int prot)
+{
+	uint64_t start = (uint64_t)(uintptr_t)addr;
+	bool enclave = false;
+	int ret = 0;
+
+	if (run_ready()) {
+		native_lock(&run.native);
+		enclave = meets_enclave(start, len);
+		if (enclave)
+			ret = sgx_mprotect(run.mm, start, len,
+					   (unsigned long)prot);
+		native_unlock(&run.native);
+	}
+	if (enclave)
+		return (int)ret_errno(ret);
+	return run_sys_mprotect(addr, len, prot);
+}
+
+int close(int fd)
+{
+	struct sgx_file *filp = sgx_fd(fd);
+
+	if (filp) {
+		native_lock(&run.native);
+		run.files[fd] = NULL;
+		sgx_release(filp);
+		run_publish_stats();
+		native_unlock(&run.native);
+	}
+	return (int)syscall(SYS_close, fd);
+}

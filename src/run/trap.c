@@ -1,0 +1,538 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The traps that run enclave code natively (docs/RUNNER.md):
+ *
+ * - SIGILL: a patched CPUID (cpuid.c), or ENCLU (0F 01 D7), which the
+ *   host CPU does not have. The leaf in EAX runs on the thread's LP with the
+ *   registers of the ucontext, and the ucontext gets the result: EENTER and
+ *   ERESUME continue in the enclave, EEXIT at its target; EACCEPT & co.
+ *   return their code in EAX.
+ * - SIGSEGV in enclave mode: an access the host mappings refused. Either a
+ *   fresh walk allows it (hostmap.c maps the page, the access retries), or
+ *   it is the CPU's fault: AEX into the SSA, then what Linux's
+ *   do_user_addr_fault() does: the driver may fix it (EAUG, a PTE), and
+ *   the thread continues at the AEP, whose ENCLU[ERESUME] re-enters; or it
+ *   is a signal, which the vDSO's exception fixup turns into the fields of
+ *   struct sgx_enclave_run when the AEP is the vDSO's ENCLU.
+ * - The IPI signal: the thread takes an AEX wherever the enclave is, and
+ *   acknowledges; it then runs the AEP, which ERESUMEs.
+ *
+ * The handlers run on a per-thread alternate stack, so nothing is written
+ * on an enclave stack, and with all of these signals blocked. The
+ * program's own handlers for them are kept (sigaction() and signal() are
+ * interposed) and called for everything that is not the runtime's.
+ *
+ * MODEL: the host thread's FS and GS bases are not switched at EENTER
+ * (the LP records the enclave's; the handlers need glibc's TLS). Enclaves
+ * that address memory through FS or GS are not supported; the Linux
+ * selftest enclave does not.
+ * MODEL: the FPU/XSAVE state is shared by the enclave and the host, as the
+ * vDSO ABI allows (its caller owns it); AEX does not save it in the SSA.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "base/bits.h"
+#include "run/cpuid.h"
+#include "run/runtime.h"
+
+#define ALTSTACK_SIZE (256 * 1024)
+#define X86_EFLAGS_ZF_BIT 0x40ULL
+#define X86_EFLAGS_ARITH 0x8d5ULL /* CF PF AF ZF SF OF */
+/* Page-fault error code bits the host kernel reports in REG_ERR. */
+#define HOST_PF_WRITE 0x2
+#define HOST_PF_INSTR 0x10
+
+static const int trapped[] = { SIGILL, SIGSEGV, SIGBUS };
+
+/* The program's own dispositions of the signals the runtime takes. */
+static struct sigaction program_act[_NSIG];
+
+static __thread bool altstack_set;
+/* A signal for the program, decided under the model lock (unfixed()). */
+static __thread struct {
+	int sig;
+	uint64_t addr;
+} pending;
+
+static int (*real_sigaction)(int, const struct sigaction *,
+			     struct sigaction *);
+
+static bool runtime_signal(int sig)
+{
+	for (unsigned int i = 0; i < sizeof(trapped) / sizeof(trapped[0]); i++)
+		if (trapped[i] == sig)
+			return true;
+	return sig == run.ipi_signo;
+}
+
+/* ---- Registers ---------------------------------------------------------- */
+
+void run_regs_from_uc(struct sgx_lp *lp, const ucontext_t *uc)
+{
+	const greg_t *g = uc->uc_mcontext.gregs;
+	struct sgx_regs *r = &lp->regs;
+
+	r->rax = (uint64_t)g[REG_RAX];
+	r->rbx = (uint64_t)g[REG_RBX];
+	r->rcx = (uint64_t)g[REG_RCX];
+	r->rdx = (uint64_t)g[REG_RDX];
+	r->rsi = (uint64_t)g[REG_RSI];
+	r->rdi = (uint64_t)g[REG_RDI];
+	r->rsp = (uint64_t)g[REG_RSP];
+	r->rbp = (uint64_t)g[REG_RBP];
+	r->r8 = (uint64_t)g[REG_R8];
+	r->r9 = (uint64_t)g[REG_R9];
+	r->r10 = (uint64_t)g[REG_R10];
+	r->r11 = (uint64_t)g[REG_R11];
+	r->r12 = (uint64_t)g[REG_R12];
+	r->r13 = (uint64_t)g[REG_R13];
+	r->r14 = (uint64_t)g[REG_R14];
+	r->r15 = (uint64_t)g[REG_R15];
+	r->rip = (uint64_t)g[REG_RIP];
+	r->rflags = (uint64_t)g[REG_EFL];
+}
+
+void run_regs_to_uc(const struct sgx_lp *lp, ucontext_t *uc)
+{
+	greg_t *g = uc->uc_mcontext.gregs;
+	const struct sgx_regs *r = &lp->regs;
+
+	g[REG_RAX] = (greg_t)r->rax;
+	g[REG_RBX] = (greg_t)r->rbx;
+	g[REG_RCX] = (greg_t)r->rcx;
+	g[REG_RDX] = (greg_t)r->rdx;
+	g[REG_RSI] = (greg_t)r->rsi;
+	g[REG_RDI] = (greg_t)r->rdi;
+	g[REG_RSP] = (greg_t)r->rsp;
+	g[REG_RBP] = (greg_t)r->rbp;
+	g[REG_R8] = (greg_t)r->r8;
+	g[REG_R9] = (greg_t)r->r9;
+	g[REG_R10] = (greg_t)r->r10;
+	g[REG_R11] = (greg_t)r->r11;
+	g[REG_R12] = (greg_t)r->r12;
+	g[REG_R13] = (greg_t)r->r13;
+	g[REG_R14] = (greg_t)r->r14;
+	g[REG_R15] = (greg_t)r->r15;
+	g[REG_RIP] = (greg_t)r->rip;
+	g[REG_EFL] = (greg_t)r->rflags;
+}
+
+static uint64_t uc_reg(const ucontext_t *uc, int reg)
+{
+	return (uint64_t)uc->uc_mcontext.gregs[reg];
+}
+
+/* ---- The program's handlers --------------------------------------------- */
+
+/*
+ * Hand a signal to the program as the kernel would have: its handler, or
+ * the default action. A fault the program ignores or leaves at SIG_DFL
+ * kills it with that signal, as force_sig() does.
+ */
+static void deliver(int sig, siginfo_t *si, ucontext_t *uc)
+{
+	const struct sigaction *act = &program_act[sig];
+	struct sigaction dfl = { 0 };
+
+	if (act->sa_flags & SA_SIGINFO && act->sa_sigaction) {
+		act->sa_sigaction(sig, si, uc);
+		return;
+	}
+	if (act->sa_handler != SIG_DFL && act->sa_handler != SIG_IGN) {
+		act->sa_handler(sig);
+		return;
+	}
+	if (sig == run.ipi_signo && act->sa_handler == SIG_IGN)
+		return;
+	dfl.sa_handler = SIG_DFL;
+	sigemptyset(&dfl.sa_mask);
+	real_sigaction(sig, &dfl, NULL);
+	/* Blocked in this handler: it strikes as the handler returns. */
+	raise(sig);
+}
+
+/* A fault the runtime raises itself (not the host's). */
+static void deliver_fault(int sig, uint64_t addr, ucontext_t *uc)
+{
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	si.si_signo = sig;
+	si.si_code = sig == SIGSEGV ? SEGV_ACCERR : BUS_ADRERR;
+	si.si_addr = (void *)(uintptr_t)addr;
+	deliver(sig, &si, uc);
+}
+
+/* ---- Exceptions --------------------------------------------------------- */
+
+static int fault_signal(const struct sgx_exception *exc,
+			enum sgx_fault_result fr)
+{
+	if (exc->vector == X86_TRAP_UD)
+		return SIGILL;
+	return fr == SGX_FAULT_SIGBUS ? SIGBUS : SIGSEGV;
+}
+
+/*
+ * The signal for an exception that nothing fixed. If the thread is at the
+ * vDSO's ENCLU, Linux's fixup_vdso_exception() sends it to the fixup with
+ * the trap number, error code and address; otherwise the program gets it.
+ */
+static void unfixed(const struct sgx_exception *exc, enum sgx_fault_result fr,
+		    ucontext_t *uc)
+{
+	greg_t *g = uc->uc_mcontext.gregs;
+
+	if (run.vdso && uc_reg(uc, REG_RIP) == run.vdso->enclu) {
+		g[REG_RIP] = (greg_t)run.vdso->fixup;
+		g[REG_RDI] = exc->vector;
+		g[REG_RSI] = exc->error_code;
+		g[REG_RDX] = (greg_t)exc->addr;
+		return;
+	}
+	pending.sig = fault_signal(exc, fr);
+	pending.addr = exc->addr;
+}
+
+/*
+ * The program's handler runs after the model lock is dropped: it may
+ * longjmp away, or enter the enclave again.
+ */
+static void deliver_pending(ucontext_t *uc)
+{
+	int sig = pending.sig;
+
+	if (!sig)
+		return;
+	pending.sig = 0;
+	deliver_fault(sig, pending.addr, uc);
+}
+
+/*
+ * An exception in enclave mode: AEX into the SSA (the ucontext becomes the
+ * synthetic state at the AEP), then the kernel's #PF handling.
+ */
+static void enclave_exception(struct sgx_lp *lp, ucontext_t *uc,
+			      const struct sgx_exception *raised)
+{
+	struct sgx_exception exc = *raised;
+	enum sgx_fault_result fr = SGX_FAULT_SIGSEGV;
+
+	run_regs_from_uc(lp, uc);
+	sgx_aex(lp, &exc);
+	run_regs_to_uc(lp, uc);
+	exc = lp->exc; /* CR2 is page aligned after an AEX */
+	if (exc.vector == X86_TRAP_PF) {
+		fr = sgx_user_fault(run.mm, exc.addr, exc.error_code);
+		if (fr == SGX_FAULT_FIXED)
+			return;
+	}
+	unfixed(&exc, fr, uc);
+}
+
+/*
+ * A leaf that faulted outside enclave mode (EENTER, ERESUME): a #PF may be
+ * fixed by the kernel, and the ENCLU then simply runs again.
+ */
+static bool outside_fault_fixed(const struct sgx_lp *lp)
+{
+	return lp->exc.vector == X86_TRAP_PF &&
+	       sgx_user_fault(run.mm, lp->exc.addr,
+			      lp->exc.error_code | X86_PF_USER) ==
+		       SGX_FAULT_FIXED;
+}
+
+/* An IPI found the thread inside: AEX where it stands, and say so. */
+static void ipi_aex(struct sgx_lp *lp, ucontext_t *uc)
+{
+	if (lp->enclave_mode) {
+		run_regs_from_uc(lp, uc);
+		sgx_aex(lp, NULL);
+		run_regs_to_uc(lp, uc);
+	}
+	native_ipi_ack(&run.native, lp);
+}
+
+/* ---- ENCLU -------------------------------------------------------------- */
+
+static bool is_enclu(uint64_t rip)
+{
+	const uint8_t *p = (const uint8_t *)(uintptr_t)rip;
+
+	return p[0] == 0x0f && p[1] == 0x01 && p[2] == 0xd7;
+}
+
+/* EAX and ZF for the leaves that return an SGX code. */
+static void leaf_result(struct sgx_lp *lp, int ret)
+{
+	lp->regs.rax = (uint64_t)ret;
+	lp->regs.rflags &= ~X86_EFLAGS_ARITH;
+	if (ret)
+		lp->regs.rflags |= X86_EFLAGS_ZF_BIT;
+	lp->regs.rip += 3;
+}
+
+static int run_leaf(struct sgx_lp *lp)
+{
+	const struct sgx_regs *r = &lp->regs;
+	uint64_t rbx = r->rbx, rcx = r->rcx, rdx = r->rdx;
+
+	switch (r->rax) {
+	case EENTER:
+		run_revoke_if_tracked();
+		return enclu_eenter(lp, rbx, rcx);
+	case ERESUME:
+		run_revoke_if_tracked();
+		return enclu_eresume(lp, rbx, rcx);
+	case EEXIT:
+		return enclu_eexit(lp, rbx);
+	case EACCEPT:
+		return enclu_eaccept(lp, rbx, rcx);
+	case EACCEPTCOPY:
+		return enclu_eacceptcopy(lp, rbx, rcx, rdx);
+	case EMODPE:
+		return enclu_emodpe(lp, rbx, rcx);
+	case EREPORT:
+		return enclu_ereport(lp, rbx, rcx, rdx);
+	case EGETKEY:
+		return enclu_egetkey(lp, rbx, rcx);
+	default:
+		lp->exc = (struct sgx_exception){ .vector = X86_TRAP_UD };
+		return SGX_FAULT_FLAG | X86_TRAP_UD;
+	}
+}
+
+static bool leaf_moves_rip(uint64_t leaf)
+{
+	return leaf != EENTER && leaf != ERESUME && leaf != EEXIT;
+}
+
+/* One ENCLU, model lock held. */
+static void enclu(struct sgx_lp *lp, ucontext_t *uc)
+{
+	bool inside = lp->enclave_mode;
+	uint64_t leaf = uc_reg(uc, REG_RAX);
+	int ret;
+
+	for (;;) {
+		run_regs_from_uc(lp, uc);
+		ret = run_leaf(lp);
+		if (!sgx_faulted(ret)) {
+			if (leaf_moves_rip(leaf))
+				leaf_result(lp, ret);
+			run_regs_to_uc(lp, uc);
+			return;
+		}
+		if (inside) {
+			enclave_exception(lp, uc, &lp->exc);
+			return;
+		}
+		if (!outside_fault_fixed(lp))
+			break;
+	}
+	unfixed(&lp->exc, SGX_FAULT_SIGSEGV, uc);
+}
+
+static void on_sigill(int sig, siginfo_t *si, void *ucv)
+{
+	ucontext_t *uc = ucv;
+	int saved_errno = errno;
+	struct sgx_lp *lp;
+
+	if (run_cpuid_trap(uc))
+		goto out;
+	lp = run_ready() ? native_current_lp(&run.native) : NULL;
+	if (!run_ready() || !is_enclu(uc_reg(uc, REG_RIP))) {
+		if (lp && lp->enclave_mode) {
+			struct sgx_exception ud = { .vector = X86_TRAP_UD };
+
+			native_lock(&run.native);
+			enclave_exception(lp, uc, &ud);
+			native_unlock(&run.native);
+			deliver_pending(uc);
+		} else {
+			deliver(sig, si, uc);
+		}
+		goto out;
+	}
+	if (native_lock_or_ipi(&run.native, lp)) {
+		ipi_aex(lp, uc);
+		goto out;
+	}
+	lp = native_this_lp(&run.native);
+	if (!lp) {
+		fprintf(stderr, "sgxemu: more enclave threads than --cpus\n");
+		abort();
+	}
+	if (run_altstack())
+		abort();
+	enclu(lp, uc);
+	native_unlock(&run.native);
+	deliver_pending(uc);
+out:
+	errno = saved_errno;
+}
+
+/* ---- Faults ------------------------------------------------------------- */
+
+static enum sgx_access host_access(const ucontext_t *uc)
+{
+	uint64_t err = uc_reg(uc, REG_ERR);
+
+	if (err & HOST_PF_INSTR)
+		return SGX_ACCESS_EXEC;
+	return err & HOST_PF_WRITE ? SGX_ACCESS_WRITE : SGX_ACCESS_READ;
+}
+
+static bool in_elrange(const struct sgx_lp *lp, uint64_t addr)
+{
+	return addr - lp->elrange_base < lp->elrange_size;
+}
+
+/* A fault of enclave code, model lock held. */
+static void enclave_fault(struct sgx_lp *lp, siginfo_t *si, ucontext_t *uc)
+{
+	uint64_t addr = (uint64_t)(uintptr_t)si->si_addr;
+	enum sgx_access acc = host_access(uc);
+	struct sgx_exception exc = {
+		.vector = X86_TRAP_PF,
+		.error_code = (uint32_t)uc_reg(uc, REG_ERR) | X86_PF_USER,
+		.addr = addr,
+	};
+
+	if (si->si_code == SI_KERNEL) {
+		/* #GP: no address, no error code the program can use. */
+		exc = (struct sgx_exception){ .vector = X86_TRAP_GP };
+	} else if (in_elrange(lp, addr)) {
+		if (!run_host_fill(lp, addr, acc))
+			return;
+		exc = lp->exc;
+	}
+	enclave_exception(lp, uc, &exc);
+}
+
+static void on_sigsegv(int sig, siginfo_t *si, void *ucv)
+{
+	ucontext_t *uc = ucv;
+	int saved_errno = errno;
+	struct sgx_lp *lp = run_ready() ? native_current_lp(&run.native) :
+					  NULL;
+
+	if (!lp || !lp->enclave_mode || sig != SIGSEGV) {
+		deliver(sig, si, uc);
+	} else if (native_lock_or_ipi(&run.native, lp)) {
+		ipi_aex(lp, uc);
+	} else {
+		enclave_fault(lp, si, uc);
+		native_unlock(&run.native);
+		deliver_pending(uc);
+	}
+	errno = saved_errno;
+}
+
+static void on_ipi(int sig, siginfo_t *si, void *ucv)
+{
+	struct sgx_lp *lp = run_ready() ? native_current_lp(&run.native) :
+					  NULL;
+	int saved_errno = errno;
+
+	if (lp && native_ipi_pending(&run.native, lp))
+		ipi_aex(lp, ucv);
+	else if (!lp || si->si_code != SI_TKILL)
+		deliver(sig, si, ucv);
+	errno = saved_errno;
+}
+
+/* ---- Installation ------------------------------------------------------- */
+
+/**
+ * run_altstack() - give the calling thread its alternate signal stack, once.
+ *
+ * Return: 0 or -errno.
+ */
+int run_altstack(void)
+{
+	stack_t ss = { .ss_size = ALTSTACK_SIZE };
+
+	if (altstack_set)
+		return 0;
+	ss.ss_sp = run_sys_mmap(NULL, ALTSTACK_SIZE, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (ss.ss_sp == MAP_FAILED)
+		return -ENOMEM;
+	if (sigaltstack(&ss, NULL)) {
+		run_sys_munmap(ss.ss_sp, ALTSTACK_SIZE);
+		return -errno;
+	}
+	altstack_set = true;
+	return 0;
+}
+
+static int install(int sig, void (*fn)(int, siginfo_t *, void *))
+{
+	struct sigaction sa = { .sa_sigaction = fn };
+
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	for (unsigned int i = 0; i < sizeof(trapped) / sizeof(trapped[0]); i++)
+		sigaddset(&sa.sa_mask, trapped[i]);
+	sigaddset(&sa.sa_mask, run.ipi_signo);
+	return real_sigaction(sig, &sa, &program_act[sig]);
+}
+
+/**
+ * run_traps_install() - take SIGILL, SIGSEGV, SIGBUS and the IPI signal;
+ * what the program had for them is kept for deliver().
+ *
+ * Return: 0 or -1.
+ */
+int run_traps_install(void)
+{
+	real_sigaction = (int (*)(int, const struct sigaction *,
+				  struct sigaction *))dlsym(RTLD_NEXT,
+							    "sigaction");
+	if (!real_sigaction)
+		return -1;
+	if (install(SIGILL, on_sigill) || install(SIGSEGV, on_sigsegv) ||
+	    install(SIGBUS, on_sigsegv) || install(run.ipi_signo, on_ipi))
+		return -1;
+	return 0;
+}
+
+/*
+ * The program's sigaction() and signal(): for the runtime's signals they
+ * only record the program's wish, which deliver() honours.
+ */
+int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	if (!real_sigaction || sig <= 0 || sig >= _NSIG ||
+	    !runtime_signal(sig)) {
+		if (!real_sigaction)
+			real_sigaction = (int (*)(int, const struct sigaction *,
+						  struct sigaction *))
+				dlsym(RTLD_NEXT, "sigaction");
+		return real_sigaction(sig, act, old);
+	}
+	if (old)
+		*old = program_act[sig];
+	if (act)
+		program_act[sig] = *act;
+	return 0;
+}
+
+sighandler_t signal(int sig, sighandler_t handler)
+{
+	struct sigaction act = { .sa_handler = handler }, old;
+
+	sigemptyset(&act.sa_mask);
+	act.sa_flags = SA_RESTART;
+	if (sigaction(sig, &act, &old))
+		return SIG_ERR;
+	return old.sa_handler;
+}

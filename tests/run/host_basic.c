@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The runner end to end, single-threaded, run under `sgxemu run`: an
+ * enclave built through the real uapi, entered with ENCLU (EENTER, EEXIT,
+ * ERESUME), EAUG on a hole with the enclave's EACCEPT, an EPCM restriction
+ * that faults and an EMODPE that lifts it, a PTE restriction, and the
+ * program's own SIGSEGV handler for its own faults. Prints each failed
+ * check and exits 1 if there was one.
+ */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "arch/sdm.h"
+#include "host_encl.h"
+#include "sgxemu/uapi.h"
+
+#define MAGIC 0x1122334455667788ULL
+
+static unsigned int checks, failures;
+static sigjmp_buf segv_jmp;
+static volatile uint64_t segv_addr;
+
+#define CHECK(cond, ...)                                                  \
+	do {                                                              \
+		checks++;                                                 \
+		if (!(cond)) {                                            \
+			failures++;                                       \
+			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
+			fprintf(stderr, __VA_ARGS__);                     \
+			fputc('\n', stderr);                              \
+		}                                                         \
+	} while (0)
+
+static void on_segv(int sig, siginfo_t *si, void *uc)
+{
+	segv_addr = (uint64_t)(uintptr_t)si->si_addr;
+	siglongjmp(segv_jmp, 1);
+}
+
+/* Enter; true if the call ended in SIGSEGV (the address in segv_addr). */
+static bool enter_faults(uint64_t tcs, uint64_t op, uint64_t rsi,
+			 uint64_t rdx, uint64_t *out)
+{
+	if (sigsetjmp(segv_jmp, 1))
+		return true;
+	*out = host_enter(tcs, op, rsi, rdx);
+	return false;
+}
+
+static uint64_t secinfo_reg(uint64_t flags)
+{
+	return SGX_SECINFO_TYPE(PT_REG) | flags;
+}
+
+static void test_put_get(const struct host_encl *e)
+{
+	uint64_t tcs = e->base + HE_TCS;
+
+	host_enter(tcs, HE_PUT, MAGIC, 0);
+	CHECK(host_enter(tcs, HE_GET, 0, 0) == MAGIC, "GET after PUT");
+	CHECK(host_enter(tcs, HE_READ, e->base + HE_DATA, 0) == MAGIC,
+	      "READ of the data page");
+}
+
+/* augment: the write EAUGs, then faults on the PENDING page. */
+static void test_eaug(const struct host_encl *e)
+{
+	uint64_t tcs = e->base + HE_TCS, page = e->base + HE_HOLE, out;
+	void *want = (void *)(uintptr_t)page;
+
+	CHECK(mmap(want, PAGE_SIZE, PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_FIXED, e->fd, 0) == want, "mmap hole");
+	CHECK(enter_faults(tcs, HE_WRITE, page, 7, &out),
+	      "a write to a PENDING page faults");
+	CHECK(segv_addr == page, "fault address %#llx",
+	      (unsigned long long)segv_addr);
+	out = host_enter(tcs, HE_EACCEPT, page,
+			 secinfo_reg(SGX_SECINFO_R | SGX_SECINFO_W |
+				     SGX_SECINFO_PENDING));
+	CHECK(out == 0, "EACCEPT of the EAUGed page: %llu",
+	      (unsigned long long)out);
+	host_resume(tcs);
+	CHECK(host_enter(tcs, HE_READ, page, 0) == 7,
+	      "the resumed write landed");
+}
+
+/* epcm_permissions: RESTRICT, EACCEPT, fault, EMODPE, resume. */
+static void test_restrict(const struct host_encl *e)
+{
+	struct sgx_enclave_restrict_permissions arg = {
+		.offset = HE_DATA, .length = PAGE_SIZE,
+		.permissions = SGX_SECINFO_R,
+	};
+	uint64_t tcs = e->base + HE_TCS, page = e->base + HE_DATA, out;
+
+	CHECK(ioctl(e->fd, SGX_IOC_ENCLAVE_RESTRICT_PERMISSIONS, &arg) == 0,
+	      "RESTRICT_PERMISSIONS");
+	CHECK(arg.count == PAGE_SIZE && arg.result == 0, "count %llu",
+	      (unsigned long long)arg.count);
+	out = host_enter(tcs, HE_EACCEPT, page,
+			 secinfo_reg(SGX_SECINFO_R | SGX_SECINFO_PR));
+	CHECK(out == 0, "EACCEPT of the restriction: %llu",
+	      (unsigned long long)out);
+	CHECK(enter_faults(tcs, HE_WRITE, page, 9, &out),
+	      "a write to a read-only EPCM page faults");
+	CHECK(segv_addr == page, "EPCM fault address");
+	CHECK(host_enter(tcs, HE_READ, page, 0) == MAGIC, "still readable");
+	out = host_enter(tcs, HE_EMODPE, page,
+			 secinfo_reg(SGX_SECINFO_R | SGX_SECINFO_W));
+	CHECK(out == 0, "EMODPE");
+	host_resume(tcs);
+	CHECK(host_enter(tcs, HE_GET, 0, 0) == 9, "the resumed write landed");
+}
+
+/* pte_permissions: mprotect takes W away, and gives it back. */
+static void test_pte(const struct host_encl *e)
+{
+	uint64_t tcs = e->base + HE_TCS, page = e->base + HE_DATA, out;
+	void *p = (void *)(uintptr_t)page;
+
+	CHECK(mprotect(p, PAGE_SIZE, PROT_READ) == 0, "mprotect R");
+	CHECK(enter_faults(tcs, HE_PUT, 11, 0, &out), "PTE write fault");
+	CHECK(segv_addr == page, "PTE fault address");
+	CHECK(mprotect(p, PAGE_SIZE, PROT_READ | PROT_WRITE) == 0,
+	      "mprotect RW");
+	host_resume(tcs);
+	CHECK(host_enter(tcs, HE_GET, 0, 0) == 11, "the resumed PUT landed");
+}
+
+/* The program's own faults still reach its own handler. */
+static void test_host_fault(void)
+{
+	volatile int *null = NULL;
+
+	segv_addr = 1;
+	if (!sigsetjmp(segv_jmp, 1))
+		*null = 1;
+	CHECK(segv_addr == 0, "the program's SIGSEGV handler ran");
+}
+
+int main(void)
+{
+	struct sigaction sa = { .sa_sigaction = on_segv,
+				.sa_flags = SA_SIGINFO };
+	struct host_encl e;
+	int fd = open("/dev/null", 0);
+
+	CHECK(fd >= 0 && close(fd) == 0, "other files open as before");
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGSEGV, &sa, NULL);
+	if (host_encl_build(&e))
+		return 1;
+	test_put_get(&e);
+	test_eaug(&e);
+	test_restrict(&e);
+	test_pte(&e);
+	test_host_fault();
+	host_encl_destroy(&e);
+	printf("host_basic: %u checks, %u failed\n", checks, failures);
+	return failures ? 1 : 0;
+}

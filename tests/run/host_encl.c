@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Building the runner's test enclave through the uapi: the steps of the
+ * Linux selftests' loader (linux-sgx-driver.md section 10.3) for the
+ * layout of encl.S, signed with the project's test key.
+ */
+#include "host_encl.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "arch/sdm.h"
+#include "base/bits.h"
+#include "sgxemu/uapi.h"
+#include "sign/enclave_hash.h"
+#include "sign/sign.h"
+
+extern const uint8_t encl_code[], encl_code_end[];
+
+struct he_page {
+	uint64_t offset;
+	uint64_t flags; /* SECINFO */
+	int prot;
+};
+
+static const struct he_page pages[] = {
+	{ HE_TCS, SGX_SECINFO_TYPE(PT_TCS), PROT_READ | PROT_WRITE },
+	{ HE_CODE, SGX_SECINFO_TYPE(PT_REG) | SGX_SECINFO_R | SGX_SECINFO_X,
+	  PROT_READ | PROT_EXEC },
+	{ HE_DATA, SGX_SECINFO_TYPE(PT_REG) | SGX_SECINFO_R | SGX_SECINFO_W,
+	  PROT_READ | PROT_WRITE },
+	{ HE_STACK, SGX_SECINFO_TYPE(PT_REG) | SGX_SECINFO_R | SGX_SECINFO_W,
+	  PROT_READ | PROT_WRITE },
+	{ HE_SSA, SGX_SECINFO_TYPE(PT_REG) | SGX_SECINFO_R | SGX_SECINFO_W,
+	  PROT_READ | PROT_WRITE },
+	{ HE_SSA + 0x1000,
+	  SGX_SECINFO_TYPE(PT_REG) | SGX_SECINFO_R | SGX_SECINFO_W,
+	  PROT_READ | PROT_WRITE },
+};
+#define NR_PAGES (sizeof(pages) / sizeof(pages[0]))
+
+static uint8_t src[NR_PAGES][PAGE_SIZE] __attribute__((aligned(4096)));
+
+static void fill_sources(void)
+{
+	struct sgx_tcs *tcs = (struct sgx_tcs *)src[0];
+
+	memset(src, 0, sizeof(src));
+	tcs->ssa_offset = HE_SSA;
+	tcs->nr_ssa_frames = 2;
+	tcs->entry_offset = HE_CODE;
+	tcs->fs_limit = 0xFFFFFFFF;
+	tcs->gs_limit = 0xFFFFFFFF;
+	memcpy(src[1], encl_code, (size_t)(encl_code_end - encl_code));
+}
+
+static int fail(const char *what)
+{
+	perror(what);
+	return -1;
+}
+
+/* The base: size-aligned inside a reservation of twice the size. */
+static uint64_t map_area(void)
+{
+	uint8_t *p = mmap(NULL, 2 * HE_SIZE, PROT_NONE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint64_t base;
+
+	if (p == MAP_FAILED)
+		return 0;
+	base = ((uint64_t)(uintptr_t)p + HE_SIZE - 1) & ~(HE_SIZE - 1);
+	return base;
+}
+
+static int create(struct host_encl *e)
+{
+	static struct sgx_secs secs;
+	struct sgx_enclave_create arg = { .src = (uint64_t)(uintptr_t)&secs };
+
+	memset(&secs, 0, sizeof(secs));
+	secs.base = e->base;
+	secs.size = HE_SIZE;
+	secs.ssa_frame_size = 1;
+	secs.attributes = SGX_ATTR_MODE64BIT;
+	secs.xfrm = 3;
+	return ioctl(e->fd, SGX_IOC_ENCLAVE_CREATE, &arg) ? fail("CREATE") : 0;
+}
+
+static int add_pages(struct host_encl *e)
+{
+	for (unsigned int i = 0; i < NR_PAGES; i++) {
+		struct sgx_secinfo secinfo = { .flags = pages[i].flags };
+		struct sgx_enclave_add_pages arg = {
+			.src = (uint64_t)(uintptr_t)src[i],
+			.offset = pages[i].offset,
+			.length = PAGE_SIZE,
+			.secinfo = (uint64_t)(uintptr_t)&secinfo,
+			.flags = SGX_PAGE_MEASURE,
+		};
+
+		if (ioctl(e->fd, SGX_IOC_ENCLAVE_ADD_PAGES, &arg))
+			return fail("ADD_PAGES");
+		if (arg.count != PAGE_SIZE) {
+			fprintf(stderr, "ADD_PAGES count %llu\n",
+				(unsigned long long)arg.count);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int measure(uint8_t mrenclave[32])
+{
+	struct sgx_enclave_hash h;
+
+	if (sgx_enclave_hash_start(&h, 1, HE_SIZE))
+		return -1;
+	for (unsigned int i = 0; i < NR_PAGES; i++) {
+		if (sgx_enclave_hash_eadd(&h, pages[i].offset, pages[i].flags))
+			return -1;
+		for (uint64_t c = 0; c < PAGE_SIZE; c += 256)
+			if (sgx_enclave_hash_eextend(&h, pages[i].offset + c,
+						     src[i] + c))
+				return -1;
+	}
+	return sgx_enclave_hash_finish(&h, mrenclave);
+}
+
+static int init(struct host_encl *e)
+{
+	static struct sgx_sigstruct sig;
+	struct sgx_enclave_init arg = { .sigstruct = (uint64_t)(uintptr_t)&sig };
+	EVP_PKEY *key = sgx_sign_load_key(SGXEMU_TEST_KEY);
+	uint8_t mrenclave[32];
+	int ret;
+
+	if (!key || measure(mrenclave) ||
+	    sgx_sign_sigstruct(&sig, key, mrenclave, SGX_ATTR_MODE64BIT, 3)) {
+		EVP_PKEY_free(key);
+		fprintf(stderr, "signing failed\n");
+		return -1;
+	}
+	EVP_PKEY_free(key);
+	ret = ioctl(e->fd, SGX_IOC_ENCLAVE_INIT, &arg);
+	return ret ? fail("INIT") : 0;
+}
+
+static int map_pages(struct host_encl *e)
+{
+	for (unsigned int i = 0; i < NR_PAGES; i++) {
+		void *want = (void *)(uintptr_t)(e->base + pages[i].offset);
+		void *p = mmap(want, PAGE_SIZE, pages[i].prot,
+			       MAP_SHARED | MAP_FIXED, e->fd, 0);
+
+		if (p != want)
+			return fail("mmap");
+	}
+	return 0;
+}
+
+int host_encl_build(struct host_encl *e)
+{
+	fill_sources();
+	e->fd = open("/dev/sgx_enclave", O_RDWR);
+	if (e->fd < 0)
+		return fail("open /dev/sgx_enclave");
+	e->base = map_area();
+	if (!e->base)
+		return fail("reserve");
+	if (create(e) || add_pages(e) || init(e) || map_pages(e))
+		return -1;
+	return 0;
+}
+
+void host_encl_destroy(struct host_encl *e)
+{
+	munmap((void *)(uintptr_t)e->base, HE_SIZE);
+	close(e->fd);
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The runner tests' host side: build the test enclave (encl.S) through the
+ * real /dev/sgx_enclave ioctls, as an unmodified loader does, and call it.
+ */
+#ifndef SGXEMU_TESTS_RUN_HOST_ENCL_H
+#define SGXEMU_TESTS_RUN_HOST_ENCL_H
+
+#include <stdint.h>
+
+#define HE_SIZE 0x8000ULL
+#define HE_TCS 0x0000ULL
+#define HE_CODE 0x1000ULL
+#define HE_DATA 0x2000ULL
+#define HE_STACK 0x3000ULL
+#define HE_SSA 0x4000ULL
+#define HE_HOLE 0x6000ULL
+
+enum he_op {
+	HE_PUT = 1, HE_GET, HE_READ, HE_WRITE, HE_EACCEPT, HE_EMODPE, HE_SPIN,
+};
+
+struct host_encl {
+	int fd;
+	uint64_t base;
+};
+
+/* Open, CREATE, ADD_PAGES, INIT, mmap; 0, or -1 with a message printed. */
+int host_encl_build(struct host_encl *e);
+void host_encl_destroy(struct host_encl *e);
+
+/* encl.S: EENTER the TCS at tcs; the enclave's RDX comes back. */
+uint64_t host_enter(uint64_t tcs, uint64_t op, uint64_t rsi, uint64_t rdx);
+/* ERESUME the TCS after an AEX; the enclave's RDX comes back. */
+uint64_t host_resume(uint64_t tcs);
+extern const char host_aep[];
+
+#endif
