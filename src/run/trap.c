@@ -31,6 +31,7 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +55,8 @@ static const int trapped[] = { SIGILL, SIGSEGV, SIGBUS };
 static struct sigaction program_act[_NSIG];
 
 static __thread bool altstack_set;
+/* The thread should let others have the model lock (user_fault()). */
+static __thread bool must_yield;
 /* A signal for the program, decided under the model lock (unfixed()). */
 static __thread struct {
 	int sig;
@@ -208,10 +211,30 @@ static void deliver_pending(ucontext_t *uc)
 {
 	int sig = pending.sig;
 
+	if (must_yield) {
+		must_yield = false;
+		sched_yield();
+	}
 	if (!sig)
 		return;
 	pending.sig = 0;
 	deliver_fault(sig, pending.addr, uc);
+}
+
+/*
+ * The kernel's #PF handling. A fault "fixed" without a PTE (no free EPC
+ * page until ksgxd reclaims one: Linux's VM_FAULT_NOPAGE after -EBUSY)
+ * makes the thread yield once it has dropped the model lock, so that
+ * ksgxd, not the retry, gets the lock.
+ */
+static enum sgx_fault_result user_fault(uint64_t addr, uint32_t error_code)
+{
+	enum sgx_fault_result fr = sgx_user_fault(run.mm, addr, error_code);
+
+	if (fr == SGX_FAULT_FIXED &&
+	    !sgx_pgtable_lookup(&run.mm->pgtable, addr))
+		must_yield = true;
+	return fr;
 }
 
 /*
@@ -229,7 +252,7 @@ static void enclave_exception(struct sgx_lp *lp, ucontext_t *uc,
 	run_regs_to_uc(lp, uc);
 	exc = lp->exc; /* CR2 is page aligned after an AEX */
 	if (exc.vector == X86_TRAP_PF) {
-		fr = sgx_user_fault(run.mm, exc.addr, exc.error_code);
+		fr = user_fault(exc.addr, exc.error_code);
 		if (fr == SGX_FAULT_FIXED)
 			return;
 	}
@@ -243,8 +266,7 @@ static void enclave_exception(struct sgx_lp *lp, ucontext_t *uc,
 static bool outside_fault_fixed(const struct sgx_lp *lp)
 {
 	return lp->exc.vector == X86_TRAP_PF &&
-	       sgx_user_fault(run.mm, lp->exc.addr,
-			      lp->exc.error_code | X86_PF_USER) ==
+	       user_fault(lp->exc.addr, lp->exc.error_code | X86_PF_USER) ==
 		       SGX_FAULT_FIXED;
 }
 
@@ -320,23 +342,21 @@ static void enclu(struct sgx_lp *lp, ucontext_t *uc)
 	uint64_t leaf = uc_reg(uc, REG_RAX);
 	int ret;
 
-	for (;;) {
-		run_regs_from_uc(lp, uc);
-		ret = run_leaf(lp);
-		if (!sgx_faulted(ret)) {
-			if (leaf_moves_rip(leaf))
-				leaf_result(lp, ret);
-			run_regs_to_uc(lp, uc);
-			return;
-		}
-		if (inside) {
-			enclave_exception(lp, uc, &lp->exc);
-			return;
-		}
-		if (!outside_fault_fixed(lp))
-			break;
+	run_regs_from_uc(lp, uc);
+	ret = run_leaf(lp);
+	if (!sgx_faulted(ret)) {
+		if (leaf_moves_rip(leaf))
+			leaf_result(lp, ret);
+		run_regs_to_uc(lp, uc);
+		return;
 	}
-	unfixed(&lp->exc, SGX_FAULT_SIGSEGV, uc);
+	if (inside) {
+		enclave_exception(lp, uc, &lp->exc);
+		return;
+	}
+	/* Fixed: the ENCLU runs again once the model lock is dropped. */
+	if (!outside_fault_fixed(lp))
+		unfixed(&lp->exc, SGX_FAULT_SIGSEGV, uc);
 }
 
 static void on_sigill(int sig, siginfo_t *si, void *ucv)
