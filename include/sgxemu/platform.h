@@ -19,7 +19,7 @@ struct sgx_lp;
  * longest_hold is in the platform's time unit (sim: virtual cycles).
  */
 struct sgx_mutex {
-	uint64_t impl[2];
+	uint64_t impl[3];
 	uint64_t acquisitions;
 	uint64_t longest_hold;
 };
@@ -46,6 +46,21 @@ static inline bool sgx_cpumask_test(const struct sgx_cpumask *m,
 	return m->bits[cpu / 64] >> (cpu % 64) & 1;
 }
 
+/*
+ * The kernel's own work that the cost model prices (src/platform/cost.h):
+ * the kernel says what it did, the platform decides what it costs.
+ */
+enum sgx_cost_event {
+	SGX_COST_SYSCALL, /* entry to and return from one ioctl */
+	SGX_COST_PAGE_LOOKUP, /* xa_load() of an enclave page, and its checks */
+	/*
+	 * Per page of an EDMM walk: signal_pending(), cond_resched() and
+	 * sgx_reclaim_direct()'s watermark test.
+	 */
+	SGX_COST_LOOP_CHECKS,
+	SGX_COST_EVENTS,
+};
+
 struct sgx_platform {
 	void *ctx;
 	void (*mutex_init)(void *ctx, struct sgx_mutex *m);
@@ -62,8 +77,8 @@ struct sgx_platform {
 	 * (an LP in enclave mode takes an AEX) and wait for all of them.
 	 */
 	void (*ipi)(void *ctx, const struct sgx_cpumask *mask);
-	/* Charge cycles to the caller's LP clock (the cost model). */
-	void (*charge)(void *ctx, uint64_t cycles);
+	/* Charge one event to the caller's LP clock (the cost model). */
+	void (*charge)(void *ctx, enum sgx_cost_event event);
 	/* ksgxd's wait queue: sleep until woken, and wake it. */
 	void (*ksgxd_sleep)(void *ctx);
 	void (*ksgxd_wake)(void *ctx);

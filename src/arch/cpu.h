@@ -138,6 +138,7 @@ struct sgx_cpu {
 	uint8_t *epc; /* EPC view: epc_pages pages, committed on touch */
 	int epc_fd; /* memfd behind the view, so a runner can map pages */
 	struct epcm_entry *epcm; /* one per EPC page, committed on touch */
+	uint64_t *epc_written; /* bitmap: pages ever made valid (epc_zero()) */
 	struct sgx_lp *lps;
 	uint64_t next_eid; /* CR_NEXT_EID */
 	uint64_t next_version; /* source of EWB version numbers */

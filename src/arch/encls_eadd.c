@@ -112,6 +112,7 @@ static void eadd_commit(struct sgx_cpu *cpu, const struct sgx_pageinfo *pi,
 		.enclave_secs = (uint32_t)secs_idx,
 		.enclave_address = pi->linaddr,
 	};
+	epc_mark_written(cpu, idx);
 	h->child_count++; /* E5 */
 }
 

@@ -83,7 +83,7 @@ static int eaug(struct sgx_lp *lp, const struct sgx_pageinfo *pageinfo,
 	if (lin - secs->base >= secs->size)
 		return sgx_gp(lp);
 
-	memset(epc_page_at(cpu, idx), 0, PAGE_SIZE); /* E1 */
+	epc_zero(cpu, idx); /* E1 */
 	*e = (struct epcm_entry){ /* E2 */
 		.valid = 1,
 		.r = 1,

@@ -174,6 +174,7 @@ static void ecreate_commit(struct sgx_cpu *cpu, const struct sgx_secs *t,
 		.pt = PT_SECS,
 		.enclave_secs = (uint32_t)idx,
 	};
+	epc_mark_written(cpu, idx);
 }
 
 static int ecreate(struct sgx_lp *lp, const struct sgx_pageinfo *pageinfo,

@@ -104,6 +104,7 @@ static void eld_commit(struct sgx_cpu *cpu, const struct sgx_pcmd *pcmd,
 		.track_stamp = 0, /* E5 */
 		.valid = 1, /* E6 */
 	};
+	epc_mark_written(cpu, idx);
 	if (child)
 		secs_hidden_at(cpu, secs_idx)->child_count++;
 }

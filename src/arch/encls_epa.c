@@ -48,6 +48,7 @@ static int epa(struct sgx_lp *lp, uint64_t page_type, uint64_t epc)
 		.pt = PT_VA,
 		.enclave_secs = (uint32_t)idx,
 	};
+	epc_mark_written(cpu, idx);
 	return 0;
 }
 

@@ -81,6 +81,11 @@ static int map_epc(struct sgx_cpu *cpu)
 	return 0;
 }
 
+static size_t written_bytes(const struct sgx_cpu_config *cfg)
+{
+	return (cfg->epc_pages + 63) / 64 * sizeof(uint64_t);
+}
+
 /* Every LP outside enclave mode, registers clear, TLB empty. */
 static void lps_init(struct sgx_cpu *cpu)
 {
@@ -107,8 +112,9 @@ int sgx_cpu_init(struct sgx_cpu *cpu, const struct sgx_cpu_config *cfg)
 		goto err;
 	ret = -ENOMEM;
 	cpu->epcm = map_lazy(cfg->epc_pages * sizeof(*cpu->epcm));
+	cpu->epc_written = map_lazy(written_bytes(cfg));
 	cpu->lps = calloc(cfg->nr_lps, sizeof(*cpu->lps));
-	if (!cpu->epcm || !cpu->lps)
+	if (!cpu->epcm || !cpu->epc_written || !cpu->lps)
 		goto err;
 	lps_init(cpu);
 	cpu->next_eid = 1;
@@ -132,6 +138,7 @@ void sgx_cpu_reset(struct sgx_cpu *cpu)
 {
 	memset(cpu->epc, 0, cpu->cfg.epc_pages * PAGE_SIZE);
 	memset(cpu->epcm, 0, cpu->cfg.epc_pages * sizeof(*cpu->epcm));
+	memset(cpu->epc_written, 0, written_bytes(&cpu->cfg));
 	lps_init(cpu);
 	cpu->next_eid = 1;
 	cpu->next_version = 1;
@@ -147,6 +154,8 @@ void sgx_cpu_destroy(struct sgx_cpu *cpu)
 		close(cpu->epc_fd);
 	if (cpu->epcm)
 		munmap(cpu->epcm, cpu->cfg.epc_pages * sizeof(*cpu->epcm));
+	if (cpu->epc_written)
+		munmap(cpu->epc_written, written_bytes(&cpu->cfg));
 	free(cpu->lps);
 	memset(cpu, 0, sizeof(*cpu));
 	cpu->epc_fd = -1;

@@ -53,6 +53,29 @@ static inline void *epc_page_at(const struct sgx_cpu *cpu, uint64_t idx)
 	return cpu->epc + idx * PAGE_SIZE;
 }
 
+/*
+ * A page becomes valid: from now on its memory may hold data. Every leaf
+ * that sets EPCM.VALID calls this (ECREATE, EADD, EPA, ELDU/ELDB, EAUG).
+ */
+static inline void epc_mark_written(struct sgx_cpu *cpu, uint64_t idx)
+{
+	ASSERT(idx < cpu->cfg.epc_pages);
+	cpu->epc_written[idx / 64] |= 1ULL << (idx % 64);
+}
+
+/*
+ * Zero an EPC page for EAUG. MODEL: a page that was never valid still
+ * reads as zero (the EPC memfd starts zero-filled), so it is left alone:
+ * a large EPC then stays uncommitted until the enclave writes to it. The
+ * enclave cannot tell the difference.
+ */
+static inline void epc_zero(struct sgx_cpu *cpu, uint64_t idx)
+{
+	if (cpu->epc_written[idx / 64] >> (idx % 64) & 1)
+		memset(epc_page_at(cpu, idx), 0, PAGE_SIZE);
+	epc_mark_written(cpu, idx);
+}
+
 /* True when addr lies in the EPC; alignment is the caller's check. */
 static inline bool epc_lookup(const struct sgx_cpu *cpu, uint64_t addr,
 			      uint64_t *idx)

@@ -16,8 +16,13 @@
 
 static uint64_t slot_of(const struct sgx_pgtable *pt, uint64_t vpn)
 {
-	/* Fibonacci hashing spreads consecutive pages over the table. */
-	return (vpn * 0x9E3779B97F4A7C15ULL) >> 7 & (pt->nr_slots - 1);
+	/*
+	 * Fibonacci hashing: the product's top bits spread the pages of a
+	 * range evenly, so probe runs stay short at any size.
+	 */
+	unsigned int bits = (unsigned int)__builtin_ctzll(pt->nr_slots);
+
+	return (vpn * 0x9E3779B97F4A7C15ULL) >> (64 - bits);
 }
 
 int sgx_pgtable_init(struct sgx_pgtable *pt)

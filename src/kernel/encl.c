@@ -587,6 +587,7 @@ struct sgx_encl_page *sgx_encl_load_page(struct sgx_encl *encl,
 {
 	struct sgx_encl_page *entry = sgx_encl_lookup(encl, addr);
 
+	sgx_charge(encl->drv, SGX_COST_PAGE_LOOKUP);
 	if (!entry) {
 		*err = -EFAULT;
 		return NULL;

@@ -21,6 +21,12 @@ static inline void mutex_unlock(struct sgx_driver *drv, struct sgx_mutex *m)
 	drv->plat->mutex_unlock(drv->plat->ctx, m);
 }
 
+/* Tell the platform's cost model what the kernel just did. */
+static inline void sgx_charge(struct sgx_driver *drv, enum sgx_cost_event ev)
+{
+	drv->plat->charge(drv->plat->ctx, ev);
+}
+
 static inline uint64_t sgx_encl_page_addr(const struct sgx_encl_page *p)
 {
 	return p->desc & SGX_ENCL_PAGE_ADDR_MASK;

@@ -255,6 +255,7 @@ long sgx_edmm_walk(struct sgx_encl *encl, struct sgx_edmm_walk *w)
 
 	while (w->modified < w->length) {
 		sgx_edmm_window(encl, w->modified >> PAGE_SHIFT);
+		sgx_charge(drv, SGX_COST_LOOP_CHECKS);
 		if (drv->plat->signal_pending(drv->plat->ctx))
 			break;
 		drv->plat->preempt(drv->plat->ctx); /* cond_resched() */

@@ -1021,6 +1021,7 @@ long sgx_ioctl(struct sgx_file *filp, unsigned int cmd, unsigned long arg)
 	struct sgx_encl *encl = filp->encl;
 	long ret;
 
+	sgx_charge(encl->drv, SGX_COST_SYSCALL);
 	if (sgx_encl_test_and_set_flag(encl, SGX_ENCL_IOCTL))
 		return -EBUSY;
 

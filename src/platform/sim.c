@@ -255,10 +255,21 @@ static struct sgx_lp *sim_this_lp(void *ctx)
 	return s->current ? s->current->lp : &s->cpu->lps[0];
 }
 
+static void charge(struct sim *s, const struct sgx_lp *lp, uint64_t cycles)
+{
+	s->clock[lp->id] += cycles;
+}
+
+/*
+ * impl[0] the owner, impl[1] when it took the mutex, impl[2] when it was
+ * last released. A waiter cannot take it before it was released: its clock
+ * moves on to that time (the sim's only cross-LP wait besides IPIs).
+ */
 static void sim_mutex_lock(void *ctx, struct sgx_mutex *m)
 {
 	struct sim *s = sim_of(ctx);
 	struct sim_thread *t = s->current;
+	struct sgx_lp *lp = sim_this_lp(s);
 
 	sim_yield(s);
 	while (m->impl[0]) {
@@ -268,20 +279,30 @@ static void sim_mutex_lock(void *ctx, struct sgx_mutex *m)
 		t->blocked_on = m;
 		sim_yield(s);
 	}
+	if (s->costs) {
+		if (s->clock[lp->id] < m->impl[2])
+			s->clock[lp->id] = m->impl[2];
+		charge(s, lp, s->costs->mutex_lock);
+	}
 	m->impl[0] = owner_id(s);
-	m->impl[1] = now(s, sim_this_lp(s));
+	m->impl[1] = now(s, lp);
 	m->acquisitions++;
 }
 
 static void sim_mutex_unlock(void *ctx, struct sgx_mutex *m)
 {
 	struct sim *s = sim_of(ctx);
-	uint64_t held = now(s, sim_this_lp(s)) - m->impl[1];
+	struct sgx_lp *lp = sim_this_lp(s);
+	uint64_t held;
 
+	if (s->costs)
+		charge(s, lp, s->costs->mutex_unlock);
+	held = now(s, lp) - m->impl[1];
 	ASSERT(m->impl[0] == owner_id(s));
 	if (held > m->longest_hold)
 		m->longest_hold = held;
 	m->impl[0] = 0;
+	m->impl[2] = now(s, lp);
 	for (unsigned int i = 0; i < s->nr_threads; i++) {
 		struct sim_thread *t = &s->threads[i];
 
@@ -305,10 +326,27 @@ static bool sim_signal_pending(void *ctx)
 	return s->current && s->current->signal_pending;
 }
 
-/* MODEL: delivery is immediate; every target has acknowledged on return. */
+/*
+ * What one target of an IPI round costs the target itself: delivery,
+ * handler and acknowledgement, and the AEX first if it was inside.
+ */
+static void charge_ipi_target(struct sim *s, struct sgx_lp *lp, bool aex)
+{
+	if (s->costs)
+		charge(s, lp, s->costs->ipi_remote + (aex ? s->costs->aex : 0));
+}
+
+/*
+ * MODEL: delivery is immediate; every target has acknowledged on return.
+ * The sender pays sgx_cost_ipi_round(): it waits for the slowest target.
+ * The sender itself, if in the mask, runs the (empty) callback locally, as
+ * on_each_cpu_mask() does, for nothing.
+ */
 static void sim_ipi(void *ctx, const struct sgx_cpumask *mask)
 {
 	struct sim *s = sim_of(ctx);
+	struct sgx_lp *self = sim_this_lp(s);
+	unsigned int remote = 0, inside = 0;
 
 	s->stats.ipi_rounds++;
 	for (unsigned int i = 0; i < s->cpu->cfg.nr_lps; i++) {
@@ -322,16 +360,54 @@ static void sim_ipi(void *ctx, const struct sgx_cpumask *mask)
 			sgx_aex(lp, NULL);
 			s->stats.ipi_aex++;
 		}
+		if (lp != self) {
+			remote++;
+			inside += aex;
+			charge_ipi_target(s, lp, aex);
+		}
 		if (s->hooks.ipi)
 			s->hooks.ipi(s->hooks.ctx, lp, aex);
 	}
+	if (s->costs) {
+		uint64_t wait = sgx_cost_ipi_round(s->costs, remote, inside);
+
+		charge(s, self, wait);
+		s->stats.ipi_wait += wait;
+	}
 }
 
-static void sim_charge(void *ctx, uint64_t cycles)
+static void sim_charge(void *ctx, enum sgx_cost_event event)
 {
 	struct sim *s = sim_of(ctx);
 
-	s->clock[sim_this_lp(s)->id] += cycles;
+	ASSERT(event < SGX_COST_EVENTS);
+	if (s->costs)
+		charge(s, sim_this_lp(s), s->costs->event[event]);
+}
+
+/* The CPU's leaf hook: the leaf's cost, on the LP that runs it. */
+static void sim_leaf_charge(void *ctx, struct sgx_lp *lp,
+			    enum sgx_leaf_class cls, unsigned int leaf)
+{
+	struct sim *s = sim_of(ctx);
+
+	if (cls == SGX_LEAF_ENCLS) {
+		ASSERT(leaf < SGX_ENCLS_NR_LEAVES);
+		charge(s, lp, s->costs->encls[leaf]);
+	} else {
+		ASSERT(leaf < SGX_ENCLU_NR_LEAVES);
+		charge(s, lp, s->costs->enclu[leaf]);
+	}
+}
+
+int sim_set_costs(struct sim *s, const struct sgx_costs *costs)
+{
+	if (s->cpu->hooks.leaf || s->cpu->hooks.access)
+		return -EBUSY;
+	s->costs = costs;
+	s->cpu->hooks.leaf = sim_leaf_charge;
+	s->cpu->hooks.ctx = s;
+	return 0;
 }
 
 static void sim_ksgxd_sleep(void *ctx)

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "arch/cpu.h"
+#include "platform/cost.h"
 #include "sgxemu/platform.h"
 
 #define SIM_THREADS_MAX 32
@@ -71,6 +72,7 @@ struct sim_stats {
 	uint64_t ipi_rounds;
 	uint64_t ipis; /* one per target LP */
 	uint64_t ipi_aex; /* AEXs the IPIs caused */
+	uint64_t ipi_wait; /* cycles senders waited for IPI rounds */
 };
 
 struct sim {
@@ -85,6 +87,7 @@ struct sim {
 	void *choose_ctx;
 	uint64_t steps_max; /* 0: unbounded */
 	uint64_t clock[SGX_LPS_MAX]; /* virtual cycles per LP */
+	const struct sgx_costs *costs; /* NULL: nothing is charged */
 	struct sim_stats stats;
 	struct sim_hooks hooks;
 };
@@ -106,6 +109,14 @@ int sim_spawn(struct sim *s, const char *name, unsigned int lp, bool daemon,
  * hook says stop: -ECANCELED.
  */
 int sim_run(struct sim *s);
+/*
+ * Price everything from now on with costs (kept by the caller): every leaf
+ * of the CPU (through its leaf hook; both CPU hooks must be free), mutex
+ * operations,
+ * IPI rounds and the kernel's charged events, each on the clock of the LP
+ * that does the work. Returns 0, or -EBUSY if the CPU's hooks are taken.
+ */
+int sim_set_costs(struct sim *s, const struct sgx_costs *costs);
 /* A preemption point for the running thread. */
 void sim_yield(struct sim *s);
 /* The running thread, or NULL outside sim_run. */

@@ -6,7 +6,9 @@
  */
 #include <criterion/criterion.h>
 #include <string.h>
+#include <sys/mman.h>
 
+#include "arch/internal.h"
 #include "fixture.h"
 
 #define NR_DATA 2
@@ -70,8 +72,15 @@ static void assert_unchanged(void)
 static uint64_t free_page(void)
 {
 	uint64_t epc = fx_alloc_epc(&fx);
+	uint64_t idx;
 
+	/*
+	 * Software cannot write a free EPC page; the test does, to see what
+	 * EAUG changes, and so tells the model the page holds data.
+	 */
 	memset((void *)(uintptr_t)epc, 0xA5, PAGE_SIZE);
+	cr_assert(sgx_epc_index(&fx.cpu, epc, &idx));
+	epc_mark_written(&fx.cpu, idx);
 	take_snap(epc);
 	return epc;
 }
@@ -282,6 +291,31 @@ Test(encls_eaug, e1_page_zeroed)
 
 	cr_assert_eq(encls_eaug(fx.lp, &pi, epc), 0);
 	cr_assert_eq(memcmp((void *)(uintptr_t)epc, zero, PAGE_SIZE), 0);
+}
+
+/* A page that held data before (EADD, then EREMOVE) is zeroed too. */
+Test(encls_eaug, e1_reused_page_zeroed)
+{
+	static const uint8_t zero[PAGE_SIZE];
+	struct sgx_pageinfo pi = pageinfo(hole(1));
+	uint64_t epc = fx_epc_of(&fx, fx_data(&fx, 0));
+
+	memset((void *)(uintptr_t)epc, 0xA5, PAGE_SIZE);
+	cr_assert_eq(encls_eremove(fx.lp, epc), 0);
+	cr_assert_eq(encls_eaug(fx.lp, &pi, epc), 0);
+	cr_assert_eq(memcmp((void *)(uintptr_t)epc, zero, PAGE_SIZE), 0);
+}
+
+/* A never-used page is not written at all: a large EPC stays uncommitted. */
+Test(encls_eaug, e1_fresh_page_left_uncommitted)
+{
+	struct sgx_pageinfo pi = pageinfo(hole(2));
+	uint64_t epc = fx_alloc_epc(&fx);
+	unsigned char vec = 1;
+
+	cr_assert_eq(encls_eaug(fx.lp, &pi, epc), 0);
+	cr_assert_eq(mincore((void *)(uintptr_t)epc, PAGE_SIZE, &vec), 0);
+	cr_assert_eq(vec & 1, 0, "EAUG committed a page that reads as zero");
 }
 
 Test(encls_eaug, e2_epcm_entry)

@@ -178,11 +178,11 @@ Test(sim, direct_mode_runs_on_lp0)
 	sim.plat.mutex_init(sim.plat.ctx, &m1);
 	sim.plat.mutex_lock(sim.plat.ctx, &m1);
 	cr_assert_eq(sim.plat.this_lp(sim.plat.ctx), &cpu.lps[0]);
-	sim.plat.charge(sim.plat.ctx, 7);
-	cr_assert_eq(sim.clock[0], 7);
+	sim.plat.charge(sim.plat.ctx, SGX_COST_SYSCALL);
+	cr_assert_eq(sim.clock[0], 0, "no cost model: nothing charged");
 	sim.plat.mutex_unlock(sim.plat.ctx, &m1);
 	cr_assert_eq(m1.acquisitions, 1);
-	cr_assert_eq(m1.longest_hold, 7);
+	cr_assert_eq(m1.longest_hold, 0);
 }
 
 static unsigned int hook_steps;
@@ -254,4 +254,102 @@ Test(sim, destroyed_stacks_are_reused_even_of_unfinished_threads)
 	cr_assert_eq(sim_spawn(&sim, "again", 1, false, nothing, NULL), 0);
 	cr_assert_eq(sim.threads[0].stack, first);
 	cr_assert_eq(sim_run(&sim), 0);
+}
+
+/* ---- The cost model's charges ------------------------------------------ */
+
+static struct sgx_costs costs;
+
+static void setup_costs(void)
+{
+	setup();
+	sgx_costs_at(&costs, SGX_COST_TYPICAL);
+	cr_assert_eq(sim_set_costs(&sim, &costs), 0);
+}
+
+TestSuite(sim_costs, .init = setup_costs, .fini = teardown);
+
+Test(sim_costs, events_and_mutexes_charge_the_callers_lp)
+{
+	sim.plat.mutex_init(sim.plat.ctx, &m1);
+	sim.plat.mutex_lock(sim.plat.ctx, &m1);
+	sim.plat.charge(sim.plat.ctx, SGX_COST_PAGE_LOOKUP);
+	sim.plat.mutex_unlock(sim.plat.ctx, &m1);
+	cr_assert_eq(sim.clock[0], costs.mutex_lock +
+				       costs.event[SGX_COST_PAGE_LOOKUP] +
+				       costs.mutex_unlock);
+	cr_assert_eq(m1.longest_hold, costs.event[SGX_COST_PAGE_LOOKUP] +
+					      costs.mutex_unlock);
+	cr_assert_eq(sim.clock[1], 0);
+}
+
+Test(sim_costs, a_leaf_is_charged_to_the_lp_that_runs_it)
+{
+	/* A failing ETRACK costs its attempt all the same. */
+	cr_assert_neq(encls_etrack(&cpu.lps[2], 0), 0);
+	cr_assert_eq(sim.clock[2], costs.encls[ETRACK]);
+	cr_assert_eq(sim.clock[0], 0);
+}
+
+Test(sim_costs, the_cpu_hooks_must_be_free)
+{
+	struct sim other;
+
+	cr_assert_eq(sim_init(&other, &cpu), 0);
+	cr_assert_eq(sim_set_costs(&other, &costs), -EBUSY);
+}
+
+Test(sim_costs, an_ipi_round_costs_the_sender_the_slowest_target)
+{
+	struct sgx_cpumask mask = { 0 };
+
+	sgx_cpumask_set(&mask, 0); /* the sender: run locally, free */
+	sgx_cpumask_set(&mask, 1);
+	sgx_cpumask_set(&mask, 3);
+	sim.plat.ipi(sim.plat.ctx, &mask);
+	cr_assert_eq(sim.clock[0], 2 * costs.ipi_send + costs.ipi_remote);
+	cr_assert_eq(sim.stats.ipi_wait, sim.clock[0]);
+	cr_assert_eq(sim.clock[1], costs.ipi_remote);
+	cr_assert_eq(sim.clock[2], 0);
+	cr_assert_eq(sim.clock[3], costs.ipi_remote);
+	cr_assert_eq(sgx_cost_ipi_round(&costs, 2, 1),
+		     2 * costs.ipi_send + costs.ipi_remote + costs.aex);
+	cr_assert_eq(sgx_cost_ipi_round(&costs, 0, 0), 0);
+}
+
+static void holder(void *arg)
+{
+	(void)arg;
+	sim.plat.mutex_lock(sim.plat.ctx, &m1);
+	sim.plat.charge(sim.plat.ctx, SGX_COST_SYSCALL);
+	sim_yield(&sim);
+	sim.plat.mutex_unlock(sim.plat.ctx, &m1);
+}
+
+/* The waiter's clock cannot be earlier than the release it waited for. */
+Test(sim_costs, a_waiter_takes_the_mutex_no_earlier_than_its_release)
+{
+	uint64_t released = costs.mutex_lock +
+			    costs.event[SGX_COST_SYSCALL] + costs.mutex_unlock;
+
+	sim.plat.mutex_init(sim.plat.ctx, &m1);
+	cr_assert_geq(sim_spawn(&sim, "a", 0, false, holder, NULL), 0);
+	cr_assert_geq(sim_spawn(&sim, "b", 1, false, holder, NULL), 0);
+	cr_assert_eq(sim_run(&sim), 0);
+	cr_assert_eq(sim.clock[0], released);
+	cr_assert_eq(sim.clock[1], released + released);
+}
+
+Test(sim_costs, cost_points_are_ordered_and_named)
+{
+	struct sgx_costs lo, hi;
+
+	sgx_costs_at(&lo, SGX_COST_LOW);
+	sgx_costs_at(&hi, SGX_COST_HIGH);
+	cr_assert_leq(lo.encls[EMODPR], costs.encls[EMODPR]);
+	cr_assert_leq(costs.encls[EMODPR], hi.encls[EMODPR]);
+	cr_assert_lt(lo.ipi_remote, hi.ipi_remote);
+	cr_assert_eq(sgx_cost_point_parse("typical"), SGX_COST_TYPICAL);
+	cr_assert_eq(sgx_cost_point_parse("median"), -1);
+	cr_assert_str_eq(sgx_cost_point_name(SGX_COST_HIGH), "high");
 }
