@@ -4,13 +4,14 @@
  * host executes ENCLU itself (a program may), and that same ENCLU is the
  * AEP, as in Linux's vDSO.
  *
- * Enclave layout (offsets from the base, 32 KiB ELRANGE):
- *   0x0000 TCS: OENTRY 0x1000, OSSA 0x4000, NSSA 2
- *   0x1000 code (R X): encl_code below
- *   0x2000 data (R W): the value of PUT/GET at 0x2000
- *   0x3000 stack (R W): a SECINFO at 0x3040 (the data page gets restricted)
- *   0x4000 two SSA frames (R W)
- *   0x6000-0x8000 holes, for EAUG
+ * Enclave layout (offsets from the base, 128 KiB ELRANGE), host_encl.h:
+ *   0x0000 eight TCSs: OENTRY 0x8000, OSSA 0xC000 + 0x2000 * i, NSSA 2
+ *   0x8000 code (R X): encl_code below
+ *   0x9000 data (R W): the value of PUT/GET at 0x9000
+ *   0xA000 stack (R W): TCS i's SECINFO at 0xA040 + 0x40 * i
+ *   0xB000 a R W page for the stress test
+ *   0xC000 two SSA frames per TCS (R W)
+ *   0x1C000-0x20000 holes, for EAUG
  * Operation in RDI, operands in RSI and RDX, result in RDX:
  *   1 PUT: data = RSI          2 GET: RDX = data
  *   3 READ: RDX = *RSI         4 WRITE: *RSI = RDX
@@ -23,6 +24,7 @@
 	.globl encl_code
 encl_code:
 	mov %rcx, %r11			/* where EEXIT returns */
+	mov %rbx, %r10			/* the TCS */
 	cmp $1, %rdi
 	je 1f
 	cmp $2, %rdi
@@ -49,7 +51,11 @@ encl_code:
 5:	mov $5, %eax			/* EACCEPT */
 	jmp 8f
 6:	mov $6, %eax			/* EMODPE */
-8:	lea encl_code + 0x2040(%rip), %rbx
+8:	mov %r10, %rbx			/* this TCS's SECINFO */
+	and $0x7000, %rbx
+	shr $6, %rbx
+	lea encl_code + 0x2040(%rip), %r9
+	add %r9, %rbx
 	mov %rdx, (%rbx)
 	mov %rsi, %rcx
 	.byte 0x0f, 0x01, 0xd7		/* ENCLU */

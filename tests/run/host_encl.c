@@ -28,19 +28,23 @@ struct he_page {
 	int prot;
 };
 
+#define REG_RW (SGX_SECINFO_TYPE(PT_REG) | SGX_SECINFO_R | SGX_SECINFO_W)
+#define RW (PROT_READ | PROT_WRITE)
+#define TCS_PAGE(i) { HE_TCS + (i) * PAGE_SIZE, SGX_SECINFO_TYPE(PT_TCS), RW }
+#define SSA_PAGE(i) { HE_SSA + (i) * PAGE_SIZE, REG_RW, RW }
+
 static const struct he_page pages[] = {
-	{ HE_TCS, SGX_SECINFO_TYPE(PT_TCS), PROT_READ | PROT_WRITE },
+	TCS_PAGE(0), TCS_PAGE(1), TCS_PAGE(2), TCS_PAGE(3),
+	TCS_PAGE(4), TCS_PAGE(5), TCS_PAGE(6), TCS_PAGE(7),
 	{ HE_CODE, SGX_SECINFO_TYPE(PT_REG) | SGX_SECINFO_R | SGX_SECINFO_X,
 	  PROT_READ | PROT_EXEC },
-	{ HE_DATA, SGX_SECINFO_TYPE(PT_REG) | SGX_SECINFO_R | SGX_SECINFO_W,
-	  PROT_READ | PROT_WRITE },
-	{ HE_STACK, SGX_SECINFO_TYPE(PT_REG) | SGX_SECINFO_R | SGX_SECINFO_W,
-	  PROT_READ | PROT_WRITE },
-	{ HE_SSA, SGX_SECINFO_TYPE(PT_REG) | SGX_SECINFO_R | SGX_SECINFO_W,
-	  PROT_READ | PROT_WRITE },
-	{ HE_SSA + 0x1000,
-	  SGX_SECINFO_TYPE(PT_REG) | SGX_SECINFO_R | SGX_SECINFO_W,
-	  PROT_READ | PROT_WRITE },
+	{ HE_DATA, REG_RW, RW },
+	{ HE_STACK, REG_RW, RW },
+	{ HE_STRESS, REG_RW, RW },
+	SSA_PAGE(0), SSA_PAGE(1), SSA_PAGE(2), SSA_PAGE(3),
+	SSA_PAGE(4), SSA_PAGE(5), SSA_PAGE(6), SSA_PAGE(7),
+	SSA_PAGE(8), SSA_PAGE(9), SSA_PAGE(10), SSA_PAGE(11),
+	SSA_PAGE(12), SSA_PAGE(13), SSA_PAGE(14), SSA_PAGE(15),
 };
 #define NR_PAGES (sizeof(pages) / sizeof(pages[0]))
 
@@ -48,15 +52,18 @@ static uint8_t src[NR_PAGES][PAGE_SIZE] __attribute__((aligned(4096)));
 
 static void fill_sources(void)
 {
-	struct sgx_tcs *tcs = (struct sgx_tcs *)src[0];
-
 	memset(src, 0, sizeof(src));
-	tcs->ssa_offset = HE_SSA;
-	tcs->nr_ssa_frames = 2;
-	tcs->entry_offset = HE_CODE;
-	tcs->fs_limit = 0xFFFFFFFF;
-	tcs->gs_limit = 0xFFFFFFFF;
-	memcpy(src[1], encl_code, (size_t)(encl_code_end - encl_code));
+	for (unsigned int i = 0; i < HE_NR_TCS; i++) {
+		struct sgx_tcs *tcs = (struct sgx_tcs *)src[i];
+
+		tcs->ssa_offset = HE_SSA + 2ULL * i * PAGE_SIZE;
+		tcs->nr_ssa_frames = 2;
+		tcs->entry_offset = HE_CODE;
+		tcs->fs_limit = 0xFFFFFFFF;
+		tcs->gs_limit = 0xFFFFFFFF;
+	}
+	memcpy(src[HE_NR_TCS], encl_code,
+	       (size_t)(encl_code_end - encl_code));
 }
 
 static int fail(const char *what)

@@ -8,13 +8,15 @@
 
 #include <stdint.h>
 
-#define HE_SIZE 0x8000ULL
-#define HE_TCS 0x0000ULL
-#define HE_CODE 0x1000ULL
-#define HE_DATA 0x2000ULL
-#define HE_STACK 0x3000ULL
-#define HE_SSA 0x4000ULL
-#define HE_HOLE 0x6000ULL
+#define HE_SIZE 0x20000ULL
+#define HE_NR_TCS 8
+#define HE_TCS 0x0000ULL /* TCS i at HE_TCS + i pages */
+#define HE_CODE 0x8000ULL
+#define HE_DATA 0x9000ULL
+#define HE_STACK 0xA000ULL
+#define HE_STRESS 0xB000ULL
+#define HE_SSA 0xC000ULL /* two frames per TCS */
+#define HE_HOLE 0x1C000ULL
 
 enum he_op {
 	HE_PUT = 1, HE_GET, HE_READ, HE_WRITE, HE_EACCEPT, HE_EMODPE, HE_SPIN,

@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The runner with several enclave threads, run under `sgxemu run`: four
+ * worker threads, each on its own TCS, write and read back their own slot
+ * of one enclave page without pause, while the main thread, round after
+ * round, restricts the page to R (the ioctl's ETRACK sends IPIs that force
+ * the workers out, and they ERESUME), EACCEPTs the restriction from its own
+ * TCS, checks that no worker's write lands from then on (their writes take
+ * EPCM faults), and gives W back with EMODPE, after which the faulted
+ * workers ERESUME and their writes complete. Every value a worker reads
+ * back must be the one it wrote.
+ */
+#include <pthread.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "arch/sdm.h"
+#include "host_encl.h"
+#include "sgxemu/uapi.h"
+
+#define WORKERS 4
+#define ROUNDS 40
+
+static struct host_encl e;
+static atomic_uint failures, faults, writes;
+static atomic_uint restored; /* rounds whose W came back */
+static atomic_bool stop;
+static __thread sigjmp_buf segv_jmp;
+static __thread uint64_t segv_addr;
+
+#define CHECK(cond, ...)                                                  \
+	do {                                                              \
+		if (!(cond)) {                                            \
+			atomic_fetch_add(&failures, 1);                   \
+			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
+			fprintf(stderr, __VA_ARGS__);                     \
+			fputc('\n', stderr);                              \
+		}                                                         \
+	} while (0)
+
+static void on_segv(int sig, siginfo_t *si, void *uc)
+{
+	segv_addr = (uint64_t)(uintptr_t)si->si_addr;
+	siglongjmp(segv_jmp, 1);
+}
+
+static uint64_t slot(unsigned int w)
+{
+	return e.base + HE_STRESS + 8ULL * w;
+}
+
+static uint64_t tcs_of(unsigned int i)
+{
+	return e.base + HE_TCS + (uint64_t)i * 4096;
+}
+
+/* A write that faulted waits for W to come back, then ERESUMEs. */
+static void *worker(void *p)
+{
+	unsigned int w = (unsigned int)(uintptr_t)p;
+	uint64_t tcs = tcs_of(w + 1);
+	volatile uint64_t value = (uint64_t)w << 32;
+	volatile unsigned int seen;
+
+	while (!atomic_load(&stop)) {
+		value++;
+		seen = atomic_load(&restored);
+		if (sigsetjmp(segv_jmp, 1)) {
+			CHECK(segv_addr == e.base + HE_STRESS,
+			      "worker %u fault at %#llx", w,
+			      (unsigned long long)segv_addr);
+			atomic_fetch_add(&faults, 1);
+			while (atomic_load(&restored) == seen)
+				sched_yield();
+			seen = atomic_load(&restored);
+			host_resume(tcs);
+		} else {
+			host_enter(tcs, HE_WRITE, slot(w), value);
+		}
+		atomic_fetch_add(&writes, 1);
+		CHECK(host_enter(tcs, HE_READ, slot(w), 0) == value,
+		      "worker %u reads back its value", w);
+	}
+	return NULL;
+}
+
+static uint64_t secinfo_reg(uint64_t flags)
+{
+	return SGX_SECINFO_TYPE(PT_REG) | flags;
+}
+
+static void read_slots(uint64_t out[WORKERS])
+{
+	for (unsigned int w = 0; w < WORKERS; w++)
+		out[w] = host_enter(tcs_of(0), HE_READ, slot(w), 0);
+}
+
+static void round_once(unsigned int r)
+{
+	struct sgx_enclave_restrict_permissions arg = {
+		.offset = HE_STRESS, .length = 4096,
+		.permissions = SGX_SECINFO_R,
+	};
+	uint64_t before[WORKERS], after[WORKERS], ret;
+
+	CHECK(ioctl(e.fd, SGX_IOC_ENCLAVE_RESTRICT_PERMISSIONS, &arg) == 0 &&
+		      arg.count == 4096,
+	      "round %u: RESTRICT", r);
+	ret = host_enter(tcs_of(0), HE_EACCEPT, e.base + HE_STRESS,
+			 secinfo_reg(SGX_SECINFO_R | SGX_SECINFO_PR));
+	CHECK(ret == 0, "round %u: EACCEPT gave %llu", r,
+	      (unsigned long long)ret);
+	read_slots(before);
+	for (int i = 0; i < 200; i++)
+		sched_yield();
+	read_slots(after);
+	for (unsigned int w = 0; w < WORKERS; w++)
+		CHECK(before[w] == after[w],
+		      "round %u: worker %u wrote a page EACCEPTed read-only", r,
+		      w);
+	ret = host_enter(tcs_of(0), HE_EMODPE, e.base + HE_STRESS,
+			 secinfo_reg(SGX_SECINFO_R | SGX_SECINFO_W));
+	CHECK(ret == 0, "round %u: EMODPE", r);
+	atomic_fetch_add(&restored, 1);
+	for (int i = 0; i < 200; i++)
+		sched_yield();
+}
+
+int main(void)
+{
+	struct sigaction sa = { .sa_sigaction = on_segv,
+				.sa_flags = SA_SIGINFO };
+	pthread_t t[WORKERS];
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGSEGV, &sa, NULL);
+	if (host_encl_build(&e))
+		return 1;
+	for (unsigned int w = 0; w < WORKERS; w++)
+		pthread_create(&t[w], NULL, worker, (void *)(uintptr_t)w);
+	for (unsigned int r = 0; r < ROUNDS; r++)
+		round_once(r);
+	atomic_store(&stop, true);
+	atomic_fetch_add(&restored, 1);
+	for (unsigned int w = 0; w < WORKERS; w++)
+		pthread_join(t[w], NULL);
+	host_encl_destroy(&e);
+	printf("host_stress: %u rounds, %u writes, %u EPCM faults, %u failed\n",
+	       ROUNDS, atomic_load(&writes), atomic_load(&faults),
+	       atomic_load(&failures));
+	CHECK(atomic_load(&faults) > 0, "no worker ever hit the restriction");
+	return atomic_load(&failures) ? 1 : 0;
+}
