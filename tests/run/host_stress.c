@@ -24,7 +24,7 @@
 #include "sgxemu/uapi.h"
 
 #define WORKERS 4
-#define ROUNDS 40
+#define ROUNDS 20
 
 static struct host_encl e;
 static atomic_uint failures, faults, writes;
