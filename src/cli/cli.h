@@ -10,9 +10,13 @@
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 
 int cmd_demo(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 int cmd_explore(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+
+/* A whole decimal number in [min, max]; false for anything else. */
+bool cli_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
 /* "SGX_NOT_TRACKED", "#PF", "SUCCESS", ... for a leaf result. */
 const char *cli_result_name(int ret);

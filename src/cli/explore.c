@@ -128,23 +128,6 @@ static int explore_usage(FILE *out, int status)
 	return status;
 }
 
-/* A whole decimal number in [min, max]; false for anything else. */
-static bool parse_u64(const char *s, uint64_t min, uint64_t max,
-		      uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (*s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v < min || v > max)
-		return false;
-	*out = v;
-	return true;
-}
-
 static bool parse_strategy(const char *s, enum xp_strategy *out)
 {
 	static const struct {
@@ -171,7 +154,7 @@ static bool parse_preemptions(const char *s, unsigned int *out)
 		*out = XP_UNBOUNDED;
 		return true;
 	}
-	if (!parse_u64(s, 0, XP_UNBOUNDED - 1, &v))
+	if (!cli_parse_u64(s, 0, XP_UNBOUNDED - 1, &v))
 		return false;
 	*out = (unsigned int)v;
 	return true;
@@ -200,27 +183,27 @@ static bool explore_option(struct explore_args *a, int c, const char *arg)
 		ok = parse_strategy(arg, &o->strategy);
 		break;
 	case 'n':
-		ok = parse_u64(arg, 0, UINT64_MAX, &o->executions);
+		ok = cli_parse_u64(arg, 0, UINT64_MAX, &o->executions);
 		break;
 	case 'r':
-		ok = parse_u64(arg, 0, UINT64_MAX, &o->seed);
+		ok = cli_parse_u64(arg, 0, UINT64_MAX, &o->seed);
 		break;
 	case 'p':
 		ok = parse_preemptions(arg, &o->preemptions);
 		break;
 	case 'd':
-		ok = parse_u64(arg, 1, XP_PCT_DEPTH_MAX, &v);
+		ok = cli_parse_u64(arg, 1, XP_PCT_DEPTH_MAX, &v);
 		o->depth = (unsigned int)v;
 		break;
 	case 'm':
-		ok = parse_u64(arg, 1, UINT64_MAX, &o->steps_max);
+		ok = cli_parse_u64(arg, 1, UINT64_MAX, &o->steps_max);
 		break;
 	case 'b':
-		ok = parse_u64(arg, 0, UINT32_MAX, &v);
+		ok = cli_parse_u64(arg, 0, UINT32_MAX, &v);
 		o->etrack_batch = (unsigned int)v;
 		break;
 	case 'J':
-		ok = parse_u64(arg, 1, XP_JOBS_MAX, &v);
+		ok = cli_parse_u64(arg, 1, XP_JOBS_MAX, &v);
 		o->jobs = (unsigned int)v;
 		break;
 	case 'x':

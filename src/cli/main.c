@@ -13,6 +13,8 @@ static const struct {
 	int (*fn)(int argc, char **argv);
 	const char *summary;
 } commands[] = {
+	{ "bench", cmd_bench, "price Linux's per-page ETRACK against batched "
+			      "ETRACK" },
 	{ "demo", cmd_demo, "walk one enclave through its life, leaf by leaf" },
 	{ "explore", cmd_explore, "run scenarios under many schedules, check "
 				  "invariants" },
