@@ -20,6 +20,9 @@ void cpuid_prefixed_fn(uint32_t leaf, uint32_t sub, uint32_t regs[4]);
 void real_cpuid_fn(uint32_t leaf, uint32_t sub, uint32_t regs[4]);
 extern const uint8_t cpuid_site_plain[], cpuid_site_prefixed[],
 	cpuid_site_sizeless[], decoy_imm[];
+/* In libsgxemu_cpuid_probe.so (cpuid_probe.S), loaded at startup. */
+void lib_cpuid_fn(uint32_t leaf, uint32_t sub, uint32_t regs[4]);
+const uint8_t *lib_cpuid_site(void);
 
 /* cpuid_fn(leaf, sub, regs): RDI, RSI, RDX. */
 #define CPUID_BODY(site, insn)                                        \
@@ -253,8 +256,28 @@ Test(cpuid, setup_patches_the_main_program)
 	uint32_t r[4];
 
 	setenv(RUN_EPC_SIZE_ENV, "0x200000", 1);
+	unsetenv(RUN_CPUID_OBJECTS_ENV);
 	cr_assert_eq(run_cpuid_setup(), 0);
-	cr_assert_eq(run_cpuid_sites(NULL, 0), 2);
+	cr_assert_eq(run_cpuid_sites(NULL, 0), 2, "the main program only");
 	cpuid_fn(0x12, 2, r);
 	cr_assert_eq(r[2], 0x200000 | 1);
+	cr_assert_eq(memcmp(lib_cpuid_site(), "\x0f\xa2", 2), 0,
+		     "libraries keep the real CPUID");
+}
+
+Test(cpuid, setup_patches_the_listed_libraries)
+{
+	uint32_t r[4];
+	uintptr_t sites[4];
+
+	setenv(RUN_EPC_SIZE_ENV, "4096", 1);
+	setenv(RUN_CPUID_OBJECTS_ENV, "libnone.so:libsgxemu_cpuid_probe.so",
+	       1);
+	cr_assert_eq(run_cpuid_setup(), 0);
+	cr_assert_eq(run_cpuid_sites(sites, 4), 3);
+	cr_assert(sites[0] == (uintptr_t)lib_cpuid_site() ||
+		  sites[2] == (uintptr_t)lib_cpuid_site());
+	cr_assert_eq(memcmp(lib_cpuid_site(), "\x0f\x0b", 2), 0);
+	lib_cpuid_fn(0x12, 0, r);
+	cr_assert_eq(r[0] & 3, 3, "SGX1 and SGX2 seen from the library");
 }
