@@ -9,6 +9,11 @@
  * EPCM faults), and gives W back with EMODPE, after which the faulted
  * workers ERESUME and their writes complete. Every value a worker reads
  * back must be the one it wrote.
+ *
+ * Each round then trims a second page that the workers keep reading:
+ * MODIFY_TYPES to TRIM, EACCEPT of the trim, REMOVE_PAGES, and EACCEPT of
+ * the page that the next access EAUGs. No worker's read may succeed
+ * wholly between the EACCEPT of the trim and the EACCEPT of the new page.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -17,6 +22,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "arch/sdm.h"
@@ -28,7 +34,8 @@
 
 static struct host_encl e;
 static atomic_uint failures, faults, writes;
-static atomic_uint restored; /* rounds whose W came back */
+static atomic_uint restored; /* bumped when every page is usable again */
+static atomic_uint trimmed; /* odd while the trim page is EACCEPTed TRIM */
 static atomic_bool stop;
 static __thread sigjmp_buf segv_jmp;
 static __thread uint64_t segv_addr;
@@ -59,7 +66,25 @@ static uint64_t tcs_of(unsigned int i)
 	return e.base + HE_TCS + (uint64_t)i * 4096;
 }
 
-/* A write that faulted waits for W to come back, then ERESUMEs. */
+static uint64_t trim_page(void)
+{
+	return e.base + HE_HOLE;
+}
+
+/* A read of the trim page; none may fit inside a trimmed window. */
+static void read_trim_page(unsigned int w, uint64_t tcs)
+{
+	unsigned int before = atomic_load(&trimmed);
+
+	host_enter(tcs, HE_READ, trim_page(), 0);
+	CHECK(!(before & 1) || atomic_load(&trimmed) != before,
+	      "worker %u read a page EACCEPTed as TRIM", w);
+}
+
+/*
+ * An access that faulted waits until the main thread made every page
+ * usable again, then ERESUMEs, and so completes the access.
+ */
 static void *worker(void *p)
 {
 	unsigned int w = (unsigned int)(uintptr_t)p;
@@ -71,7 +96,8 @@ static void *worker(void *p)
 		value++;
 		seen = atomic_load(&restored);
 		if (sigsetjmp(segv_jmp, 1)) {
-			CHECK(segv_addr == e.base + HE_STRESS,
+			CHECK(segv_addr == e.base + HE_STRESS ||
+				      segv_addr == trim_page(),
 			      "worker %u fault at %#llx", w,
 			      (unsigned long long)segv_addr);
 			atomic_fetch_add(&faults, 1);
@@ -79,12 +105,13 @@ static void *worker(void *p)
 				sched_yield();
 			seen = atomic_load(&restored);
 			host_resume(tcs);
-		} else {
-			host_enter(tcs, HE_WRITE, slot(w), value);
+			continue;
 		}
+		host_enter(tcs, HE_WRITE, slot(w), value);
 		atomic_fetch_add(&writes, 1);
 		CHECK(host_enter(tcs, HE_READ, slot(w), 0) == value,
 		      "worker %u reads back its value", w);
+		read_trim_page(w, tcs);
 	}
 	return NULL;
 }
@@ -131,6 +158,47 @@ static void round_once(unsigned int r)
 		sched_yield();
 }
 
+/* EACCEPT of the trim page as a fresh REG page (its access EAUGs it). */
+static void accept_trim_page(unsigned int r)
+{
+	uint64_t ret = host_enter(tcs_of(0), HE_EACCEPT, trim_page(),
+				  secinfo_reg(SGX_SECINFO_R | SGX_SECINFO_W |
+					      SGX_SECINFO_PENDING));
+
+	CHECK(ret == 0, "round %u: EACCEPT of the EAUGed page: %llu", r,
+	      (unsigned long long)ret);
+}
+
+static void trim_round(unsigned int r)
+{
+	struct sgx_enclave_modify_types mod = {
+		.offset = HE_HOLE, .length = 4096, .page_type = PT_TRIM,
+	};
+	struct sgx_enclave_remove_pages rm = {
+		.offset = HE_HOLE, .length = 4096,
+	};
+	uint64_t ret;
+
+	CHECK(ioctl(e.fd, SGX_IOC_ENCLAVE_MODIFY_TYPES, &mod) == 0 &&
+		      mod.count == 4096,
+	      "round %u: MODIFY_TYPES", r);
+	ret = host_enter(tcs_of(0), HE_EACCEPT, trim_page(),
+			 SGX_SECINFO_TYPE(PT_TRIM) | SGX_SECINFO_MODIFIED);
+	CHECK(ret == 0, "round %u: EACCEPT of the trim: %llu", r,
+	      (unsigned long long)ret);
+	atomic_fetch_add(&trimmed, 1);
+	for (int i = 0; i < 200; i++)
+		sched_yield();
+	CHECK(ioctl(e.fd, SGX_IOC_ENCLAVE_REMOVE_PAGES, &rm) == 0 &&
+		      rm.count == 4096,
+	      "round %u: REMOVE_PAGES", r);
+	accept_trim_page(r);
+	atomic_fetch_add(&trimmed, 1);
+	atomic_fetch_add(&restored, 1);
+	for (int i = 0; i < 200; i++)
+		sched_yield();
+}
+
 int main(void)
 {
 	struct sigaction sa = { .sa_sigaction = on_segv,
@@ -139,12 +207,17 @@ int main(void)
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGSEGV, &sa, NULL);
-	if (host_encl_build(&e))
+	if (host_encl_build(&e) ||
+	    mmap((void *)(uintptr_t)trim_page(), 4096, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_FIXED, e.fd, 0) == MAP_FAILED)
 		return 1;
+	accept_trim_page(0);
 	for (unsigned int w = 0; w < WORKERS; w++)
 		pthread_create(&t[w], NULL, worker, (void *)(uintptr_t)w);
-	for (unsigned int r = 0; r < ROUNDS; r++)
+	for (unsigned int r = 0; r < ROUNDS; r++) {
 		round_once(r);
+		trim_round(r);
+	}
 	atomic_store(&stop, true);
 	atomic_fetch_add(&restored, 1);
 	for (unsigned int w = 0; w < WORKERS; w++)
