@@ -354,6 +354,23 @@ static int patch_site(const struct dl_phdr_info *obj, const struct site *s)
 	return 0;
 }
 
+/*
+ * Is the file the object that is loaded? Its symbols are only right for
+ * these bytes if its program headers are the loaded ones (a program started
+ * as "ld.so PROGRAM" has ld.so behind /proc/self/exe, for one).
+ */
+static bool is_loaded_object(const struct elf_file *f,
+			     const struct dl_phdr_info *obj)
+{
+	const Elf64_Ehdr *eh = (const void *)f->data;
+	size_t len = (size_t)obj->dlpi_phnum * sizeof(Elf64_Phdr);
+
+	return eh->e_phnum == obj->dlpi_phnum &&
+	       eh->e_phentsize == sizeof(Elf64_Phdr) &&
+	       in_file(f, eh->e_phoff, len) &&
+	       !memcmp(f->data + eh->e_phoff, obj->dlpi_phdr, len);
+}
+
 int run_cpuid_patch_object(const char *path, const struct dl_phdr_info *obj,
 			   struct run_cpuid_report *rep)
 {
@@ -362,6 +379,8 @@ int run_cpuid_patch_object(const char *path, const struct dl_phdr_info *obj,
 
 	memset(rep, 0, sizeof(*rep));
 	int err = elf_open(path, &f);
+	if (!err && !is_loaded_object(&f, obj))
+		err = -ENOEXEC;
 	if (!err) {
 		rep->used_dynsym = f.dynsym;
 		err = decode_object(&f, obj, rep);

@@ -52,7 +52,8 @@ void run_cpuid_set_epc_size(uint64_t bytes);
 /*
  * Patches every CPUID inside a function of the loaded object `obj` (as
  * dl_iterate_phdr describes it), whose file is `path`. Returns 0 or -errno
- * (-ENOEXEC: not an ELF64 x86-64 file; -ENOSPC: more patch sites than the
+ * (-ENOEXEC: not an ELF64 x86-64 file, or not the file of `obj` (its
+ * program headers differ); -ENOSPC: more patch sites than the
  * table holds); *rep says what was found. On an error, the sites already
  * rewritten stay in the table (they trap and are emulated).
  */

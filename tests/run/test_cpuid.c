@@ -126,6 +126,17 @@ Test(cpuid, exactly_the_cpuid_instructions_are_patched)
 	cr_assert_eq(memcmp(cpuid_site_sizeless, "\x0f\xa2", 2), 0);
 }
 
+Test(cpuid, a_file_that_is_not_the_loaded_object_is_refused)
+{
+	struct run_cpuid_report rep;
+
+	dl_iterate_phdr(first_object, NULL);
+	cr_assert_eq(run_cpuid_patch_object("/bin/sh", &main_program, &rep),
+		     -ENOEXEC);
+	cr_assert_eq(run_cpuid_sites(NULL, 0), 0);
+	cr_assert_eq(memcmp(cpuid_site_plain, "\x0f\xa2", 2), 0);
+}
+
 Test(cpuid, patching_again_finds_nothing_new)
 {
 	struct run_cpuid_report rep;
