@@ -211,12 +211,16 @@ static int handler_calls;
 static int handler_results[2];
 static long handler_args[6];
 static struct sgx_enclave_run *handler_run;
+static uintptr_t handler_frame;
 
 static int user_handler(long rdi, long rsi, long rdx, long rsp, long r8,
 			long r9, struct sgx_enclave_run *run)
 {
 	long args[6] = { rdi, rsi, rdx, rsp, r8, r9 };
 
+	/* The saved RBP sits at a 16-byte boundary iff the call was made
+	 * on an aligned stack. */
+	handler_frame = (uintptr_t)__builtin_frame_address(0);
 	memcpy(handler_args, args, sizeof(args));
 	handler_run = run;
 	run->user_data++;
@@ -275,4 +279,52 @@ Test(vdso, a_bad_leaf_from_the_handler_is_einval)
 	handler_results[0] = EEXIT;
 	cr_assert_eq(enter_fn()(0, 0, 0, EENTER, 0, 0, &run), -EINVAL);
 	cr_assert_eq(traps, 1);
+}
+
+/*
+ * Calls the vDSO with RSP misaligned by 8 at the call (the ABI wants it
+ * aligned), or aligned: the handler must get an aligned stack either way.
+ */
+uintptr_t vdso_enter_ptr;
+int call_vdso_misaligned(long rdi, long rsi, long rdx, unsigned int fn,
+			 long r8, long r9, struct sgx_enclave_run *run);
+int call_vdso_aligned(long rdi, long rsi, long rdx, unsigned int fn,
+		      long r8, long r9, struct sgx_enclave_run *run);
+__asm__(
+	"	.text\n"
+	"	.globl call_vdso_misaligned\n"
+	"call_vdso_misaligned:\n"
+	"	push %rbp\n"
+	"	mov %rsp, %rbp\n"
+	"	push 16(%rbp)\n"
+	"	call *vdso_enter_ptr(%rip)\n"
+	"	leave\n"
+	"	ret\n"
+	"	.globl call_vdso_aligned\n"
+	"call_vdso_aligned:\n"
+	"	push %rbp\n"
+	"	mov %rsp, %rbp\n"
+	"	sub $8, %rsp\n"
+	"	push 16(%rbp)\n"
+	"	call *vdso_enter_ptr(%rip)\n"
+	"	leave\n"
+	"	ret\n");
+
+Test(vdso, the_user_handler_gets_an_aligned_stack)
+{
+	struct sgx_enclave_run run = {
+		.tcs = 0x7000,
+		.user_handler = (uintptr_t)user_handler,
+	};
+
+	vdso_enter_ptr = vd.enter;
+	next_action = EXIT_NORMALLY;
+	handler_calls = 0;
+	handler_results[0] = -3;
+	handler_results[1] = -4;
+	cr_assert_eq(call_vdso_misaligned(0, 0, 0, EENTER, 0, 0, &run), -3);
+	cr_assert_eq(handler_frame % 16, 0, "misaligned caller");
+	cr_assert_eq(call_vdso_aligned(0, 0, 0, EENTER, 0, 0, &run), -4);
+	cr_assert_eq(handler_frame % 16, 0, "aligned caller");
+	cr_assert_eq(handler_run, &run);
 }
