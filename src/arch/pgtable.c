@@ -1,84 +1,94 @@
 // SPDX-License-Identifier: MIT
 /*
- * Page tables as an open-addressing hash table with linear probing and
- * backward-shift deletion, so lookups stay O(1) for enclaves of a million
- * pages and no tombstones accumulate as the driver maps and zaps.
+ * Page tables as a four-level radix tree (see pgtable.h). Interior tables
+ * hold 512 pointers; the last level holds 512 PTEs. Tables are made on the
+ * first mapping below them and kept until the page table is destroyed, as
+ * Linux keeps page-table pages until the range is unmapped and freed.
  */
 #include "arch/pgtable.h"
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/assert.h"
 #include "base/bits.h"
 
-#define PGTABLE_MIN_SLOTS 64ULL
+#define PT_BITS 9
+#define PT_ENTRIES (1U << PT_BITS)
+#define PT_LEVELS 4
+#define PT_VPN_BITS (PT_BITS * PT_LEVELS) /* 48-bit linear addresses */
 
-static uint64_t slot_of(const struct sgx_pgtable *pt, uint64_t vpn)
+struct pt_table {
+	void *entry[PT_ENTRIES]; /* next level, or NULL */
+};
+
+struct pt_leaf {
+	struct sgx_pte pte[PT_ENTRIES];
+};
+
+static unsigned int index_at(uint64_t vpn, unsigned int level)
 {
-	/*
-	 * Fibonacci hashing: the product's top bits spread the pages of a
-	 * range evenly, so probe runs stay short at any size.
-	 */
-	unsigned int bits = (unsigned int)__builtin_ctzll(pt->nr_slots);
-
-	return (vpn * 0x9E3779B97F4A7C15ULL) >> (64 - bits);
+	return (unsigned int)(vpn >> (PT_BITS * level)) & (PT_ENTRIES - 1);
 }
 
 int sgx_pgtable_init(struct sgx_pgtable *pt)
 {
-	pt->slots = calloc(PGTABLE_MIN_SLOTS, sizeof(*pt->slots));
-	if (!pt->slots)
+	pt->root = calloc(1, sizeof(struct pt_table));
+	if (!pt->root)
 		return -ENOMEM;
-	pt->nr_slots = PGTABLE_MIN_SLOTS;
 	pt->nr_used = 0;
 	pt->changed = NULL;
 	pt->changed_ctx = NULL;
 	return 0;
 }
 
+static void free_table(struct pt_table *t, unsigned int level)
+{
+	for (unsigned int i = 0; i < PT_ENTRIES; i++) {
+		if (!t->entry[i])
+			continue;
+		if (level > 1)
+			free_table(t->entry[i], level - 1);
+		else
+			free(t->entry[i]); /* a leaf */
+	}
+	free(t);
+}
+
 void sgx_pgtable_destroy(struct sgx_pgtable *pt)
 {
-	free(pt->slots);
-	pt->slots = NULL;
-	pt->nr_slots = 0;
+	if (pt->root)
+		free_table(pt->root, PT_LEVELS - 1);
+	pt->root = NULL;
 	pt->nr_used = 0;
 }
 
-static struct sgx_pte *find(const struct sgx_pgtable *pt, uint64_t vpn)
+/*
+ * The PTE slot of vpn, or NULL if a table on the way is missing and create
+ * is false (or the allocation failed).
+ */
+static struct sgx_pte *walk(const struct sgx_pgtable *pt, uint64_t vpn,
+			    bool create)
 {
-	uint64_t i = slot_of(pt, vpn);
+	struct pt_table *t = pt->root;
 
-	for (uint64_t n = 0; n < pt->nr_slots; n++) {
-		struct sgx_pte *e = &pt->slots[i];
+	if (!t || vpn >> PT_VPN_BITS)
+		return NULL;
+	for (unsigned int level = PT_LEVELS - 1; level; level--) {
+		void **slot = &t->entry[index_at(vpn, level)];
 
-		if (!e->used || e->vpn == vpn)
-			return e;
-		i = (i + 1) & (pt->nr_slots - 1);
+		if (!*slot && create)
+			*slot = calloc(1, level == 1 ? sizeof(struct pt_leaf) :
+						       sizeof(struct pt_table));
+		if (!*slot)
+			return NULL;
+		if (level == 1)
+			return &((struct pt_leaf *)*slot)->pte[index_at(vpn, 0)];
+		t = *slot;
 	}
-	ASSERT(!"page table full");
+	ASSERT(!"a page table has at least two levels");
 	return NULL;
-}
-
-static int grow(struct sgx_pgtable *pt)
-{
-	struct sgx_pgtable bigger = { 0 };
-
-	bigger.nr_slots = pt->nr_slots * 2;
-	bigger.slots = calloc(bigger.nr_slots, sizeof(*bigger.slots));
-	if (!bigger.slots)
-		return -ENOMEM;
-	for (uint64_t i = 0; i < pt->nr_slots; i++) {
-		if (pt->slots[i].used) {
-			*find(&bigger, pt->slots[i].vpn) = pt->slots[i];
-			bigger.nr_used++;
-		}
-	}
-	free(pt->slots);
-	pt->slots = bigger.slots;
-	pt->nr_slots = bigger.nr_slots;
-	pt->nr_used = bigger.nr_used;
-	return 0;
 }
 
 int sgx_pgtable_map(struct sgx_pgtable *pt, uint64_t lin, uint64_t frame,
@@ -88,20 +98,16 @@ int sgx_pgtable_map(struct sgx_pgtable *pt, uint64_t lin, uint64_t frame,
 	struct sgx_pte *e;
 
 	ASSERT(is_aligned(frame, PAGE_SIZE));
-	/* Keep the load factor under one half. */
-	if ((pt->nr_used + 1) * 2 > pt->nr_slots) {
-		int ret = grow(pt);
-
-		if (ret)
-			return ret;
-	}
-	e = find(pt, vpn);
+	if (vpn >> PT_VPN_BITS)
+		return -EINVAL;
+	e = walk(pt, vpn, true);
+	if (!e)
+		return -ENOMEM;
 	if (!e->used)
 		pt->nr_used++;
-	e->used = 1;
-	e->vpn = vpn;
-	e->frame = frame;
-	e->flags = flags;
+	*e = (struct sgx_pte){
+		.vpn = vpn, .frame = frame, .flags = flags, .used = 1,
+	};
 	if (pt->changed)
 		pt->changed(pt->changed_ctx, lin & PAGE_MASK);
 	return 0;
@@ -109,29 +115,11 @@ int sgx_pgtable_map(struct sgx_pgtable *pt, uint64_t lin, uint64_t frame,
 
 bool sgx_pgtable_unmap(struct sgx_pgtable *pt, uint64_t lin)
 {
-	struct sgx_pte *e = find(pt, lin >> PAGE_SHIFT);
-	uint64_t hole, i;
+	struct sgx_pte *e = walk(pt, lin >> PAGE_SHIFT, false);
 
-	if (!e->used)
+	if (!e || !e->used)
 		return false;
-	/* Backward-shift: pull later members of the probe run into the hole. */
-	hole = (uint64_t)(e - pt->slots);
-	i = hole;
-	for (;;) {
-		uint64_t home;
-
-		i = (i + 1) & (pt->nr_slots - 1);
-		if (!pt->slots[i].used)
-			break;
-		home = slot_of(pt, pt->slots[i].vpn);
-		/* Move it if its home is not in the cyclic range (hole, i]. */
-		if (((i - home) & (pt->nr_slots - 1)) >=
-		    ((i - hole) & (pt->nr_slots - 1))) {
-			pt->slots[hole] = pt->slots[i];
-			hole = i;
-		}
-	}
-	pt->slots[hole].used = 0;
+	memset(e, 0, sizeof(*e));
 	pt->nr_used--;
 	if (pt->changed)
 		pt->changed(pt->changed_ctx, lin & PAGE_MASK);
@@ -148,10 +136,59 @@ void sgx_pgtable_protect(struct sgx_pgtable *pt, struct sgx_pte *pte,
 
 struct sgx_pte *sgx_pgtable_lookup(const struct sgx_pgtable *pt, uint64_t lin)
 {
-	struct sgx_pte *e;
+	struct sgx_pte *e = walk(pt, lin >> PAGE_SHIFT, false);
 
-	if (!pt->nr_slots)
+	return e && e->used ? e : NULL;
+}
+
+/*
+ * The first vpn >= *vpn below end whose tables all exist: *vpn is moved
+ * past every missing table on the way. Returns its leaf, or NULL.
+ */
+static struct pt_leaf *next_leaf(const struct sgx_pgtable *pt, uint64_t *vpn,
+				 uint64_t end)
+{
+	while (*vpn < end) {
+		struct pt_table *t = pt->root;
+		unsigned int level = PT_LEVELS - 1;
+
+		for (; level; level--) {
+			void *next = t->entry[index_at(*vpn, level)];
+
+			if (!next)
+				break;
+			if (level == 1)
+				return next;
+			t = next;
+		}
+		/* The table below level is missing: skip all it would map. */
+		*vpn = (*vpn | ((1ULL << (PT_BITS * level)) - 1)) + 1;
+	}
+	return NULL;
+}
+
+struct sgx_pte *sgx_pgtable_next(const struct sgx_pgtable *pt, uint64_t lin,
+				 uint64_t end)
+{
+	uint64_t vpn = lin >> PAGE_SHIFT;
+	uint64_t last = (end >> PAGE_SHIFT) + !!(end & ~PAGE_MASK);
+	const uint64_t top = 1ULL << PT_VPN_BITS;
+
+	if (!pt->root)
 		return NULL;
-	e = find(pt, lin >> PAGE_SHIFT);
-	return e->used ? e : NULL;
+	if (last > top)
+		last = top;
+	for (struct pt_leaf *leaf; (leaf = next_leaf(pt, &vpn, last));) {
+		for (; vpn < last; vpn++) {
+			struct sgx_pte *e = &leaf->pte[index_at(vpn, 0)];
+
+			if (e->used)
+				return e;
+			if (index_at(vpn, 0) == PT_ENTRIES - 1) {
+				vpn++;
+				break;
+			}
+		}
+	}
+	return NULL;
 }

@@ -3,8 +3,10 @@
  * A page table: what CR3 points at. It maps a linear page to a frame (a host
  * address: an EPC page in the EPC view, or ordinary memory) with x86 PTE
  * bits. The OS side (the driver model's fault handler and PTE zapping) edits
- * it; the LP walks it on a TLB miss. It is a hash table rather than a radix
- * tree because only the leaf mapping matters to SGX.
+ * it; the LP walks it on a TLB miss. Like x86-64's, it is a four-level radix
+ * tree of 512-entry tables over 48-bit linear addresses, so the pages of a
+ * range sit side by side (a 1M-page enclave is walked in memory order) and
+ * empty stretches are skipped a table at a time.
  */
 #ifndef SGXEMU_ARCH_PGTABLE_H
 #define SGXEMU_ARCH_PGTABLE_H
@@ -23,7 +25,7 @@ struct sgx_pte {
 	uint64_t vpn; /* linear address >> 12 */
 	uint64_t frame; /* host address of the 4 KiB frame */
 	uint32_t flags;
-	uint32_t used; /* slot in use */
+	uint32_t used; /* the entry maps a page */
 };
 
 /*
@@ -33,16 +35,18 @@ struct sgx_pte {
 typedef void (*sgx_pgtable_changed_fn)(void *ctx, uint64_t lin);
 
 struct sgx_pgtable {
-	struct sgx_pte *slots;
-	uint64_t nr_slots; /* a power of two */
-	uint64_t nr_used;
+	void *root; /* the top-level table (PML4) */
+	uint64_t nr_used; /* pages mapped */
 	sgx_pgtable_changed_fn changed; /* NULL: nobody is told */
 	void *changed_ctx;
 };
 
 int sgx_pgtable_init(struct sgx_pgtable *pt);
 void sgx_pgtable_destroy(struct sgx_pgtable *pt);
-/* Install or replace the mapping of one page. Returns 0 or -ENOMEM. */
+/*
+ * Install or replace the mapping of one page. Returns 0, -EINVAL for an
+ * address beyond 48 bits, or -ENOMEM.
+ */
 int sgx_pgtable_map(struct sgx_pgtable *pt, uint64_t lin, uint64_t frame,
 		    uint32_t flags);
 /* Remove the mapping of one page; returns true if there was one. */
@@ -52,5 +56,11 @@ void sgx_pgtable_protect(struct sgx_pgtable *pt, struct sgx_pte *pte,
 			 uint32_t flags);
 /* The PTE for a page, or NULL when none is present. */
 struct sgx_pte *sgx_pgtable_lookup(const struct sgx_pgtable *pt, uint64_t lin);
+/*
+ * The first PTE that maps a page of [lin, end), in address order, or NULL.
+ * Unmapping the PTE it returned does not disturb any other.
+ */
+struct sgx_pte *sgx_pgtable_next(const struct sgx_pgtable *pt, uint64_t lin,
+				 uint64_t end);
 
 #endif

@@ -131,7 +131,7 @@ static int sign(struct bench_machine *m, struct sgx_sigstruct *sig)
 	bool bad = false;
 
 	if (!bench_key)
-		bench_key = sgx_sign_generate_key();
+		bench_key = sgx_sign_tool_key();
 	if (!bench_key || sgx_enclave_hash_start(&h, 1, m->size))
 		return -ENOMEM;
 	for (uint64_t i = 0; i < heap_first(m); i++)

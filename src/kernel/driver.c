@@ -163,67 +163,49 @@ static int split_at(struct sgx_mm *mm, uint64_t addr)
 
 /* ---- PTEs and the TLB -------------------------------------------------- */
 
-typedef bool (*pte_fn)(struct sgx_pgtable *pt, struct sgx_pte *pte,
+typedef void (*pte_fn)(struct sgx_pgtable *pt, struct sgx_pte *pte,
 		       uint32_t prot);
 
 /*
- * Apply fn to each PTE that maps a page of [start, end), by page for a
- * small range and by table slot for a huge one. fn returns true when it
- * removed the PTE; backward-shift deletion may then have moved an entry not
- * yet visited into the same slot, so the slot is looked at again.
+ * Apply fn to each PTE that maps a page of [start, end), in address order,
+ * skipping empty page tables whole.
  *
  * Return: the number of PTEs visited.
  */
 static uint64_t for_each_pte(struct sgx_pgtable *pt, uint64_t start,
 			     uint64_t end, pte_fn fn, uint32_t prot)
 {
-	uint64_t n = 0, i = 0;
+	struct sgx_pte *pte;
+	uint64_t n = 0;
 
-	if ((end - start) >> PAGE_SHIFT <= pt->nr_slots) {
-		for (uint64_t lin = start; lin < end; lin += PAGE_SIZE) {
-			struct sgx_pte *pte = sgx_pgtable_lookup(pt, lin);
-
-			if (pte) {
-				fn(pt, pte, prot);
-				n++;
-			}
-		}
-		return n;
-	}
-	while (i < pt->nr_slots) {
-		struct sgx_pte *pte = &pt->slots[i];
-		uint64_t lin = pte->vpn << PAGE_SHIFT;
-
-		if (pte->used && lin >= start && lin < end) {
-			n++;
-			if (fn(pt, pte, prot))
-				continue;
-		}
-		i++;
+	while ((pte = sgx_pgtable_next(pt, start, end))) {
+		start = (pte->vpn + 1) << PAGE_SHIFT;
+		fn(pt, pte, prot);
+		n++;
 	}
 	return n;
 }
 
-static bool pte_clear(struct sgx_pgtable *pt, struct sgx_pte *pte,
+static void pte_clear(struct sgx_pgtable *pt, struct sgx_pte *pte,
 		      uint32_t prot)
 {
 	sgx_pgtable_unmap(pt, pte->vpn << PAGE_SHIFT);
-	return true;
 }
 
 /*
  * MODEL: a PROT_NONE PTE is removed instead of kept non-present with its
  * frame; the next access after a widening mprotect refaults it in.
  */
-static bool pte_modify(struct sgx_pgtable *pt, struct sgx_pte *pte,
+static void pte_modify(struct sgx_pgtable *pt, struct sgx_pte *pte,
 		       uint32_t prot)
 {
-	if (!prot)
-		return pte_clear(pt, pte, prot);
+	if (!prot) {
+		pte_clear(pt, pte, prot);
+		return;
+	}
 	sgx_pgtable_protect(pt, pte,
 			    (pte->flags & (SGX_PTE_ACCESSED | SGX_PTE_DIRTY)) |
 				    prot);
-	return false;
 }
 
 /*

@@ -16,6 +16,8 @@
 EVP_PKEY *sgx_sign_load_key(const char *pem_path);
 /* Generate a fresh RSA-3072 key with public exponent 3; NULL on error. */
 EVP_PKEY *sgx_sign_generate_key(void);
+/* A fixed, built-in RSA-3072 key with exponent 3 (tool_key.c); NULL on error. */
+EVP_PKEY *sgx_sign_tool_key(void);
 
 /*
  * sgx_sign_sigstruct() - fill sig from scratch and sign it: the SDM header

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * Page tables: map, replace, unmap and lookup, checked against a plain
- * array model over many random operations so that growth and the
- * backward-shift deletion are exercised on colliding probe runs.
+ * Page tables: map, replace, unmap, lookup and the range walk, checked
+ * against a plain array model over many random operations, on pages spread
+ * so that every level of the tree gets several tables.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <stdlib.h>
 
 #include "arch/pgtable.h"
@@ -36,6 +37,12 @@ Test(pgtable, map_lookup_unmap)
 
 #define MODEL_PAGES 4096
 
+/* Model page p: clusters of 8 pages, 2^k apart, so tables at every level. */
+static uint64_t model_lin(uint64_t p)
+{
+	return ((p & 7) | (p >> 3) << 15) << PAGE_SHIFT;
+}
+
 Test(pgtable, random_operations_match_array_model)
 {
 	static uint64_t model[MODEL_PAGES]; /* frame + 1, 0 = unmapped */
@@ -45,7 +52,7 @@ Test(pgtable, random_operations_match_array_model)
 	cr_assert_eq(sgx_pgtable_init(&pt), 0);
 	for (int op = 0; op < 200000; op++) {
 		uint64_t page = (uint64_t)rand_r(&seed) % MODEL_PAGES;
-		uint64_t lin = page << PAGE_SHIFT;
+		uint64_t lin = model_lin(page);
 
 		if (rand_r(&seed) % 3) {
 			uint64_t frame = (uint64_t)(op + 1) << PAGE_SHIFT;
@@ -61,7 +68,7 @@ Test(pgtable, random_operations_match_array_model)
 	uint64_t used = 0;
 
 	for (uint64_t p = 0; p < MODEL_PAGES; p++) {
-		struct sgx_pte *pte = sgx_pgtable_lookup(&pt, p << PAGE_SHIFT);
+		struct sgx_pte *pte = sgx_pgtable_lookup(&pt, model_lin(p));
 
 		used += model[p] != 0;
 		if (!model[p]) {
@@ -72,5 +79,49 @@ Test(pgtable, random_operations_match_array_model)
 		cr_assert_eq(pte->frame, model[p] - 1);
 	}
 	cr_assert_eq(pt.nr_used, used);
+	/* The walk visits exactly the mapped pages, in order. */
+	uint64_t seen = 0, lin = 0, end = model_lin(MODEL_PAGES);
+
+	for (struct sgx_pte *e; (e = sgx_pgtable_next(&pt, lin, end));) {
+		uint64_t p = (e->vpn & 7) | (e->vpn >> 15) << 3;
+		cr_assert(model[p], "page %lu", (unsigned long)p);
+		cr_assert_geq(e->vpn << PAGE_SHIFT, lin);
+		lin = (e->vpn + 1) << PAGE_SHIFT;
+		seen++;
+	}
+	cr_assert_eq(seen, used);
+	sgx_pgtable_destroy(&pt);
+}
+
+Test(pgtable, next_walks_a_range_and_skips_empty_tables)
+{
+	struct sgx_pgtable pt;
+	const uint64_t far = 1ULL << 46; /* another top-level table */
+
+	cr_assert_eq(sgx_pgtable_init(&pt), 0);
+	cr_assert_null(sgx_pgtable_next(&pt, 0, far * 2));
+	cr_assert_eq(sgx_pgtable_map(&pt, 0x5000, 0x1000, 1), 0);
+	cr_assert_eq(sgx_pgtable_map(&pt, far, 0x2000, 1), 0);
+	cr_assert_eq(sgx_pgtable_next(&pt, 0, far * 2)->frame, 0x1000);
+	cr_assert_eq(sgx_pgtable_next(&pt, 0x6000, far * 2)->frame, 0x2000);
+	cr_assert_null(sgx_pgtable_next(&pt, 0x6000, far), "end excluded");
+	cr_assert_eq(sgx_pgtable_next(&pt, 0x5fff, 0x5001)->frame, 0x1000,
+		     "partial pages at both ends count");
+	cr_assert_null(sgx_pgtable_next(&pt, 0, 0x5000));
+	cr_assert(sgx_pgtable_unmap(&pt, 0x5000));
+	cr_assert_eq(sgx_pgtable_next(&pt, 0, far * 2)->frame, 0x2000);
+	sgx_pgtable_destroy(&pt);
+}
+
+Test(pgtable, addresses_beyond_48_bits_are_refused)
+{
+	struct sgx_pgtable pt;
+
+	cr_assert_eq(sgx_pgtable_init(&pt), 0);
+	cr_assert_eq(sgx_pgtable_map(&pt, 1ULL << 48, 0x1000, 1), -EINVAL);
+	cr_assert_null(sgx_pgtable_lookup(&pt, 1ULL << 48));
+	cr_assert_null(sgx_pgtable_lookup(&pt, 0xffff800000000000ULL));
+	cr_assert_not(sgx_pgtable_unmap(&pt, 1ULL << 48));
+	cr_assert_eq(pt.nr_used, 0);
 	sgx_pgtable_destroy(&pt);
 }
