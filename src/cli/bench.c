@@ -364,10 +364,11 @@ static int sweep_run(const struct bench_args *a, struct sweep *s)
 
 static void print_table(const struct sweep *s)
 {
-	printf("%8s %4s %4s %5s %-7s %14s %14s %7s %8s %7s %7s %8s %14s\n",
-	       "pages", "cpus", "thr", "batch", "cost", "latency_cyc",
-	       "limit_cyc", "x_limit", "speedup", "flows", "rounds", "aex",
-	       "lost_cyc");
+	printf("%8s %4s %4s %5s %-7s %6s %6s %14s %14s %7s %8s %7s %7s %8s "
+	       "%14s\n",
+	       "pages", "cpus", "thr", "batch", "cost", "emodpr", "etrack",
+	       "latency_cyc", "limit_cyc", "x_limit", "speedup", "flows",
+	       "rounds", "aex", "lost_cyc");
 	for (size_t i = 0; i < s->n; i++) {
 		const struct bench_row *r = &s->rows[i];
 		char speedup[16] = "-";
@@ -375,12 +376,13 @@ static void print_table(const struct sweep *s)
 		if (r->baseline)
 			snprintf(speedup, sizeof(speedup), "%.2f",
 				 bench_row_speedup(r));
-		printf("%8" PRIu64 " %4u %4u %5u %-7s %14" PRIu64 " %14" PRIu64
-		       " %7.3f %8s %7" PRIu64 " %7" PRIu64 " %8" PRIu64
-		       " %14" PRIu64 "\n",
+		printf("%8" PRIu64 " %4u %4u %5u %-7s %6" PRIu64 " %6" PRIu64
+		       " %14" PRIu64 " %14" PRIu64 " %7.3f %8s %7" PRIu64
+		       " %7" PRIu64 " %8" PRIu64 " %14" PRIu64 "\n",
 		       r->point.pages, r->point.cpus, r->point.threads,
 		       r->point.etrack_batch, sgx_cost_point_name(r->cost),
-		       r->result.latency_cycles, r->result.limit_cycles,
+		       r->point.costs.encls[EMODPR],
+		       r->point.costs.encls[ETRACK], r->result.latency_cycles, r->result.limit_cycles,
 		       bench_row_x_limit(r), speedup, r->result.etrack_flows,
 		       r->result.ipi_rounds, r->result.aex_inflicted,
 		       r->result.lost_cycles);
