@@ -219,11 +219,12 @@ static void speedup_body(const struct plot *pl, char *buf, size_t len,
 	char t[64];
 	size_t at = (size_t)snprintf(
 		buf, len,
-		"set title 'Speed-up of %s over per page'\nset xlabel "
+		"set title 'Speed-up of %s over per page, cost %s'\nset xlabel "
 		"'simulated CPUs (an enclave thread on each but the "
 		"caller)'\nset ylabel 'per-page latency / batched latency'\n"
 		"unset logscale y\nplot ",
-		batch_title((uint64_t)batch, t, sizeof(t)));
+		batch_title((uint64_t)batch, t, sizeof(t)),
+		sgx_cost_point_name(pl->ref->cost));
 
 	for (unsigned int p = 0; p < pl->pages.n && at < len; p++)
 		at += (size_t)snprintf(buf + at, len - at,
@@ -295,6 +296,10 @@ int bench_plot(const char *dir, const struct bench_row *rows, size_t n,
 		fprintf(stderr, "sgxemu bench: cannot plot into '%s'\n", dir);
 		return -1;
 	}
+	/* The typical cost point if the sweep has it. */
+	for (size_t i = n; i-- > 0;)
+		if (rows[i].cost == SGX_COST_TYPICAL)
+			pl.ref = &rows[i];
 	for (size_t i = 0; i < n; i++) {
 		if (!same_setting(&rows[i], pl.ref))
 			continue;
