@@ -282,11 +282,11 @@ static int decode_object(const struct elf_file *f,
 	for (size_t i = 0; insn && !err && i < f->nsyms; i++) {
 		const Elf64_Sym *s = &f->syms[i];
 		uintptr_t addr = obj->dlpi_addr + s->st_value;
-		/* Functions without a size (some hand-written assembly)
-		 * have no known end: not decoded (docs/CPUID.md). */
 		if (ELF64_ST_TYPE(s->st_info) != STT_FUNC ||
 		    s->st_shndx == SHN_UNDEF)
 			continue;
+		/* Functions without a size (some hand-written assembly)
+		 * have no known end: not decoded (docs/CPUID.md). */
 		if (s->st_size == 0) {
 			rep->sizeless++;
 			continue;
