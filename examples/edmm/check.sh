@@ -15,9 +15,11 @@
 #    previous one has not left since; the host calls the ioctls with no
 #    thread inside, so none fails here;
 #  - the reclaimer, before an EWB of a page whose epoch is not yet tracked.
-#    The EPC here (16 MiB, 4096 pages) is far larger than the enclave (at
-#    most a few hundred pages), so nothing is reclaimed: `ewbs` must be 0,
-#    which the check asserts rather than assumes.
+#    The EPC here (16 MiB, 4096 pages) is far larger than the enclave with
+#    the heaps the tests use (under 100 pages, plus some 15 image, thread and
+#    driver pages), so nothing is reclaimed: `ewbs` must be 0, which the
+#    check asserts rather than assumes. (With a heap near the EPC's size
+#    the example still works, but the reclaimer's ETRACKs join the count.)
 # EADD, EAUG, EMODPE, EACCEPT, EREMOVE (REMOVE_PAGES and the enclave's
 # release) issue no ETRACK. Each heap page is EAUGed exactly once, on the
 # enclave's first EACCEPT of it: `eaugs` must equal PAGES.

@@ -51,8 +51,8 @@ struct host {
 };
 
 /* The vDSO calls this after every EEXIT and reported exception. */
-static int after_enclave(long rdi, long rsi, long rdx, long rsp, long r8, long r9,
-		   struct sgx_enclave_run *run)
+static int after_enclave(long rdi, long rsi, long rdx, long rsp, long r8,
+			 long r9, struct sgx_enclave_run *run)
 {
 	struct host *h = (struct host *)(uintptr_t)run->user_data;
 
