@@ -192,8 +192,9 @@ static void by_pages_body(const struct plot *pl, char *buf, size_t len,
 			  const char *title, bool limit)
 {
 	size_t at = (size_t)snprintf(buf, len,
-				     "set title '%s'\nset xlabel 'pages in "
-				     "the range'\nset ylabel '%s'\nplot ",
+				     "set title '%s'\nset format x '2^{%%L}'\n"
+				     "set xlabel 'pages in the range'\n"
+				     "set ylabel '%s'\nplot ",
 				     title, ylabel);
 	char t[64];
 
@@ -219,7 +220,8 @@ static void speedup_body(const struct plot *pl, char *buf, size_t len,
 	char t[64];
 	size_t at = (size_t)snprintf(
 		buf, len,
-		"set title 'Speed-up of %s over per page, cost %s'\nset xlabel "
+		"set title 'Speed-up of %s over per page, cost %s'\n"
+		"set format x '%%g'\nset xlabel "
 		"'simulated CPUs (an enclave thread on each but the "
 		"caller)'\nset ylabel 'per-page latency / batched latency'\n"
 		"unset logscale y\nplot ",
