@@ -50,6 +50,8 @@ struct bench_machine {
 	unsigned int threads_in; /* LPs 1..threads_in are inside */
 };
 
+_Static_assert(sizeof(struct sgx_sigstruct) <= PAGE_SIZE, "one page");
+
 static EVP_PKEY *bench_key;
 
 const char *bench_op_name(enum bench_op op)
@@ -155,7 +157,8 @@ static int build_enclave(struct bench_machine *m)
 		.xfrm = 3,
 	};
 	struct sgx_enclave_create create = { .src = (uintptr_t)&secs };
-	struct sgx_sigstruct *sig = aligned_alloc(PAGE_SIZE, sizeof(*sig));
+	/* A whole page: aligned_alloc() wants a multiple of the alignment. */
+	struct sgx_sigstruct *sig = aligned_alloc(PAGE_SIZE, PAGE_SIZE);
 	struct sgx_enclave_init init = { .sigstruct = (uintptr_t)sig };
 	long ret = sig ? sign(m, sig) : -ENOMEM;
 
