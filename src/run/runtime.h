@@ -72,9 +72,13 @@ int run_host_fill(struct sgx_lp *lp, uint64_t addr, enum sgx_access acc);
 void run_revoke_if_tracked(void);
 int run_host_reserve(uint64_t addr, uint64_t len);
 
+/* fsgs.c: the alternate stacks, and FS/GS across the enclave boundary */
+int run_altstack(void);
+void run_fs_enter(void);
+void run_fs_leave(void);
+
 /* trap.c */
 int run_traps_install(void);
-int run_altstack(void);
 void run_regs_from_uc(struct sgx_lp *lp, const ucontext_t *uc);
 void run_regs_to_uc(const struct sgx_lp *lp, ucontext_t *uc);
 

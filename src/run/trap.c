@@ -22,15 +22,17 @@
  * program's own handlers for them are kept (sigaction() and signal() are
  * interposed) and called for everything that is not the runtime's.
  *
- * MODEL: the host thread's FS and GS bases are not switched at EENTER
- * (the LP records the enclave's; the handlers need glibc's TLS). Enclaves
- * that address memory through FS or GS are not supported; the Linux
- * selftest enclave does not.
+ * FS and GS: every handler is wrapped so that its body runs on the
+ * thread's own bases and the enclave's are back when it returns to enclave
+ * code (fsgs.c). The program's handlers of other signals are wrapped too:
+ * a signal that interrupts enclave code makes the LP take an AEX first, as
+ * the hardware does, so the handler sees the AEP and the thread ERESUMEs.
  * MODEL: the FPU/XSAVE state is shared by the enclave and the host, as the
  * vDSO ABI allows (its caller owns it); AEX does not save it in the SSA.
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -42,7 +44,6 @@
 #include "run/cpuid.h"
 #include "run/runtime.h"
 
-#define ALTSTACK_SIZE (256 * 1024)
 #define X86_EFLAGS_ZF_BIT 0x40ULL
 #define X86_EFLAGS_ARITH 0x8d5ULL /* CF PF AF ZF SF OF */
 /* Page-fault error code bits the host kernel reports in REG_ERR. */
@@ -54,7 +55,6 @@ static const int trapped[] = { SIGILL, SIGSEGV, SIGBUS };
 /* The program's own dispositions of the signals the runtime takes. */
 static struct sigaction program_act[_NSIG];
 
-static __thread bool altstack_set;
 /* The thread should let others have the model lock (user_fault()). */
 static __thread bool must_yield;
 /* A signal for the program, decided under the model lock (unfixed()). */
@@ -270,13 +270,22 @@ static bool outside_fault_fixed(const struct sgx_lp *lp)
 		       SGX_FAULT_FIXED;
 }
 
-/* An IPI found the thread inside: AEX where it stands, and say so. */
+/*
+ * An IPI found the thread inside: AEX where it stands, and say so. The
+ * sender holds the model lock and only waits, but the targets take their
+ * AEXs at once, and each changes its enclave's SECS counters: they take
+ * them one at a time.
+ */
 static void ipi_aex(struct sgx_lp *lp, ucontext_t *uc)
 {
+	static pthread_mutex_t targets = PTHREAD_MUTEX_INITIALIZER;
+
 	if (lp->enclave_mode) {
+		pthread_mutex_lock(&targets);
 		run_regs_from_uc(lp, uc);
 		sgx_aex(lp, NULL);
 		run_regs_to_uc(lp, uc);
+		pthread_mutex_unlock(&targets);
 	}
 	native_ipi_ack(&run.native, lp);
 }
@@ -359,7 +368,8 @@ static void enclu(struct sgx_lp *lp, ucontext_t *uc)
 		unfixed(&lp->exc, SGX_FAULT_SIGSEGV, uc);
 }
 
-static void on_sigill(int sig, siginfo_t *si, void *ucv)
+__attribute__((noinline)) static void sigill_body(int sig, siginfo_t *si,
+						 void *ucv)
 {
 	ucontext_t *uc = ucv;
 	int saved_errno = errno;
@@ -390,7 +400,11 @@ static void on_sigill(int sig, siginfo_t *si, void *ucv)
 		fprintf(stderr, "sgxemu: more enclave threads than --cpus\n");
 		abort();
 	}
-	if (run_altstack())
+	/*
+	 * sigreturn restores the alternate stack the ucontext recorded, so
+	 * one installed in this handler goes in there too.
+	 */
+	if (run_altstack() || sigaltstack(NULL, &uc->uc_stack))
 		abort();
 	enclu(lp, uc);
 	native_unlock(&run.native);
@@ -437,7 +451,8 @@ static void enclave_fault(struct sgx_lp *lp, siginfo_t *si, ucontext_t *uc)
 	enclave_exception(lp, uc, &exc);
 }
 
-static void on_sigsegv(int sig, siginfo_t *si, void *ucv)
+__attribute__((noinline)) static void sigsegv_body(int sig, siginfo_t *si,
+						  void *ucv)
 {
 	ucontext_t *uc = ucv;
 	int saved_errno = errno;
@@ -456,7 +471,8 @@ static void on_sigsegv(int sig, siginfo_t *si, void *ucv)
 	errno = saved_errno;
 }
 
-static void on_ipi(int sig, siginfo_t *si, void *ucv)
+__attribute__((noinline)) static void ipi_body(int sig, siginfo_t *si,
+					      void *ucv)
 {
 	struct sgx_lp *lp = run_ready() ? native_current_lp(&run.native) :
 					  NULL;
@@ -469,29 +485,57 @@ static void on_ipi(int sig, siginfo_t *si, void *ucv)
 	errno = saved_errno;
 }
 
+/*
+ * A signal of the program's own that interrupts enclave code: the CPU takes
+ * an AEX first (an interrupt), so the program's handler sees the AEP's
+ * synthetic state, and the thread ERESUMEs when the handler returns.
+ */
+__attribute__((noinline)) static void foreign_body(int sig, siginfo_t *si,
+						  void *ucv)
+{
+	struct sgx_lp *lp = run_ready() ? native_current_lp(&run.native) :
+					  NULL;
+	int saved_errno = errno;
+
+	if (lp && lp->enclave_mode) {
+		if (native_lock_or_ipi(&run.native, lp)) {
+			ipi_aex(lp, ucv);
+		} else {
+			run_regs_from_uc(lp, ucv);
+			sgx_aex(lp, NULL);
+			run_regs_to_uc(lp, ucv);
+			native_unlock(&run.native);
+		}
+	}
+	errno = saved_errno;
+	deliver(sig, si, ucv);
+}
+
+/*
+ * The handlers the kernel calls: FS and GS are the thread's own for the
+ * body, which may touch TLS; the enclave's again after, if it goes on.
+ */
+#define HANDLER(name, body)                                               \
+	__attribute__((no_stack_protector)) static void name(              \
+		int sig, siginfo_t *si, void *uc)                         \
+	{                                                                 \
+		run_fs_enter();                                           \
+		body(sig, si, uc);                                        \
+		run_fs_leave();                                           \
+	}
+
+HANDLER(on_sigill, sigill_body)
+HANDLER(on_sigsegv, sigsegv_body)
+HANDLER(on_ipi, ipi_body)
+HANDLER(on_foreign, foreign_body)
+
 /* ---- Installation ------------------------------------------------------- */
 
-/**
- * run_altstack() - give the calling thread its alternate signal stack, once.
- *
- * Return: 0 or -errno.
- */
-int run_altstack(void)
+static void runtime_mask(sigset_t *mask)
 {
-	stack_t ss = { .ss_size = ALTSTACK_SIZE };
-
-	if (altstack_set)
-		return 0;
-	ss.ss_sp = run_sys_mmap(NULL, ALTSTACK_SIZE, PROT_READ | PROT_WRITE,
-				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (ss.ss_sp == MAP_FAILED)
-		return -ENOMEM;
-	if (sigaltstack(&ss, NULL)) {
-		run_sys_munmap(ss.ss_sp, ALTSTACK_SIZE);
-		return -errno;
-	}
-	altstack_set = true;
-	return 0;
+	for (unsigned int i = 0; i < sizeof(trapped) / sizeof(trapped[0]); i++)
+		sigaddset(mask, trapped[i]);
+	sigaddset(mask, run.ipi_signo);
 }
 
 static int install(int sig, void (*fn)(int, siginfo_t *, void *))
@@ -500,10 +544,35 @@ static int install(int sig, void (*fn)(int, siginfo_t *, void *))
 
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
 	sigemptyset(&sa.sa_mask);
-	for (unsigned int i = 0; i < sizeof(trapped) / sizeof(trapped[0]); i++)
-		sigaddset(&sa.sa_mask, trapped[i]);
-	sigaddset(&sa.sa_mask, run.ipi_signo);
+	runtime_mask(&sa.sa_mask);
 	return real_sigaction(sig, &sa, &program_act[sig]);
+}
+
+/*
+ * A program's handler for any other signal runs behind on_foreign(), on the
+ * alternate stack, with the program's flags and mask plus the runtime's
+ * signals. SIG_DFL and SIG_IGN are the kernel's own business.
+ */
+static int install_foreign(int sig, const struct sigaction *act,
+			   struct sigaction *old)
+{
+	struct sigaction sa = *act, prev = program_act[sig];
+	int ret;
+
+	if (act->sa_handler == SIG_DFL || act->sa_handler == SIG_IGN) {
+		ret = real_sigaction(sig, act, old);
+	} else {
+		sa.sa_sigaction = on_foreign;
+		sa.sa_flags |= SA_SIGINFO | SA_ONSTACK;
+		runtime_mask(&sa.sa_mask);
+		ret = real_sigaction(sig, &sa, old);
+	}
+	if (ret)
+		return ret;
+	if (old && old->sa_sigaction == on_foreign)
+		*old = prev;
+	program_act[sig] = *act;
+	return 0;
 }
 
 /**
@@ -531,13 +600,19 @@ int run_traps_install(void)
  */
 int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
-	if (!real_sigaction || sig <= 0 || sig >= _NSIG ||
-	    !runtime_signal(sig)) {
-		if (!real_sigaction)
-			real_sigaction = (int (*)(int, const struct sigaction *,
-						  struct sigaction *))
-				dlsym(RTLD_NEXT, "sigaction");
+	if (!real_sigaction)
+		real_sigaction = (int (*)(int, const struct sigaction *,
+					  struct sigaction *))
+			dlsym(RTLD_NEXT, "sigaction");
+	if (sig <= 0 || sig >= _NSIG || sig == SIGKILL || sig == SIGSTOP)
 		return real_sigaction(sig, act, old);
+	if (!runtime_signal(sig)) {
+		int ret = act ? install_foreign(sig, act, old) :
+				real_sigaction(sig, NULL, old);
+
+		if (!ret && !act && old && old->sa_sigaction == on_foreign)
+			*old = program_act[sig];
+		return ret;
 	}
 	if (old)
 		*old = program_act[sig];

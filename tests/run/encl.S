@@ -5,7 +5,8 @@
  * AEP, as in Linux's vDSO.
  *
  * Enclave layout (offsets from the base, 128 KiB ELRANGE), host_encl.h:
- *   0x0000 eight TCSs: OENTRY 0x8000, OSSA 0xC000 + 0x2000 * i, NSSA 2
+ *   0x0000 eight TCSs: OENTRY 0x8000, OSSA 0xC000 + 0x2000 * i, NSSA 2,
+ *          OFSBASE 0x9000, OGSBASE 0x8000
  *   0x8000 code (R X): encl_code below
  *   0x9000 data (R W): the value of PUT/GET at 0x9000
  *   0xA000 stack (R W): TCS i's SECINFO at 0xA040 + 0x40 * i
@@ -18,6 +19,8 @@
  *   5 EACCEPT: SECINFO.FLAGS = RDX, EACCEPT(RSI), RDX = its code
  *   6 EMODPE: the same with EMODPE
  *   7 SPIN: count RDX down to zero (interrupts land in the middle)
+ *   8 FS: RDX = %fs:0      9 GS: RDX = %gs:0x1000
+ *     (OFSBASE is the data page, OGSBASE the code page: both read data)
  */
 	.section .rodata
 	.balign 4096
@@ -39,6 +42,14 @@ encl_code:
 	je 6f
 	cmp $7, %rdi
 	je 7f
+	cmp $8, %rdi
+	je 10f
+	cmp $9, %rdi
+	je 11f
+	jmp 9f
+10:	mov %fs:0, %rdx
+	jmp 9f
+11:	mov %gs:0x1000, %rdx
 	jmp 9f
 1:	mov %rsi, encl_code + 0x1000(%rip)
 	jmp 9f

@@ -7,6 +7,7 @@
  * program's own SIGSEGV handler for its own faults. Prints each failed
  * check and exits 1 if there was one.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -66,6 +67,18 @@ static void test_put_get(const struct host_encl *e)
 	CHECK(host_enter(tcs, HE_GET, 0, 0) == MAGIC, "GET after PUT");
 	CHECK(host_enter(tcs, HE_READ, e->base + HE_DATA, 0) == MAGIC,
 	      "READ of the data page");
+}
+
+/* EENTER loads FS and GS from the TCS; the host's come back at EEXIT. */
+static void test_fs_gs(const struct host_encl *e)
+{
+	uint64_t tcs = e->base + HE_TCS;
+
+	CHECK(host_enter(tcs, HE_FS, 0, 0) == MAGIC, "%%fs:0 is the data page");
+	CHECK(host_enter(tcs, HE_GS, 0, 0) == MAGIC,
+	      "%%gs:0x1000 is the data page");
+	errno = 0;
+	CHECK(close(-1) == -1 && errno == EBADF, "the host's TLS works after");
 }
 
 /* augment: the write EAUGs, then faults on the PENDING page. */
@@ -157,6 +170,7 @@ int main(void)
 	if (host_encl_build(&e))
 		return 1;
 	test_put_get(&e);
+	test_fs_gs(&e);
 	test_eaug(&e);
 	test_restrict(&e);
 	test_pte(&e);

@@ -59,6 +59,8 @@ static void fill_sources(void)
 		tcs->ssa_offset = HE_SSA + 2ULL * i * PAGE_SIZE;
 		tcs->nr_ssa_frames = 2;
 		tcs->entry_offset = HE_CODE;
+		tcs->fs_offset = HE_DATA;
+		tcs->gs_offset = HE_CODE;
 		tcs->fs_limit = 0xFFFFFFFF;
 		tcs->gs_limit = 0xFFFFFFFF;
 	}

@@ -13,7 +13,8 @@
  * Each round then trims a second page that the workers keep reading:
  * MODIFY_TYPES to TRIM, EACCEPT of the trim, REMOVE_PAGES, and EACCEPT of
  * the page that the next access EAUGs. No worker's read may succeed
- * wholly between the EACCEPT of the trim and the EACCEPT of the new page.
+ * wholly between the EACCEPT of the trim and the start of the EACCEPT of
+ * the new page.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -22,6 +23,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -30,13 +32,14 @@
 #include "sgxemu/uapi.h"
 
 #define WORKERS 4
-#define ROUNDS 20
+#define ROUNDS 40
 
 static struct host_encl e;
 static atomic_uint failures, faults, writes;
 static atomic_uint restored; /* bumped when every page is usable again */
 static atomic_uint trimmed; /* odd while the trim page is EACCEPTed TRIM */
 static atomic_bool stop;
+static atomic_uint final_restored; /* restored's value once stop is set */
 static __thread sigjmp_buf segv_jmp;
 static __thread uint64_t segv_addr;
 
@@ -81,6 +84,20 @@ static void read_trim_page(unsigned int w, uint64_t tcs)
 	      "worker %u read a page EACCEPTed as TRIM", w);
 }
 
+/* Whether restored holds its last value (set once stop is). */
+static bool final_seen(unsigned int seen)
+{
+	return seen == atomic_load(&restored) && seen == final_restored;
+}
+
+/* Waits sleep: spinning threads would starve the ones doing the work. */
+static void pause_briefly(void)
+{
+	struct timespec ts = { .tv_nsec = 50000 };
+
+	nanosleep(&ts, NULL);
+}
+
 /*
  * An access that faulted waits until the main thread made every page
  * usable again, then ERESUMEs, and so completes the access.
@@ -101,8 +118,15 @@ static void *worker(void *p)
 			      "worker %u fault at %#llx", w,
 			      (unsigned long long)segv_addr);
 			atomic_fetch_add(&faults, 1);
-			while (atomic_load(&restored) == seen)
-				sched_yield();
+			while (atomic_load(&restored) == seen) {
+				if (atomic_load(&stop) && final_seen(seen)) {
+					CHECK(0, "worker %u faulted at %#llx "
+					      "after the last round", w,
+					      (unsigned long long)segv_addr);
+					return NULL;
+				}
+				pause_briefly();
+			}
 			seen = atomic_load(&restored);
 			host_resume(tcs);
 			continue;
@@ -143,8 +167,8 @@ static void round_once(unsigned int r)
 	CHECK(ret == 0, "round %u: EACCEPT gave %llu", r,
 	      (unsigned long long)ret);
 	read_slots(before);
-	for (int i = 0; i < 200; i++)
-		sched_yield();
+	for (int i = 0; i < 20; i++)
+		pause_briefly();
 	read_slots(after);
 	for (unsigned int w = 0; w < WORKERS; w++)
 		CHECK(before[w] == after[w],
@@ -154,8 +178,8 @@ static void round_once(unsigned int r)
 			 secinfo_reg(SGX_SECINFO_R | SGX_SECINFO_W));
 	CHECK(ret == 0, "round %u: EMODPE", r);
 	atomic_fetch_add(&restored, 1);
-	for (int i = 0; i < 200; i++)
-		sched_yield();
+	for (int i = 0; i < 20; i++)
+		pause_briefly();
 }
 
 /* EACCEPT of the trim page as a fresh REG page (its access EAUGs it). */
@@ -187,16 +211,17 @@ static void trim_round(unsigned int r)
 	CHECK(ret == 0, "round %u: EACCEPT of the trim: %llu", r,
 	      (unsigned long long)ret);
 	atomic_fetch_add(&trimmed, 1);
-	for (int i = 0; i < 200; i++)
-		sched_yield();
+	for (int i = 0; i < 20; i++)
+		pause_briefly();
 	CHECK(ioctl(e.fd, SGX_IOC_ENCLAVE_REMOVE_PAGES, &rm) == 0 &&
 		      rm.count == 4096,
 	      "round %u: REMOVE_PAGES", r);
-	accept_trim_page(r);
+	/* The window closes before the page can be accepted again. */
 	atomic_fetch_add(&trimmed, 1);
+	accept_trim_page(r);
 	atomic_fetch_add(&restored, 1);
-	for (int i = 0; i < 200; i++)
-		sched_yield();
+	for (int i = 0; i < 20; i++)
+		pause_briefly();
 }
 
 int main(void)
@@ -218,6 +243,7 @@ int main(void)
 		round_once(r);
 		trim_round(r);
 	}
+	atomic_store(&final_restored, atomic_load(&restored) + 1);
 	atomic_store(&stop, true);
 	atomic_fetch_add(&restored, 1);
 	for (unsigned int w = 0; w < WORKERS; w++)

@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: MIT
+/*
+ * FS and GS across the enclave boundary. EENTER and ERESUME load the
+ * enclave's FS and GS bases (TCS.OFSBASGX/OGSBASGX + base, or the SSA's);
+ * every exit restores the thread's own. Enclave code runs natively, so the
+ * thread's real bases must be the enclave's while it runs, but the
+ * runtime's handlers, and the program's, are glibc code that finds its TLS
+ * (errno, the stack protector's canary) at %fs.
+ *
+ * So every handler is a wrapper that, before anything touches TLS, puts the
+ * thread's own FS base back if the enclave's was loaded (run_fs_enter()),
+ * and, once done, loads the enclave's if the thread goes on in enclave mode
+ * (run_fs_leave()). The thread's own base, and whether the enclave's is
+ * loaded, live in a header at the bottom of its alternate signal stack: a
+ * handler finds it from its stack pointer, without TLS. The stacks are
+ * aligned to their size and registered, so a handler on an ordinary stack
+ * (a thread that never entered) finds none.
+ *
+ * MODEL: the bases are switched with arch_prctl(2): the host kernel does
+ * not enable FSGSBASE for user space here (no fsgsbase in /proc/cpuinfo),
+ * and each switch is an MSR write that costs several microseconds in this
+ * VM. So only FS, which glibc's TLS needs, is switched back for handlers;
+ * GS keeps the enclave's base outside the enclave too, and is written only
+ * when an entry needs a different one: x86-64 Linux user space does not use
+ * GS.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
+
+#include "run/runtime.h"
+
+#define ALTSTACK_SIZE (256 * 1024UL) /* a power of two */
+#define ALTSTACKS_MAX 4096
+#define ARCH_SET_GS 0x1001
+#define ARCH_SET_FS 0x1002
+#define ARCH_GET_FS 0x1003
+#define ARCH_GET_GS 0x1004
+#define SYS_ARCH_PRCTL 158
+
+struct altstack_header {
+	uint64_t host_fs;
+	uint64_t gs; /* what GS holds */
+	uint64_t loaded; /* the enclave's FS base is in FS */
+};
+
+static uintptr_t altstacks[ALTSTACKS_MAX];
+static atomic_uint nr_altstacks;
+static __thread struct altstack_header *my_altstack;
+
+/* arch_prctl without glibc: no errno, so no TLS. */
+static inline long raw_arch_prctl(long code, uint64_t arg)
+{
+	long ret;
+
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "0"((long)SYS_ARCH_PRCTL), "D"(code), "S"(arg)
+			 : "rcx", "r11", "memory");
+	return ret;
+}
+
+__attribute__((noinline, no_stack_protector)) static struct altstack_header *
+header_here(void)
+{
+	uintptr_t base = (uintptr_t)__builtin_frame_address(0) &
+			 ~(ALTSTACK_SIZE - 1);
+	unsigned int n = atomic_load(&nr_altstacks);
+
+	for (unsigned int i = 0; i < n && i < ALTSTACKS_MAX; i++)
+		if (altstacks[i] == base)
+			return (struct altstack_header *)base;
+	return NULL;
+}
+
+/**
+ * run_fs_enter() - the first call of every handler: the thread's own FS
+ * and GS bases, if the enclave's were loaded. Touches no TLS.
+ */
+__attribute__((noinline, no_stack_protector)) void run_fs_enter(void)
+{
+	struct altstack_header *h = header_here();
+
+	if (!h || !h->loaded)
+		return;
+	raw_arch_prctl(ARCH_SET_FS, h->host_fs);
+	h->loaded = 0;
+}
+
+/**
+ * run_fs_leave() - the last call of every handler: if the thread goes on
+ * in enclave mode, the enclave's bases. Nothing may touch TLS after it.
+ */
+__attribute__((noinline)) void run_fs_leave(void)
+{
+	struct sgx_lp *lp = run_ready() ? native_current_lp(&run.native) :
+					  NULL;
+	struct altstack_header *h = my_altstack;
+
+	if (!lp || !lp->enclave_mode || !h)
+		return;
+	if (h->gs != lp->regs.gsbase) {
+		h->gs = lp->regs.gsbase;
+		raw_arch_prctl(ARCH_SET_GS, h->gs);
+	}
+	h->loaded = 1;
+	raw_arch_prctl(ARCH_SET_FS, lp->regs.fsbase);
+}
+
+/**
+ * run_altstack() - give the calling thread its alternate signal stack, with
+ * its header, once.
+ *
+ * Return: 0 or -errno.
+ */
+int run_altstack(void)
+{
+	struct altstack_header *h;
+	uintptr_t raw, base;
+	unsigned int n;
+	stack_t ss;
+
+	if (my_altstack)
+		return 0;
+	n = atomic_fetch_add(&nr_altstacks, 1);
+	if (n >= ALTSTACKS_MAX)
+		return -ENOMEM;
+	raw = (uintptr_t)run_sys_mmap(NULL, 2 * ALTSTACK_SIZE,
+				      PROT_READ | PROT_WRITE,
+				      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if ((void *)raw == MAP_FAILED)
+		return -ENOMEM;
+	base = (raw + ALTSTACK_SIZE - 1) & ~(ALTSTACK_SIZE - 1);
+	h = (struct altstack_header *)base;
+	raw_arch_prctl(ARCH_GET_FS, (uint64_t)(uintptr_t)&h->host_fs);
+	raw_arch_prctl(ARCH_GET_GS, (uint64_t)(uintptr_t)&h->gs);
+	ss.ss_sp = (void *)(base + 64);
+	ss.ss_size = ALTSTACK_SIZE - 64;
+	ss.ss_flags = 0;
+	if (sigaltstack(&ss, NULL))
+		return -errno;
+	altstacks[n] = base;
+	my_altstack = h;
+	return 0;
+}
