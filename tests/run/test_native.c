@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The native platform on real threads: LPs claimed per thread and freed,
+ * the driver mutexes' counters, the model lock giving way to a pending
+ * IPI, IPI rounds that signal exactly the targets in enclave mode and wait
+ * for their acknowledgements, and ksgxd's sleep and wake. The runtime's
+ * AEX is stood in for by a handler that only acknowledges.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <unistd.h>
+
+#include "platform/native.h"
+
+#define IPI_SIGNAL (SIGRTMAX - 3)
+
+static struct sgx_cpu cpu;
+static struct native n;
+static atomic_uint handled; /* IPI signals the targets received */
+
+static void on_ipi(int sig, siginfo_t *si, void *uc)
+{
+	struct sgx_lp *lp = native_current_lp(&n);
+
+	atomic_fetch_add(&handled, 1);
+	if (lp && native_ipi_pending(&n, lp)) {
+		lp->enclave_mode = false; /* what the AEX does */
+		native_ipi_ack(&n, lp);
+	}
+}
+
+static void setup(void)
+{
+	struct sgx_cpu_config cfg = { .epc_pages = 16, .nr_lps = 4 };
+	struct sigaction sa = { .sa_sigaction = on_ipi,
+				.sa_flags = SA_SIGINFO };
+
+	cr_assert_eq(sgx_cpu_init(&cpu, &cfg), 0);
+	cr_assert_eq(native_init(&n, &cpu, IPI_SIGNAL), 0);
+	sigemptyset(&sa.sa_mask);
+	sigaction(IPI_SIGNAL, &sa, NULL);
+	atomic_store(&handled, 0);
+}
+
+static void teardown(void)
+{
+	sgx_cpu_destroy(&cpu);
+}
+
+TestSuite(native, .init = setup, .fini = teardown);
+
+static void *claim_and_report(void *p)
+{
+	struct sgx_lp **out = p;
+
+	native_lock(&n);
+	*out = native_this_lp(&n);
+	cr_assert_eq(native_this_lp(&n), *out, "the same LP on each call");
+	native_release_lp(&n);
+	cr_assert_null(native_current_lp(&n));
+	native_unlock(&n);
+	return NULL;
+}
+
+Test(native, threads_get_their_own_lps_and_give_them_back)
+{
+	struct sgx_lp *mine, *other = NULL;
+	pthread_t t;
+
+	native_lock(&n);
+	mine = native_this_lp(&n);
+	native_unlock(&n);
+	cr_assert_not_null(mine);
+	pthread_create(&t, NULL, claim_and_report, &other);
+	pthread_join(t, NULL);
+	cr_assert_not_null(other);
+	cr_assert_neq(other, mine, "a second thread gets a second LP");
+	/* The freed LP is handed out again. */
+	pthread_create(&t, NULL, claim_and_report, &mine);
+	pthread_join(t, NULL);
+	cr_assert_eq(mine, other);
+}
+
+Test(native, lps_run_out)
+{
+	native_lock(&n);
+	for (unsigned int i = 0; i < cpu.cfg.nr_lps; i++)
+		n.lps[i].tid = 1; /* all taken */
+	cr_assert_null(native_this_lp(&n));
+	native_unlock(&n);
+}
+
+Test(native, mutexes_count_acquisitions_and_the_longest_hold)
+{
+	struct sgx_mutex m;
+
+	n.plat.mutex_init(n.plat.ctx, &m);
+	for (int i = 0; i < 3; i++) {
+		n.plat.mutex_lock(n.plat.ctx, &m);
+		usleep(1000);
+		n.plat.mutex_unlock(n.plat.ctx, &m);
+	}
+	cr_assert_eq(m.acquisitions, 3);
+	cr_assert_geq(m.longest_hold, 1000000, "at least the 1 ms held");
+}
+
+struct target {
+	struct sgx_lp *lp;
+	atomic_bool ready, done;
+};
+
+/* A thread that claims an LP, says so, and waits in user code. */
+static void *target_thread(void *p)
+{
+	struct target *t = p;
+
+	native_lock(&n);
+	t->lp = native_this_lp(&n);
+	native_unlock(&n);
+	atomic_store(&t->ready, true);
+	while (!atomic_load(&t->done))
+		usleep(100);
+	return NULL;
+}
+
+static void start_target(struct target *t, pthread_t *th)
+{
+	pthread_create(th, NULL, target_thread, t);
+	while (!atomic_load(&t->ready))
+		usleep(100);
+}
+
+static void stop_target(struct target *t, pthread_t th)
+{
+	atomic_store(&t->done, true);
+	pthread_join(th, NULL);
+}
+
+Test(native, an_ipi_signals_the_lps_in_enclave_mode_and_waits_for_them)
+{
+	struct target in = { 0 }, out = { 0 };
+	struct sgx_cpumask mask = { { 0 } };
+	pthread_t t1, t2;
+
+	start_target(&in, &t1);
+	start_target(&out, &t2);
+	in.lp->enclave_mode = true;
+	sgx_cpumask_set(&mask, in.lp->id);
+	sgx_cpumask_set(&mask, out.lp->id);
+	native_lock(&n);
+	n.plat.ipi(n.plat.ctx, &mask);
+	native_unlock(&n);
+	/* Returned: the target inside has acknowledged, after its "AEX". */
+	cr_assert_not(in.lp->enclave_mode);
+	cr_assert_not(native_ipi_pending(&n, in.lp));
+	cr_assert_eq(atomic_load(&handled), 1, "only the LP inside");
+	cr_assert_eq(n.stats.ipi_rounds, 1);
+	cr_assert_eq(n.stats.ipis, 1);
+	stop_target(&in, t1);
+	stop_target(&out, t2);
+}
+
+Test(native, a_waiter_with_a_pending_ipi_gets_eintr_not_the_lock)
+{
+	struct target t = { 0 };
+	pthread_t th;
+
+	start_target(&t, &th);
+	native_lock(&n);
+	t.lp->enclave_mode = true;
+	atomic_store(&n.lps[t.lp->id].ipi_pending, 1);
+	/* This thread holds the lock: the "waiter" must not block on it. */
+	cr_assert_eq(native_lock_or_ipi(&n, t.lp), -EINTR);
+	t.lp->enclave_mode = false;
+	native_ipi_ack(&n, t.lp);
+	cr_assert_eq(atomic_load(&n.acks), 1);
+	native_unlock(&n);
+	cr_assert_eq(native_lock_or_ipi(&n, t.lp), 0, "free: taken");
+	native_unlock(&n);
+	stop_target(&t, th);
+}
+
+static atomic_uint sleeps;
+static atomic_bool ksgxd_stop;
+
+static void ksgxd_body(void *arg)
+{
+	struct native *nat = arg;
+
+	while (!atomic_load(&ksgxd_stop)) {
+		atomic_fetch_add(&sleeps, 1);
+		nat->plat.ksgxd_sleep(nat->plat.ctx);
+	}
+}
+
+Test(native, ksgxd_sleeps_until_woken_and_has_its_own_lp)
+{
+	cr_assert_eq(native_start_ksgxd(&n, ksgxd_body, &n), 0);
+	while (atomic_load(&sleeps) < 1)
+		usleep(100);
+	usleep(10000);
+	cr_assert_eq(atomic_load(&sleeps), 1, "asleep until woken");
+	native_lock(&n);
+	n.plat.ksgxd_wake(n.plat.ctx);
+	native_unlock(&n);
+	while (atomic_load(&sleeps) < 2)
+		usleep(100);
+	atomic_store(&ksgxd_stop, true);
+	native_lock(&n);
+	n.plat.ksgxd_wake(n.plat.ctx);
+	native_unlock(&n);
+	/* ksgxd frees its LP on the way out; not a program thread's. */
+	for (int i = 0; i < 1000; i++) {
+		bool busy = false;
+
+		native_lock(&n);
+		for (unsigned int l = 0; l < cpu.cfg.nr_lps; l++)
+			busy = busy || n.lps[l].tid;
+		native_unlock(&n);
+		if (!busy)
+			return;
+		usleep(1000);
+	}
+	cr_assert_fail("ksgxd kept its LP");
+}
