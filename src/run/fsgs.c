@@ -28,6 +28,8 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "run/runtime.h"
 
@@ -48,6 +50,13 @@ struct altstack_header {
 static uintptr_t altstacks[ALTSTACKS_MAX];
 static atomic_uint nr_altstacks;
 static __thread struct altstack_header *my_altstack;
+/* What the program asked sigaltstack() for on this thread (see below). */
+static __thread stack_t program_stack = { .ss_flags = SS_DISABLE };
+
+static long raw_sigaltstack(const stack_t *ss, stack_t *old)
+{
+	return syscall(SYS_sigaltstack, ss, old);
+}
 
 /* arch_prctl without glibc: no errno, so no TLS. */
 static inline long raw_arch_prctl(long code, uint64_t arg)
@@ -138,9 +147,37 @@ int run_altstack(void)
 	ss.ss_sp = (void *)(base + 64);
 	ss.ss_size = ALTSTACK_SIZE - 64;
 	ss.ss_flags = 0;
-	if (sigaltstack(&ss, NULL))
+	if (raw_sigaltstack(&ss, &program_stack))
 		return -errno;
 	altstacks[n] = base;
 	my_altstack = h;
+	return 0;
+}
+
+/**
+ * run_altstack_get() - the calling thread's alternate stack as the kernel
+ * has it, for a ucontext that sigreturn will restore.
+ * @ss: receives it
+ */
+void run_altstack_get(stack_t *ss)
+{
+	raw_sigaltstack(NULL, ss);
+}
+
+/*
+ * The program's sigaltstack(): once the thread has the runtime's stack, the
+ * program's wish is recorded and reported back, never installed, so that
+ * every handler keeps finding its header (language runtimes install their
+ * own stacks for overflow detection; their handlers run on ours instead).
+ * MODEL: a program's handler then never runs on the stack it chose.
+ */
+int sigaltstack(const stack_t *ss, stack_t *old)
+{
+	if (!my_altstack)
+		return (int)raw_sigaltstack(ss, old);
+	if (old)
+		*old = program_stack;
+	if (ss)
+		program_stack = *ss;
 	return 0;
 }

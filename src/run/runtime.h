@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <signal.h>
 #include <sys/types.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -74,6 +75,7 @@ int run_host_reserve(uint64_t addr, uint64_t len);
 
 /* fsgs.c: the alternate stacks, and FS/GS across the enclave boundary */
 int run_altstack(void);
+void run_altstack_get(stack_t *ss);
 void run_fs_enter(void);
 void run_fs_leave(void);
 

@@ -404,8 +404,9 @@ __attribute__((noinline)) static void sigill_body(int sig, siginfo_t *si,
 	 * sigreturn restores the alternate stack the ucontext recorded, so
 	 * one installed in this handler goes in there too.
 	 */
-	if (run_altstack() || sigaltstack(NULL, &uc->uc_stack))
+	if (run_altstack())
 		abort();
+	run_altstack_get(&uc->uc_stack);
 	enclu(lp, uc);
 	native_unlock(&run.native);
 	deliver_pending(uc);

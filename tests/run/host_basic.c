@@ -81,6 +81,21 @@ static void test_fs_gs(const struct host_encl *e)
 	CHECK(close(-1) == -1 && errno == EBADF, "the host's TLS works after");
 }
 
+/*
+ * A program that installs its own alternate stack (language runtimes do)
+ * sees it reported back, and the enclave's faults keep working after.
+ */
+static void test_program_altstack(void)
+{
+	static char stack[65536];
+	stack_t ss = { .ss_sp = stack, .ss_size = sizeof(stack) }, old;
+
+	CHECK(sigaltstack(&ss, NULL) == 0, "sigaltstack");
+	CHECK(sigaltstack(NULL, &old) == 0 && old.ss_sp == stack &&
+		      old.ss_size == sizeof(stack),
+	      "the program's alternate stack is reported back");
+}
+
 /* augment: the write EAUGs, then faults on the PENDING page. */
 static void test_eaug(const struct host_encl *e)
 {
@@ -171,6 +186,7 @@ int main(void)
 		return 1;
 	test_put_get(&e);
 	test_fs_gs(&e);
+	test_program_altstack();
 	test_eaug(&e);
 	test_restrict(&e);
 	test_pte(&e);
