@@ -6,9 +6,9 @@
  *
  * An open of the device returns a real descriptor (a memfd), so that close,
  * fcntl and poll-style bookkeeping of the program keep working; the runtime
- * maps it to the driver's struct sgx_file.
- * MODEL: dup() of a device descriptor is not followed: the copy is a plain
- * memfd to the driver.
+ * maps it to the driver's struct sgx_file. A copy made by dup(), dup2(),
+ * dup3() or fcntl(F_DUPFD*) maps to the same file and holds a reference on
+ * it, as in Linux.
  */
 /* The interposers define the plain names (open, mmap), never the *64 ones
  * that large-file mode would redirect them to. */
@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "base/bits.h"
+#include "kernel/encl.h"
 #include "run/runtime.h"
 
 #define SGX_DEVICE "/dev/sgx_enclave"
@@ -261,6 +262,80 @@ int mprotect(void *addr, size_t len, int prot)
 	if (enclave)
 		return (int)ret_errno(ret);
 	return run_sys_mprotect(addr, len, prot);
+}
+
+/*
+ * newfd (a copy of oldfd, or an error) now names what oldfd names: the
+ * file newfd named before, if any, loses that reference.
+ */
+static int dup_done(int oldfd, int newfd)
+{
+	struct sgx_file *filp = sgx_fd(oldfd), *prev;
+
+	if (newfd < 0 || !run_ready())
+		return newfd;
+	if (newfd >= RUN_FDS_MAX) {
+		if (filp) {
+			syscall(SYS_close, newfd);
+			return (int)ret_errno(-EMFILE);
+		}
+		return newfd;
+	}
+	native_lock(&run.native);
+	prev = run.files[newfd];
+	run.files[newfd] = filp ? get_file(filp) : NULL;
+	if (prev)
+		sgx_release(prev);
+	native_unlock(&run.native);
+	return newfd;
+}
+
+int dup(int fd)
+{
+	return dup_done(fd, (int)syscall(SYS_dup, fd));
+}
+
+int dup2(int fd, int newfd)
+{
+	int ret = (int)syscall(SYS_dup2, fd, newfd);
+
+	return fd == newfd ? ret : dup_done(fd, ret);
+}
+
+int dup3(int fd, int newfd, int flags)
+{
+	return dup_done(fd, (int)syscall(SYS_dup3, fd, newfd, flags));
+}
+
+static int do_fcntl(int fd, int cmd, unsigned long arg)
+{
+	int ret = (int)syscall(SYS_fcntl, fd, cmd, arg);
+
+	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
+		return dup_done(fd, ret);
+	return ret;
+}
+
+int fcntl(int fd, int cmd, ...)
+{
+	unsigned long arg;
+	va_list ap;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, unsigned long);
+	va_end(ap);
+	return do_fcntl(fd, cmd, arg);
+}
+
+int fcntl64(int fd, int cmd, ...)
+{
+	unsigned long arg;
+	va_list ap;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, unsigned long);
+	va_end(ap);
+	return do_fcntl(fd, cmd, arg);
 }
 
 int close(int fd)

@@ -96,6 +96,25 @@ static void test_program_altstack(void)
 	      "the program's alternate stack is reported back");
 }
 
+/* A copy of the device descriptor names the same enclave file. */
+static void test_dup(const struct host_encl *e)
+{
+	struct sgx_enclave_restrict_permissions zero = { 0 };
+	int fds[2] = { dup(e->fd), fcntl(e->fd, F_DUPFD_CLOEXEC, 100) };
+
+	for (int i = 0; i < 2; i++) {
+		errno = 0;
+		/* The selftests' probe: length 0 is EINVAL from the driver. */
+		CHECK(ioctl(fds[i], SGX_IOC_ENCLAVE_RESTRICT_PERMISSIONS,
+			    &zero) == -1 && errno == EINVAL,
+		      "an ioctl through copy %d reaches the driver: %d", i,
+		      errno);
+		CHECK(close(fds[i]) == 0, "close copy %d", i);
+	}
+	CHECK(host_enter(e->base + HE_TCS, HE_GET, 0, 0) == MAGIC,
+	      "the enclave lives on");
+}
+
 /* augment: the write EAUGs, then faults on the PENDING page. */
 static void test_eaug(const struct host_encl *e)
 {
@@ -187,6 +206,7 @@ int main(void)
 	test_put_get(&e);
 	test_fs_gs(&e);
 	test_program_altstack();
+	test_dup(&e);
 	test_eaug(&e);
 	test_restrict(&e);
 	test_pte(&e);
