@@ -15,6 +15,8 @@
 #undef _FILE_OFFSET_BITS
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -37,6 +39,27 @@ static long ret_errno(long ret)
 	return -1;
 }
 
+/*
+ * A device call holds the model lock with every signal blocked, as a
+ * system call completes before the signals it met are delivered: a handler
+ * of the program that calls the device, or enters an enclave, can then
+ * never find the lock held by its own thread.
+ */
+static void model_enter(sigset_t *saved)
+{
+	sigset_t all;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, saved);
+	native_lock(&run.native);
+}
+
+static void model_leave(const sigset_t *saved)
+{
+	native_unlock(&run.native);
+	pthread_sigmask(SIG_SETMASK, saved, NULL);
+}
+
 static struct sgx_file *sgx_fd(int fd)
 {
 	if (fd < 0 || fd >= RUN_FDS_MAX || !run_ready())
@@ -48,6 +71,7 @@ static int dev_open(int flags)
 {
 	struct sgx_file *filp;
 	int fd, ret = run_model_get();
+	sigset_t saved;
 
 	if (ret)
 		return (int)ret_errno(ret);
@@ -58,11 +82,11 @@ static int dev_open(int flags)
 		syscall(SYS_close, fd);
 		return (int)ret_errno(-EMFILE);
 	}
-	native_lock(&run.native);
+	model_enter(&saved);
 	ret = sgx_open(&run.drv, &filp);
 	if (!ret)
 		run.files[fd] = filp;
-	native_unlock(&run.native);
+	model_leave(&saved);
 	if (ret) {
 		syscall(SYS_close, fd);
 		return (int)ret_errno(ret);
@@ -141,6 +165,7 @@ int ioctl(int fd, unsigned long request, ...)
 {
 	struct sgx_file *filp = sgx_fd(fd);
 	unsigned long arg;
+	sigset_t saved;
 	va_list ap;
 	long ret;
 
@@ -149,12 +174,12 @@ int ioctl(int fd, unsigned long request, ...)
 	va_end(ap);
 	if (!filp)
 		return (int)syscall(SYS_ioctl, fd, request, arg);
-	native_lock(&run.native);
+	model_enter(&saved);
 	/* What the syscall layer does with -ERESTARTSYS: restart. */
 	do
 		ret = sgx_ioctl(filp, (unsigned int)request, arg);
 	while (ret == -ERESTARTSYS);
-	native_unlock(&run.native);
+	model_leave(&saved);
 	return (int)ret_errno(ret);
 }
 
@@ -168,6 +193,7 @@ static void *dev_mmap(struct sgx_file *filp, void *addr, size_t len, int prot,
 {
 	uint64_t start = (uint64_t)(uintptr_t)addr;
 	bool placed = false;
+	sigset_t saved;
 	int ret;
 
 	if (!(flags & MAP_FIXED) && len) {
@@ -182,12 +208,12 @@ static void *dev_mmap(struct sgx_file *filp, void *addr, size_t len, int prot,
 		flags |= MAP_FIXED;
 		placed = true;
 	}
-	native_lock(&run.native);
+	model_enter(&saved);
 	ret = sgx_mmap(filp, run.mm, start, len, (unsigned long)prot,
 		       (unsigned long)flags);
 	if (!ret)
 		ret = run_host_reserve(start, (len + PAGE_SIZE - 1) & PAGE_MASK);
-	native_unlock(&run.native);
+	model_leave(&saved);
 	if (ret) {
 		if (placed)
 			run_sys_munmap((void *)(uintptr_t)start, len);
@@ -227,13 +253,14 @@ static bool meets_enclave(uint64_t addr, uint64_t len)
 int munmap(void *addr, size_t len)
 {
 	uint64_t start = (uint64_t)(uintptr_t)addr;
+	sigset_t saved;
 	int ret = 0;
 
 	if (run_ready()) {
-		native_lock(&run.native);
+		model_enter(&saved);
 		if (meets_enclave(start, len))
 			ret = sgx_munmap(run.mm, start, len);
-		native_unlock(&run.native);
+		model_leave(&saved);
 	}
 	if (ret)
 		return (int)ret_errno(ret);
@@ -249,15 +276,16 @@ int mprotect(void *addr, size_t len, int prot)
 {
 	uint64_t start = (uint64_t)(uintptr_t)addr;
 	bool enclave = false;
+	sigset_t saved;
 	int ret = 0;
 
 	if (run_ready()) {
-		native_lock(&run.native);
+		model_enter(&saved);
 		enclave = meets_enclave(start, len);
 		if (enclave)
 			ret = sgx_mprotect(run.mm, start, len,
 					   (unsigned long)prot);
-		native_unlock(&run.native);
+		model_leave(&saved);
 	}
 	if (enclave)
 		return (int)ret_errno(ret);
@@ -271,6 +299,7 @@ int mprotect(void *addr, size_t len, int prot)
 static int dup_done(int oldfd, int newfd)
 {
 	struct sgx_file *filp = sgx_fd(oldfd), *prev;
+	sigset_t saved;
 
 	if (newfd < 0 || !run_ready())
 		return newfd;
@@ -281,12 +310,12 @@ static int dup_done(int oldfd, int newfd)
 		}
 		return newfd;
 	}
-	native_lock(&run.native);
+	model_enter(&saved);
 	prev = run.files[newfd];
 	run.files[newfd] = filp ? get_file(filp) : NULL;
 	if (prev)
 		sgx_release(prev);
-	native_unlock(&run.native);
+	model_leave(&saved);
 	return newfd;
 }
 
@@ -341,13 +370,14 @@ int fcntl64(int fd, int cmd, ...)
 int close(int fd)
 {
 	struct sgx_file *filp = sgx_fd(fd);
+	sigset_t saved;
 
 	if (filp) {
-		native_lock(&run.native);
+		model_enter(&saved);
 		run.files[fd] = NULL;
 		sgx_release(filp);
 		run_publish_stats();
-		native_unlock(&run.native);
+		model_leave(&saved);
 	}
 	return (int)syscall(SYS_close, fd);
 }

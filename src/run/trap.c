@@ -18,7 +18,7 @@
  *   acknowledges; it then runs the AEP, which ERESUMEs.
  *
  * The handlers run on a per-thread alternate stack, so nothing is written
- * on an enclave stack, and with all of these signals blocked. The
+ * on an enclave stack, and with every signal blocked. The
  * program's own handlers for them are kept (sigaction() and signal() are
  * interposed) and called for everything that is not the runtime's.
  *
@@ -486,6 +486,8 @@ __attribute__((noinline)) static void ipi_body(int sig, siginfo_t *si,
 	errno = saved_errno;
 }
 
+static void runtime_mask(sigset_t *mask);
+
 /*
  * A signal of the program's own that interrupts enclave code: the CPU takes
  * an AEX first (an interrupt), so the program's handler sees the AEP's
@@ -497,7 +499,9 @@ __attribute__((noinline)) static void foreign_body(int sig, siginfo_t *si,
 	struct sgx_lp *lp = run_ready() ? native_current_lp(&run.native) :
 					  NULL;
 	int saved_errno = errno;
+	sigset_t traps;
 
+	sigemptyset(&traps);
 	if (lp && lp->enclave_mode) {
 		if (native_lock_or_ipi(&run.native, lp)) {
 			ipi_aex(lp, ucv);
@@ -508,6 +512,9 @@ __attribute__((noinline)) static void foreign_body(int sig, siginfo_t *si,
 			native_unlock(&run.native);
 		}
 	}
+	/* The program's handler may fault or enter an enclave itself. */
+	runtime_mask(&traps);
+	pthread_sigmask(SIG_UNBLOCK, &traps, NULL);
 	errno = saved_errno;
 	deliver(sig, si, ucv);
 }
@@ -543,16 +550,20 @@ static int install(int sig, void (*fn)(int, siginfo_t *, void *))
 {
 	struct sigaction sa = { .sa_sigaction = fn };
 
+	/*
+	 * Every signal waits while a trap is handled: a handler of the
+	 * program must not run while this thread holds the model lock.
+	 */
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
-	sigemptyset(&sa.sa_mask);
-	runtime_mask(&sa.sa_mask);
+	sigfillset(&sa.sa_mask);
 	return real_sigaction(sig, &sa, &program_act[sig]);
 }
 
 /*
  * A program's handler for any other signal runs behind on_foreign(), on the
- * alternate stack, with the program's flags and mask plus the runtime's
- * signals. SIG_DFL and SIG_IGN are the kernel's own business.
+ * alternate stack, with the program's flags and mask. The runtime's signals
+ * wait while on_foreign() takes the AEX, and are let through for the
+ * program's handler. SIG_DFL and SIG_IGN are the kernel's own business.
  */
 static int install_foreign(int sig, const struct sigaction *act,
 			   struct sigaction *old)

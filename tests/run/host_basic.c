@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "arch/sdm.h"
@@ -115,6 +116,47 @@ static void test_dup(const struct host_encl *e)
 	      "the enclave lives on");
 }
 
+static const struct host_encl *timer_encl;
+static volatile unsigned int timer_calls, timer_bad;
+
+/* A timer's handler that enters the enclave on its own TCS. */
+static void on_timer(int sig)
+{
+	int saved = errno;
+
+	timer_calls++;
+	if (host_enter(timer_encl->base + HE_TCS + 4096, HE_GET, 0, 0) !=
+	    MAGIC)
+		timer_bad++;
+	errno = saved;
+}
+
+/*
+ * The program's own signals keep coming while its thread is inside the
+ * enclave or in a device call: an interrupted enclave takes an AEX first
+ * and ERESUMEs after the handler, which may itself enter the enclave.
+ */
+static void test_timer_signals(const struct host_encl *e)
+{
+	struct itimerval every = { { 0, 200 }, { 0, 200 } }, off = { 0 };
+	struct sgx_enclave_restrict_permissions zero = { 0 };
+	unsigned int wrong = 0;
+
+	timer_encl = e;
+	signal(SIGALRM, on_timer);
+	setitimer(ITIMER_REAL, &every, NULL);
+	for (int i = 0; i < 3000; i++) {
+		wrong += host_enter(e->base + HE_TCS, HE_SPIN, 0, 2000) != 0;
+		wrong += host_enter(e->base + HE_TCS, HE_GET, 0, 0) != MAGIC;
+		wrong += ioctl(e->fd, SGX_IOC_ENCLAVE_RESTRICT_PERMISSIONS,
+			       &zero) != -1;
+	}
+	setitimer(ITIMER_REAL, &off, NULL);
+	CHECK(wrong == 0, "%u wrong results under the timer", wrong);
+	CHECK(timer_calls > 0, "the timer's handler ran");
+	CHECK(timer_bad == 0, "%u wrong results in the handler", timer_bad);
+}
+
 /* augment: the write EAUGs, then faults on the PENDING page. */
 static void test_eaug(const struct host_encl *e)
 {
@@ -207,6 +249,7 @@ int main(void)
 	test_fs_gs(&e);
 	test_program_altstack();
 	test_dup(&e);
+	test_timer_signals(&e);
 	test_eaug(&e);
 	test_restrict(&e);
 	test_pte(&e);
