@@ -382,7 +382,11 @@ __attribute__((noinline)) static void sigill_body(int sig, siginfo_t *si,
 		if (lp && lp->enclave_mode) {
 			struct sgx_exception ud = { .vector = X86_TRAP_UD };
 
-			native_lock(&run.native);
+			/* An IPI first: the instruction runs again later. */
+			if (native_lock_or_ipi(&run.native, lp)) {
+				ipi_aex(lp, uc);
+				goto out;
+			}
 			enclave_exception(lp, uc, &ud);
 			native_unlock(&run.native);
 			deliver_pending(uc);

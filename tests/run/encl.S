@@ -19,7 +19,7 @@
  *   5 EACCEPT: SECINFO.FLAGS = RDX, EACCEPT(RSI), RDX = its code
  *   6 EMODPE: the same with EMODPE
  *   7 SPIN: count RDX down to zero (interrupts land in the middle)
- *   8 FS: RDX = %fs:0      9 GS: RDX = %gs:0x1000
+ *   8 FS: RDX = %fs:0      9 GS: RDX = %gs:0x1000    10 UD2
  *     (OFSBASE is the data page, OGSBASE the code page: both read data)
  */
 	.section .rodata
@@ -46,7 +46,10 @@ encl_code:
 	je 10f
 	cmp $9, %rdi
 	je 11f
+	cmp $10, %rdi
+	je 12f
 	jmp 9f
+12:	ud2
 10:	mov %fs:0, %rdx
 	jmp 9f
 11:	mov %gs:0x1000, %rdx

@@ -12,6 +12,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
+#include <ucontext.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -233,6 +234,33 @@ static void test_host_fault(void)
 	CHECK(segv_addr == 0, "the program's SIGSEGV handler ran");
 }
 
+static sigjmp_buf ill_jmp;
+static volatile uint64_t ill_rip;
+
+static void on_ill(int sig, siginfo_t *si, void *uc)
+{
+	ill_rip = (uint64_t)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP];
+	siglongjmp(ill_jmp, 1);
+}
+
+/* #UD in the enclave: an AEX, then SIGILL at the AEP for the program. */
+static void test_ud(const struct host_encl *e)
+{
+	struct sigaction sa = { .sa_sigaction = on_ill,
+				.sa_flags = SA_SIGINFO };
+	volatile bool trapped = false;
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGILL, &sa, NULL);
+	if (sigsetjmp(ill_jmp, 1))
+		trapped = true;
+	else
+		host_enter(e->base + HE_TCS + 2 * 4096, HE_UD2, 0, 0);
+	CHECK(trapped, "UD2 in the enclave reaches the program's SIGILL");
+	CHECK(ill_rip == (uint64_t)(uintptr_t)host_aep,
+	      "at the AEP, after the AEX");
+}
+
 int main(void)
 {
 	struct sigaction sa = { .sa_sigaction = on_segv,
@@ -254,6 +282,7 @@ int main(void)
 	test_restrict(&e);
 	test_pte(&e);
 	test_host_fault();
+	test_ud(&e);
 	host_encl_destroy(&e);
 	printf("host_basic: %u checks, %u failed\n", checks, failures);
 	return failures ? 1 : 0;

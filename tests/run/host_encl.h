@@ -20,7 +20,7 @@
 
 enum he_op {
 	HE_PUT = 1, HE_GET, HE_READ, HE_WRITE, HE_EACCEPT, HE_EMODPE, HE_SPIN,
-	HE_FS, HE_GS,
+	HE_FS, HE_GS, HE_UD2,
 };
 
 struct host_encl {
