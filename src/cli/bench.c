@@ -93,9 +93,26 @@ static void set_list(struct u64_list *l, const uint64_t *v, unsigned int n)
 	l->n = n;
 }
 
-/* "a,b,c" of numbers in [min, max]. */
-static bool parse_list(const char *s, uint64_t min, uint64_t max,
-		       struct u64_list *l)
+/* One token of a list: a number in [range[0], range[1]], or a cost point. */
+typedef bool (*token_fn)(const char *tok, const uint64_t *range, uint64_t *v);
+
+static bool number_token(const char *tok, const uint64_t *range, uint64_t *v)
+{
+	return cli_parse_u64(tok, range[0], range[1], v);
+}
+
+static bool point_token(const char *tok, const uint64_t *range, uint64_t *v)
+{
+	int point = sgx_cost_point_parse(tok);
+
+	(void)range;
+	*v = (uint64_t)point;
+	return point >= 0;
+}
+
+/* "a,b,c": at least one token, each accepted by fn. */
+static bool parse_tokens(const char *s, token_fn fn, const uint64_t *range,
+			 struct u64_list *l)
 {
 	char buf[256], *save = NULL;
 
@@ -105,31 +122,19 @@ static bool parse_list(const char *s, uint64_t min, uint64_t max,
 	l->n = 0;
 	for (char *tok = strtok_r(buf, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
-		if (l->n == LIST_MAX ||
-		    !cli_parse_u64(tok, min, max, &l->v[l->n]))
+		if (l->n == LIST_MAX || !fn(tok, range, &l->v[l->n]))
 			return false;
 		l->n++;
 	}
 	return l->n > 0;
 }
 
-static bool parse_points(const char *s, struct u64_list *l)
+static bool parse_list(const char *s, uint64_t min, uint64_t max,
+		       struct u64_list *l)
 {
-	char buf[64], *save = NULL;
+	const uint64_t range[2] = { min, max };
 
-	if (strlen(s) >= sizeof(buf))
-		return false;
-	strcpy(buf, s);
-	l->n = 0;
-	for (char *tok = strtok_r(buf, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		int point = sgx_cost_point_parse(tok);
-
-		if (point < 0 || l->n == LIST_MAX)
-			return false;
-		l->v[l->n++] = (uint64_t)point;
-	}
-	return l->n > 0;
+	return parse_tokens(s, number_token, range, l);
 }
 
 static bool bench_option(struct bench_args *a, int c, const char *arg)
@@ -146,7 +151,7 @@ static bool bench_option(struct bench_args *a, int c, const char *arg)
 	case 'b':
 		return parse_list(arg, 0, UINT32_MAX, &a->batches);
 	case 'C':
-		return parse_points(arg, &a->points);
+		return parse_tokens(arg, point_token, NULL, &a->points);
 	case 'E':
 		return parse_list(arg, 0, 1000000000, &a->emodpr);
 	case 'T':
