@@ -273,9 +273,14 @@ static struct u64_list threads_for(const struct bench_args *a, uint64_t cpus)
 		l.v[l.n++] = cpus - 1;
 		return l;
 	}
-	for (unsigned int i = 0; i < a->threads.n; i++)
+	for (unsigned int i = 0; i < a->threads.n; i++) {
 		if (a->threads.v[i] < cpus)
 			l.v[l.n++] = a->threads.v[i];
+		else if (!a->quiet)
+			fprintf(stderr, "bench: no point for %" PRIu64 " threads "
+					"on %" PRIu64 " CPUs (the caller needs "
+					"one)\n", a->threads.v[i], cpus);
+	}
 	return l;
 }
 
