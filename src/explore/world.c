@@ -623,16 +623,6 @@ void xp_env_teardown(struct xp_env *env)
 	env->encl = NULL;
 }
 
-static unsigned int xp_choose_next(void *ctx, const unsigned int *runnable,
-				   unsigned int n, unsigned int current)
-{
-	(void)ctx;
-	for (unsigned int i = 0; i < n; i++)
-		if (current == SIM_NONE || runnable[i] > current)
-			return i;
-	return 0;
-}
-
 static bool xp_all_done(const struct sim *s)
 {
 	for (unsigned int i = 0; i < s->nr_threads; i++)
@@ -654,7 +644,7 @@ static bool xp_finish_threads(struct xp_world *w)
 	if (xp_all_done(s))
 		return true;
 	memset(&s->hooks, 0, sizeof(s->hooks));
-	s->choose = xp_choose_next;
+	s->choose = sim_choose_round_robin;
 	s->steps_max = s->stats.steps + XP_FINISH_STEPS;
 	return sim_run(s) == 0 && xp_all_done(s);
 }

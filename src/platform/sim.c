@@ -90,8 +90,8 @@ void sim_yield(struct sim *s)
 		switch_to_sched(s, t, false);
 }
 
-static unsigned int choose_round_robin(void *ctx, const unsigned int *runnable,
-				       unsigned int n, unsigned int current)
+unsigned int sim_choose_round_robin(void *ctx, const unsigned int *runnable,
+				    unsigned int n, unsigned int current)
 {
 	(void)ctx;
 	for (unsigned int i = 0; i < n; i++)
@@ -432,7 +432,7 @@ int sim_init(struct sim *s, struct sgx_cpu *cpu)
 {
 	memset(s, 0, sizeof(*s));
 	s->cpu = cpu;
-	s->choose = choose_round_robin;
+	s->choose = sim_choose_round_robin;
 	s->plat = (struct sgx_platform){
 		.ctx = s,
 		.mutex_init = sim_mutex_init,

@@ -52,6 +52,9 @@ struct sim_thread {
 #define SIM_NONE UINT32_MAX
 typedef unsigned int (*sim_choose_fn)(void *ctx, const unsigned int *runnable,
 				      unsigned int n, unsigned int current);
+/* The default chooser: the next runnable thread after current, in id order. */
+unsigned int sim_choose_round_robin(void *ctx, const unsigned int *runnable,
+				    unsigned int n, unsigned int current);
 
 /*
  * Calls out of the scheduler, for the explorer; each may be NULL. step runs
