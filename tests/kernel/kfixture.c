@@ -552,3 +552,16 @@ int kfx_emodpe(struct kfx *fx, unsigned int lp, uint64_t offset,
 	assert_inside(fx, lp);
 	return kfx_run(fx, lp, op_secinfo_leaf, &o, f);
 }
+
+int kfx_map(struct kfx *fx, struct sgx_mm *mm, uint64_t off, uint64_t len,
+	    unsigned long prot)
+{
+	return sgx_mmap(fx->file, mm, fx->base + off, len, prot,
+			SGX_MAP_SHARED | SGX_MAP_FIXED);
+}
+
+const struct sgx_pte *kfx_pte_of(const struct kfx *fx, struct sgx_mm *mm,
+				 uint64_t off)
+{
+	return sgx_pgtable_lookup(&mm->pgtable, fx->base + off);
+}

@@ -100,6 +100,12 @@ void kfx_init(struct kfx *fx, const struct kfx_config *cfg);
 void kfx_fini(struct kfx *fx);
 /* close() of the enclave file. */
 void kfx_close(struct kfx *fx);
+/* mmap(MAP_SHARED | MAP_FIXED) of [base + off, + len) of fx's enclave in mm. */
+int kfx_map(struct kfx *fx, struct sgx_mm *mm, uint64_t off, uint64_t len,
+	    unsigned long prot);
+/* The PTE of the page at base + off in mm, or NULL. */
+const struct sgx_pte *kfx_pte_of(const struct kfx *fx, struct sgx_mm *mm,
+				 uint64_t off);
 
 /* sgx_ioctl() on the fixture's file with a pointer argument. */
 long kfx_ioctl(struct kfx *fx, unsigned int cmd, void *arg);

@@ -20,7 +20,6 @@ static struct kfx fx;
 
 #define RW (SGX_PROT_READ | SGX_PROT_WRITE)
 #define RWX (SGX_PROT_READ | SGX_PROT_WRITE | SGX_PROT_EXEC)
-#define SHARED_FIXED (SGX_MAP_SHARED | SGX_MAP_FIXED)
 #define HOLE 0xC000ULL
 #define READ_FAULT (X86_PF_USER)
 #define WRITE_FAULT (X86_PF_USER | X86_PF_WRITE)
@@ -34,17 +33,6 @@ static void setup(const struct kfx_config *cfg)
 {
 	kfx_init(&fx, cfg);
 	kfx_build(&fx);
-}
-
-static int map(struct sgx_mm *mm, uint64_t off, uint64_t len,
-	       unsigned long prot)
-{
-	return sgx_mmap(fx.file, mm, fx.base + off, len, prot, SHARED_FIXED);
-}
-
-static const struct sgx_pte *pte_of(struct sgx_mm *mm, uint64_t off)
-{
-	return sgx_pgtable_lookup(&mm->pgtable, fx.base + off);
 }
 
 static enum sgx_fault_result fault(uint64_t off, uint32_t error_code)
@@ -75,7 +63,7 @@ Test(eaug, a_hole_gets_a_pending_page_mapped_rw)
 	uint64_t eaug0, free0;
 
 	setup(NULL);
-	cr_assert_eq(map(fx.mm, HOLE, PAGE_SIZE, RW), 0);
+	cr_assert_eq(kfx_map(&fx, fx.mm, HOLE, PAGE_SIZE, RW), 0);
 	children = fx.encl->secs_child_cnt;
 	page_cnt = fx.encl->page_cnt;
 	eaug0 = fx.cpu.stats.encls[EAUG];
@@ -94,7 +82,7 @@ Test(eaug, a_hole_gets_a_pending_page_mapped_rw)
 	cr_assert(e->valid && e->pending && e->r && e->w && !e->x);
 	cr_assert_eq(e->pt, PT_REG);
 	cr_assert_eq(e->enclave_address, fx.base + HOLE);
-	pte = pte_of(fx.mm, HOLE);
+	pte = kfx_pte_of(&fx, fx.mm, HOLE);
 	cr_assert_not_null(pte);
 	cr_assert_eq(pte->frame, epc_addr_of(HOLE));
 	cr_assert_eq(pte->flags, SGX_PTE_PRESENT | SGX_PTE_WRITE | SGX_PTE_NX);
@@ -112,7 +100,7 @@ Test(eaug, augment)
 	uint64_t word = 0;
 
 	setup(NULL);
-	cr_assert_eq(map(fx.mm, HOLE, PAGE_SIZE, RWX), 0);
+	cr_assert_eq(kfx_map(&fx, fx.mm, HOLE, PAGE_SIZE, RWX), 0);
 	cr_assert_eq(kfx_enter(&fx, 1, KFX_TCS1, &f), 0);
 	cr_assert_neq(kfx_write(&fx, 1, HOLE, &magic, sizeof(magic), &f), 0);
 	cr_assert_eq(f.fixed, 1);
@@ -140,7 +128,7 @@ Test(eaug, augment_via_eaccept)
 	struct kfx_fault f;
 
 	setup(NULL);
-	cr_assert_eq(map(fx.mm, HOLE, PAGE_SIZE, RWX), 0);
+	cr_assert_eq(kfx_map(&fx, fx.mm, HOLE, PAGE_SIZE, RWX), 0);
 	/* fault in the op page first, so only the EAUG is left */
 	cr_assert_eq(fault(KFX_OP, WRITE_FAULT), SGX_FAULT_FIXED);
 	cr_assert_eq(kfx_enter(&fx, 1, KFX_TCS1, &f), 0);
@@ -157,15 +145,15 @@ Test(eaug, sigbus_before_init)
 	kfx_init(&fx, NULL);
 	kfx_build_uninit(&fx);
 	kfx_mmap_all(&fx);
-	cr_assert_eq(map(fx.mm, HOLE, PAGE_SIZE, RW), 0);
+	cr_assert_eq(kfx_map(&fx, fx.mm, HOLE, PAGE_SIZE, RW), 0);
 	cr_assert_eq(fault(HOLE, WRITE_FAULT), SGX_FAULT_SIGBUS);
 	cr_assert_null(kfx_page(&fx, HOLE));
-	cr_assert_null(pte_of(fx.mm, HOLE));
+	cr_assert_null(kfx_pte_of(&fx, fx.mm, HOLE));
 	cr_assert_eq(fx.encl->stats.eaug, 0);
 	cr_assert_eq(fx.cpu.stats.encls[EAUG], 0);
 	/* a page that was added is mapped all the same, as in Linux */
 	cr_assert_eq(fault(KFX_DATA, READ_FAULT), SGX_FAULT_FIXED);
-	cr_assert_eq(pte_of(fx.mm, KFX_DATA)->frame, epc_addr_of(KFX_DATA));
+	cr_assert_eq(kfx_pte_of(&fx, fx.mm, KFX_DATA)->frame, epc_addr_of(KFX_DATA));
 	kfx_fini(&fx);
 }
 
@@ -174,7 +162,7 @@ Test(eaug, no_sgx2_means_sigbus)
 	struct kfx_config cfg = { .no_sgx2 = true };
 
 	setup(&cfg);
-	cr_assert_eq(map(fx.mm, HOLE, PAGE_SIZE, RW), 0);
+	cr_assert_eq(kfx_map(&fx, fx.mm, HOLE, PAGE_SIZE, RW), 0);
 	cr_assert_eq(fault(HOLE, WRITE_FAULT), SGX_FAULT_SIGBUS);
 	cr_assert_null(kfx_page(&fx, HOLE));
 	cr_assert_eq(fx.cpu.stats.encls[EAUG], 0);
@@ -191,13 +179,13 @@ Test(eaug, outside_elrange_is_sigbus)
 
 	kfx_init(&fx, NULL);
 	kfx_build_uninit(&fx);
-	cr_assert_eq(map(fx.mm, fx.size, PAGE_SIZE, RW), 0);
+	cr_assert_eq(kfx_map(&fx, fx.mm, fx.size, PAGE_SIZE, RW), 0);
 	cr_assert_eq(kfx_einit(&fx), 0);
 	free0 = fx.drv.nr_free_pages;
 	cr_assert_eq(fault(fx.size, WRITE_FAULT), SGX_FAULT_SIGBUS);
 	cr_assert_eq(fx.drv.nr_free_pages, free0);
 	cr_assert_eq(fx.encl->stats.eaug, 0);
-	cr_assert_null(pte_of(fx.mm, fx.size));
+	cr_assert_null(kfx_pte_of(&fx, fx.mm, fx.size));
 	kfx_fini(&fx);
 }
 
@@ -209,19 +197,19 @@ Test(eaug, no_free_epc_page_retries)
 	int err;
 
 	setup(NULL);
-	cr_assert_eq(map(fx.mm, HOLE, PAGE_SIZE, RW), 0);
+	cr_assert_eq(kfx_map(&fx, fx.mm, HOLE, PAGE_SIZE, RW), 0);
 	children = fx.encl->secs_child_cnt;
 	while ((held[n] = sgx_alloc_epc_page(&fx.drv, NULL, false, &err)))
 		n++;
 	cr_assert_eq(err, -EBUSY);
 	cr_assert_eq(fault(HOLE, WRITE_FAULT), SGX_FAULT_FIXED);
 	cr_assert_null(kfx_page(&fx, HOLE));
-	cr_assert_null(pte_of(fx.mm, HOLE));
+	cr_assert_null(kfx_pte_of(&fx, fx.mm, HOLE));
 	cr_assert_eq(fx.encl->secs_child_cnt, children);
 	while (n)
 		sgx_free_epc_page(&fx.drv, held[--n]);
 	cr_assert_eq(fault(HOLE, WRITE_FAULT), SGX_FAULT_FIXED);
-	cr_assert_not_null(pte_of(fx.mm, HOLE));
+	cr_assert_not_null(kfx_pte_of(&fx, fx.mm, HOLE));
 	cr_assert_eq(fx.encl->secs_child_cnt, children + 1);
 	kfx_fini(&fx);
 }
@@ -251,8 +239,8 @@ Test(eaug, insert_race_loser_gets_sigbus)
 	setup(NULL);
 	cr_assert_eq(sgx_mm_create(&fx.drv, &b.mm), 0);
 	a.mm = fx.mm;
-	cr_assert_eq(map(a.mm, HOLE, PAGE_SIZE, RW), 0);
-	cr_assert_eq(map(b.mm, HOLE, PAGE_SIZE, RW), 0);
+	cr_assert_eq(kfx_map(&fx, a.mm, HOLE, PAGE_SIZE, RW), 0);
+	cr_assert_eq(kfx_map(&fx, b.mm, HOLE, PAGE_SIZE, RW), 0);
 	free0 = fx.drv.nr_free_pages;
 	cr_assert_geq(sim_spawn(&fx.sim, "a", 1, false, race_fault, &a), 0);
 	cr_assert_geq(sim_spawn(&fx.sim, "b", 2, false, race_fault, &b), 0);
@@ -262,12 +250,12 @@ Test(eaug, insert_race_loser_gets_sigbus)
 	cr_assert_eq(fx.encl->stats.eaug, 1);
 	cr_assert_eq(fx.cpu.stats.encls[EAUG], 1);
 	cr_assert_eq(fx.drv.nr_free_pages, free0 - 1);
-	cr_assert_not_null(pte_of(a.mm, HOLE));
-	cr_assert_null(pte_of(b.mm, HOLE));
+	cr_assert_not_null(kfx_pte_of(&fx, a.mm, HOLE));
+	cr_assert_null(kfx_pte_of(&fx, b.mm, HOLE));
 	/* b's retry maps the page a added */
 	cr_assert_eq(sgx_user_fault(b.mm, fx.base + HOLE, WRITE_FAULT),
 		     SGX_FAULT_FIXED);
-	cr_assert_eq(pte_of(b.mm, HOLE)->frame, pte_of(a.mm, HOLE)->frame);
+	cr_assert_eq(kfx_pte_of(&fx, b.mm, HOLE)->frame, kfx_pte_of(&fx, a.mm, HOLE)->frame);
 	sgx_mm_destroy(b.mm);
 	kfx_fini(&fx);
 }
@@ -285,12 +273,12 @@ Test(fault, epcm_faults_are_never_fixed)
 	cr_assert_eq(fault(KFX_DATA, X86_PF_SGX | X86_PF_USER | X86_PF_PROT),
 		     SGX_FAULT_SIGSEGV);
 	/* even on a hole, where a plain fault would EAUG */
-	cr_assert_eq(map(fx.mm, HOLE, PAGE_SIZE, RW), 0);
+	cr_assert_eq(kfx_map(&fx, fx.mm, HOLE, PAGE_SIZE, RW), 0);
 	cr_assert_eq(fault(HOLE, X86_PF_SGX | X86_PF_USER | X86_PF_WRITE),
 		     SGX_FAULT_SIGSEGV);
 	cr_assert_null(kfx_page(&fx, HOLE));
 	cr_assert_eq(fx.encl->stats.eldu, eldu0);
-	cr_assert_not_null(pte_of(fx.mm, KFX_DATA));
+	cr_assert_not_null(kfx_pte_of(&fx, fx.mm, KFX_DATA));
 	kfx_fini(&fx);
 }
 
@@ -301,7 +289,7 @@ Test(fault, vma_access_errors_are_sigsegv)
 	cr_assert_eq(fault(HOLE, READ_FAULT), SGX_FAULT_SIGSEGV);
 	/* write to the RX text */
 	cr_assert_eq(fault(KFX_TEXT, WRITE_FAULT), SGX_FAULT_SIGSEGV);
-	cr_assert_null(pte_of(fx.mm, KFX_TEXT));
+	cr_assert_null(kfx_pte_of(&fx, fx.mm, KFX_TEXT));
 	/* a present page read with PROT set */
 	cr_assert_eq(fault(KFX_TEXT, READ_FAULT), SGX_FAULT_FIXED);
 	cr_assert_eq(fault(KFX_TEXT, READ_FAULT | X86_PF_PROT),
@@ -320,7 +308,7 @@ Test(fault, fetch_from_a_non_exec_vma)
 {
 	setup(NULL);
 	cr_assert_eq(fault(KFX_DATA, FETCH_FAULT), SGX_FAULT_FIXED);
-	cr_assert_eq(pte_of(fx.mm, KFX_DATA)->flags,
+	cr_assert_eq(kfx_pte_of(&fx, fx.mm, KFX_DATA)->flags,
 		     SGX_PTE_PRESENT | SGX_PTE_WRITE | SGX_PTE_NX);
 	cr_assert_eq(fault(KFX_DATA, FETCH_FAULT | X86_PF_PROT),
 		     SGX_FAULT_SIGSEGV);
@@ -331,9 +319,9 @@ Test(fault, fetch_from_a_non_exec_vma)
 Test(fault, read_from_a_write_only_vma)
 {
 	setup(NULL);
-	cr_assert_eq(map(fx.mm, KFX_DATA, PAGE_SIZE, SGX_PROT_WRITE), 0);
+	cr_assert_eq(kfx_map(&fx, fx.mm, KFX_DATA, PAGE_SIZE, SGX_PROT_WRITE), 0);
 	cr_assert_eq(fault(KFX_DATA, READ_FAULT), SGX_FAULT_FIXED);
-	cr_assert_eq(pte_of(fx.mm, KFX_DATA)->flags,
+	cr_assert_eq(kfx_pte_of(&fx, fx.mm, KFX_DATA)->flags,
 		     SGX_PTE_PRESENT | SGX_PTE_WRITE | SGX_PTE_NX);
 	kfx_fini(&fx);
 }
@@ -346,12 +334,12 @@ Test(fault, vma_beyond_vm_max_prot_bits_is_sigbus)
 {
 	kfx_init(&fx, NULL);
 	cr_assert_eq(kfx_create(&fx), 0);
-	cr_assert_eq(map(fx.mm, KFX_TEXT, PAGE_SIZE, RWX), 0);
+	cr_assert_eq(kfx_map(&fx, fx.mm, KFX_TEXT, PAGE_SIZE, RWX), 0);
 	for (unsigned int s = 0; s < KFX_NR_SEGS; s++)
 		cr_assert_eq(kfx_add_segment(&fx, s), 0);
 	cr_assert_eq(kfx_einit(&fx), 0);
 	cr_assert_eq(fault(KFX_TEXT, READ_FAULT), SGX_FAULT_SIGBUS);
-	cr_assert_null(pte_of(fx.mm, KFX_TEXT));
+	cr_assert_null(kfx_pte_of(&fx, fx.mm, KFX_TEXT));
 	kfx_fini(&fx);
 }
 
@@ -363,7 +351,7 @@ Test(fault, no_vm_private_data_is_sigbus)
 	vma = vma_lookup(fx.mm, fx.base + KFX_DATA);
 	vma->encl = NULL;
 	cr_assert_eq(fault(KFX_DATA, READ_FAULT), SGX_FAULT_SIGBUS);
-	cr_assert_null(pte_of(fx.mm, KFX_DATA));
+	cr_assert_null(kfx_pte_of(&fx, fx.mm, KFX_DATA));
 	vma->encl = fx.encl;
 	kfx_fini(&fx);
 }
@@ -377,10 +365,10 @@ Test(fault, page_being_reclaimed_retries)
 	page = kfx_page(&fx, KFX_DATA);
 	page->desc |= SGX_ENCL_PAGE_BEING_RECLAIMED;
 	cr_assert_eq(fault(KFX_DATA, READ_FAULT), SGX_FAULT_FIXED);
-	cr_assert_null(pte_of(fx.mm, KFX_DATA));
+	cr_assert_null(kfx_pte_of(&fx, fx.mm, KFX_DATA));
 	page->desc &= ~SGX_ENCL_PAGE_BEING_RECLAIMED;
 	cr_assert_eq(fault(KFX_DATA, READ_FAULT), SGX_FAULT_FIXED);
-	cr_assert_not_null(pte_of(fx.mm, KFX_DATA));
+	cr_assert_not_null(kfx_pte_of(&fx, fx.mm, KFX_DATA));
 	kfx_fini(&fx);
 }
 
@@ -402,8 +390,8 @@ Test(fault, evicted_page_is_loaded_and_mapped)
 	cr_assert_eq(fault(KFX_TEXT + 8, READ_FAULT), SGX_FAULT_FIXED);
 	cr_assert_eq(fx.encl->stats.eldu, eldu0 + 2);
 	cr_assert_not_null(fx.encl->secs.epc_page);
-	cr_assert_eq(pte_of(fx.mm, KFX_TEXT)->frame, epc_addr_of(KFX_TEXT));
-	cr_assert_eq(pte_of(fx.mm, KFX_TEXT)->flags, SGX_PTE_PRESENT);
+	cr_assert_eq(kfx_pte_of(&fx, fx.mm, KFX_TEXT)->frame, epc_addr_of(KFX_TEXT));
+	cr_assert_eq(kfx_pte_of(&fx, fx.mm, KFX_TEXT)->flags, SGX_PTE_PRESENT);
 	cr_assert_eq(fx.encl->secs_child_cnt, 1);
 
 	cr_assert_eq(kfx_enter(&fx, 1, KFX_TCS1, &f), 0);

@@ -33,17 +33,6 @@ static void setup(void)
 	kfx_build(&fx);
 }
 
-static int map(struct sgx_mm *mm, uint64_t off, uint64_t len,
-	       unsigned long prot)
-{
-	return sgx_mmap(fx.file, mm, fx.base + off, len, prot, SHARED_FIXED);
-}
-
-static const struct sgx_pte *pte_of(struct sgx_mm *mm, uint64_t off)
-{
-	return sgx_pgtable_lookup(&mm->pgtable, fx.base + off);
-}
-
 static enum sgx_fault_result fault(struct sgx_mm *mm, uint64_t off,
 				   uint32_t error_code)
 {
@@ -80,7 +69,7 @@ Test(mmap, map_private_is_einval_and_changes_nothing)
 			      SGX_PROT_READ, SGX_MAP_PRIVATE | SGX_MAP_FIXED),
 		     -EINVAL);
 	cr_assert_eq(vma_at(fx.mm, KFX_DATA)->vm_flags, VM_SHARED | RW);
-	cr_assert_not_null(pte_of(fx.mm, KFX_DATA));
+	cr_assert_not_null(kfx_pte_of(&fx, fx.mm, KFX_DATA));
 	/* a process that never mapped the enclave is not listed on it */
 	cr_assert_eq(sgx_mm_create(&fx.drv, &mm2), 0);
 	cr_assert_eq(sgx_mmap(fx.file, mm2, fx.base + HOLE, PAGE_SIZE, RW,
@@ -112,7 +101,7 @@ Test(mmap, argument_checks_in_do_mmap_order)
 	cr_assert_eq(sgx_mmap(fx.file, fx.mm, fx.base + HOLE, PAGE_SIZE, RW,
 			      SGX_MAP_FIXED), -EINVAL);
 	/* a length that is not a page multiple is rounded up */
-	cr_assert_eq(map(fx.mm, HOLE, 1, RW), 0);
+	cr_assert_eq(kfx_map(&fx, fx.mm, HOLE, 1, RW), 0);
 	cr_assert_eq(vma_at(fx.mm, HOLE)->end, fx.base + HOLE + PAGE_SIZE);
 	kfx_fini(&fx);
 }
@@ -126,7 +115,7 @@ Test(mmap, outside_the_enclave_after_init_is_eacces)
 	cr_assert_eq(sgx_mmap(fx.file, fx.mm, fx.base + fx.size - PAGE_SIZE,
 			      2 * PAGE_SIZE, SGX_PROT_READ, SHARED_FIXED),
 		     -EACCES);
-	cr_assert_eq(map(fx.mm, fx.size - PAGE_SIZE, PAGE_SIZE, RWX), 0);
+	cr_assert_eq(kfx_map(&fx, fx.mm, fx.size - PAGE_SIZE, PAGE_SIZE, RWX), 0);
 	kfx_fini(&fx);
 }
 
@@ -139,25 +128,25 @@ Test(mmap, anywhere_before_init)
 	cr_assert_eq(sgx_mmap(fx.file, fx.mm, fx.base + fx.size,
 			      PAGE_SIZE, RWX, SHARED_FIXED), 0);
 	/* the pages already added still cap the rights */
-	cr_assert_eq(map(fx.mm, KFX_TEXT, PAGE_SIZE, RW), -EACCES);
+	cr_assert_eq(kfx_map(&fx, fx.mm, KFX_TEXT, PAGE_SIZE, RW), -EACCES);
 	kfx_fini(&fx);
 }
 
 Test(mmap, added_pages_cap_the_rights_holes_do_not)
 {
 	setup();
-	cr_assert_eq(map(fx.mm, KFX_TEXT, PAGE_SIZE, SGX_PROT_READ), 0);
-	cr_assert_eq(map(fx.mm, KFX_TEXT, PAGE_SIZE,
+	cr_assert_eq(kfx_map(&fx, fx.mm, KFX_TEXT, PAGE_SIZE, SGX_PROT_READ), 0);
+	cr_assert_eq(kfx_map(&fx, fx.mm, KFX_TEXT, PAGE_SIZE,
 			 SGX_PROT_READ | SGX_PROT_EXEC), 0);
-	cr_assert_eq(map(fx.mm, KFX_TEXT, PAGE_SIZE, RW), -EACCES);
-	cr_assert_eq(map(fx.mm, KFX_DATA, PAGE_SIZE, RWX), -EACCES);
+	cr_assert_eq(kfx_map(&fx, fx.mm, KFX_TEXT, PAGE_SIZE, RW), -EACCES);
+	cr_assert_eq(kfx_map(&fx, fx.mm, KFX_DATA, PAGE_SIZE, RWX), -EACCES);
 	/* a TCS is RW for the kernel, never X */
-	cr_assert_eq(map(fx.mm, KFX_TCS1, PAGE_SIZE, RW), 0);
-	cr_assert_eq(map(fx.mm, KFX_TCS1, PAGE_SIZE, SGX_PROT_EXEC), -EACCES);
+	cr_assert_eq(kfx_map(&fx, fx.mm, KFX_TCS1, PAGE_SIZE, RW), 0);
+	cr_assert_eq(kfx_map(&fx, fx.mm, KFX_TCS1, PAGE_SIZE, SGX_PROT_EXEC), -EACCES);
 	/* holes are unrestricted, a range is as strict as its pages */
-	cr_assert_eq(map(fx.mm, HOLE, fx.size - HOLE, RWX), 0);
-	cr_assert_eq(map(fx.mm, KFX_HEAP, fx.size - KFX_HEAP, RW), 0);
-	cr_assert_eq(map(fx.mm, KFX_HEAP, fx.size - KFX_HEAP, RWX), -EACCES);
+	cr_assert_eq(kfx_map(&fx, fx.mm, HOLE, fx.size - HOLE, RWX), 0);
+	cr_assert_eq(kfx_map(&fx, fx.mm, KFX_HEAP, fx.size - KFX_HEAP, RW), 0);
+	cr_assert_eq(kfx_map(&fx, fx.mm, KFX_HEAP, fx.size - KFX_HEAP, RWX), -EACCES);
 	/* the refused MAP_FIXED left the mapping it would have replaced */
 	cr_assert_eq(vma_at(fx.mm, KFX_HEAP)->vm_flags, VM_SHARED | RW);
 	kfx_fini(&fx);
@@ -168,7 +157,7 @@ Test(mmap, eaug_pages_allow_rwx)
 	struct kfx_fault f;
 
 	setup();
-	cr_assert_eq(map(fx.mm, HOLE, PAGE_SIZE, RW), 0);
+	cr_assert_eq(kfx_map(&fx, fx.mm, HOLE, PAGE_SIZE, RW), 0);
 	cr_assert_eq(kfx_enter(&fx, 1, KFX_TCS1, &f), 0);
 	cr_assert_eq(kfx_eaccept(&fx, 1, HOLE, SGX_SECINFO_R | SGX_SECINFO_W |
 				 SGX_SECINFO_TYPE(PT_REG) |
@@ -178,7 +167,7 @@ Test(mmap, eaug_pages_allow_rwx)
 	cr_assert_eq(fx.encl->stats.eaug, 1);
 	cr_assert_eq(kfx_page(&fx, HOLE)->vm_max_prot_bits, VM_ACCESS_FLAGS);
 	kfx_exit(&fx, 1);
-	cr_assert_eq(map(fx.mm, HOLE, PAGE_SIZE, RWX), 0);
+	cr_assert_eq(kfx_map(&fx, fx.mm, HOLE, PAGE_SIZE, RWX), 0);
 	kfx_fini(&fx);
 }
 
@@ -186,13 +175,13 @@ Test(mmap, read_implies_exec_is_eacces)
 {
 	setup();
 	fx.mm->read_implies_exec = true;
-	cr_assert_eq(map(fx.mm, HOLE, PAGE_SIZE, SGX_PROT_READ), -EACCES);
-	cr_assert_eq(map(fx.mm, HOLE, PAGE_SIZE, SGX_PROT_WRITE), -EACCES);
+	cr_assert_eq(kfx_map(&fx, fx.mm, HOLE, PAGE_SIZE, SGX_PROT_READ), -EACCES);
+	cr_assert_eq(kfx_map(&fx, fx.mm, HOLE, PAGE_SIZE, SGX_PROT_WRITE), -EACCES);
 	cr_assert_eq(sgx_mprotect(fx.mm, fx.base + KFX_DATA, PAGE_SIZE,
 				  SGX_PROT_READ), -EACCES);
 	cr_assert_eq(vma_at(fx.mm, KFX_DATA)->vm_flags, VM_SHARED | RW);
 	fx.mm->read_implies_exec = false;
-	cr_assert_eq(map(fx.mm, HOLE, PAGE_SIZE, SGX_PROT_READ), 0);
+	cr_assert_eq(kfx_map(&fx, fx.mm, HOLE, PAGE_SIZE, SGX_PROT_READ), 0);
 	kfx_fini(&fx);
 }
 
@@ -202,10 +191,10 @@ Test(mmap, replaces_and_splits_what_was_there)
 
 	setup();
 	cr_assert_eq(fault(fx.mm, KFX_DATA_START, READ_FAULT), SGX_FAULT_FIXED);
-	cr_assert_not_null(pte_of(fx.mm, KFX_DATA_START));
-	cr_assert_eq(map(fx.mm, KFX_DATA_START, PAGE_SIZE, SGX_PROT_READ), 0);
+	cr_assert_not_null(kfx_pte_of(&fx, fx.mm, KFX_DATA_START));
+	cr_assert_eq(kfx_map(&fx, fx.mm, KFX_DATA_START, PAGE_SIZE, SGX_PROT_READ), 0);
 	/* the old PTE went with the old mapping */
-	cr_assert_null(pte_of(fx.mm, KFX_DATA_START));
+	cr_assert_null(kfx_pte_of(&fx, fx.mm, KFX_DATA_START));
 	vma = vma_at(fx.mm, KFX_DATA);
 	cr_assert_eq(vma->start, fx.base + KFX_DATA);
 	cr_assert_eq(vma->end, fx.base + KFX_DATA_START);
@@ -227,13 +216,13 @@ Test(mprotect, narrowing_and_widening_update_the_pte)
 	setup();
 	cr_assert_eq(fault(fx.mm, KFX_DATA_START, WRITE_FAULT),
 		     SGX_FAULT_FIXED);
-	pte = pte_of(fx.mm, KFX_DATA_START);
+	pte = kfx_pte_of(&fx, fx.mm, KFX_DATA_START);
 	cr_assert_eq(pte->flags & ~(SGX_PTE_ACCESSED | SGX_PTE_DIRTY),
 		     SGX_PTE_PRESENT | SGX_PTE_WRITE | SGX_PTE_NX);
 
 	cr_assert_eq(sgx_mprotect(fx.mm, fx.base + KFX_DATA_START, PAGE_SIZE,
 				  SGX_PROT_READ), 0);
-	pte = pte_of(fx.mm, KFX_DATA_START);
+	pte = kfx_pte_of(&fx, fx.mm, KFX_DATA_START);
 	cr_assert_eq(pte->flags, SGX_PTE_PRESENT | SGX_PTE_NX);
 	vma = vma_at(fx.mm, KFX_DATA_START);
 	cr_assert_eq(vma->start, fx.base + KFX_DATA_START);
@@ -245,7 +234,7 @@ Test(mprotect, narrowing_and_widening_update_the_pte)
 
 	cr_assert_eq(sgx_mprotect(fx.mm, fx.base + KFX_DATA_START, PAGE_SIZE,
 				  RW), 0);
-	pte = pte_of(fx.mm, KFX_DATA_START);
+	pte = kfx_pte_of(&fx, fx.mm, KFX_DATA_START);
 	cr_assert_eq(pte->flags, SGX_PTE_PRESENT | SGX_PTE_WRITE | SGX_PTE_NX);
 	kfx_fini(&fx);
 }
@@ -258,7 +247,7 @@ Test(mprotect, beyond_vm_max_prot_bits_is_eacces)
 	cr_assert_eq(fault(fx.mm, KFX_DATA, READ_FAULT), SGX_FAULT_FIXED);
 	cr_assert_eq(sgx_mprotect(fx.mm, fx.base + KFX_DATA, PAGE_SIZE, RWX),
 		     -EACCES);
-	pte = pte_of(fx.mm, KFX_DATA);
+	pte = kfx_pte_of(&fx, fx.mm, KFX_DATA);
 	cr_assert_eq(pte->flags, SGX_PTE_PRESENT | SGX_PTE_WRITE | SGX_PTE_NX);
 	cr_assert_eq(vma_at(fx.mm, KFX_DATA)->vm_flags, VM_SHARED | RW);
 	/* the TCS segment: RW is its ceiling too */
@@ -272,12 +261,12 @@ Test(mprotect, prot_none_removes_the_pte)
 	setup();
 	cr_assert_eq(fault(fx.mm, KFX_DATA, READ_FAULT), SGX_FAULT_FIXED);
 	cr_assert_eq(sgx_mprotect(fx.mm, fx.base + KFX_DATA, PAGE_SIZE, 0), 0);
-	cr_assert_null(pte_of(fx.mm, KFX_DATA));
+	cr_assert_null(kfx_pte_of(&fx, fx.mm, KFX_DATA));
 	cr_assert_eq(fault(fx.mm, KFX_DATA, READ_FAULT), SGX_FAULT_SIGSEGV);
 	cr_assert_eq(sgx_mprotect(fx.mm, fx.base + KFX_DATA, PAGE_SIZE,
 				  SGX_PROT_READ), 0);
 	cr_assert_eq(fault(fx.mm, KFX_DATA, READ_FAULT), SGX_FAULT_FIXED);
-	cr_assert_eq(pte_of(fx.mm, KFX_DATA)->flags,
+	cr_assert_eq(kfx_pte_of(&fx, fx.mm, KFX_DATA)->flags,
 		     SGX_PTE_PRESENT | SGX_PTE_NX);
 	kfx_fini(&fx);
 }
@@ -327,8 +316,8 @@ Test(munmap, zaps_the_ptes_and_splits)
 	cr_assert_eq(fault(fx.mm, KFX_DATA, READ_FAULT), SGX_FAULT_FIXED);
 	cr_assert_eq(fault(fx.mm, KFX_DATA_START, READ_FAULT), SGX_FAULT_FIXED);
 	cr_assert_eq(sgx_munmap(fx.mm, fx.base + KFX_DATA_START, PAGE_SIZE), 0);
-	cr_assert_null(pte_of(fx.mm, KFX_DATA_START));
-	cr_assert_not_null(pte_of(fx.mm, KFX_DATA));
+	cr_assert_null(kfx_pte_of(&fx, fx.mm, KFX_DATA_START));
+	cr_assert_not_null(kfx_pte_of(&fx, fx.mm, KFX_DATA));
 	cr_assert_null(vma_at(fx.mm, KFX_DATA_START));
 	cr_assert_eq(vma_at(fx.mm, KFX_DATA)->end, fx.base + KFX_DATA_START);
 	cr_assert_eq(vma_at(fx.mm, KFX_OP)->start, fx.base + KFX_OP);
@@ -380,7 +369,7 @@ Test(mm_list, cpumask_is_the_union_of_the_mms)
 	setup();
 	cr_assert_eq(sgx_mm_create(&fx.drv, &mm2), 0);
 	cr_assert_eq(sgx_mm_create(&fx.drv, &other), 0);
-	cr_assert_eq(map(mm2, KFX_DATA, PAGE_SIZE, RW), 0);
+	cr_assert_eq(kfx_map(&fx, mm2, KFX_DATA, PAGE_SIZE, RW), 0);
 	/* another enclave's mm does not count */
 	cr_assert_eq(sgx_open(&fx.drv, &file2), 0);
 	cr_assert_eq(sgx_mmap(file2, other, fx.base, PAGE_SIZE, RW,
@@ -415,7 +404,7 @@ Test(mm_list, an_mm_is_listed_once)
 	setup();
 	cr_assert_eq(nr_listed(&fx.encl->mm_list), 1);
 	cr_assert_eq(nr_listed(&fx.mm->notifiers), 1);
-	cr_assert_eq(map(fx.mm, HOLE, PAGE_SIZE, RW), 0);
+	cr_assert_eq(kfx_map(&fx, fx.mm, HOLE, PAGE_SIZE, RW), 0);
 	cr_assert_eq(nr_listed(&fx.encl->mm_list), 1);
 	kfx_fini(&fx);
 }
@@ -427,31 +416,31 @@ Test(mm_list, zap_removes_the_page_from_every_mm)
 
 	setup();
 	cr_assert_eq(sgx_mm_create(&fx.drv, &mm2), 0);
-	cr_assert_eq(map(mm2, KFX_DATA, 2 * PAGE_SIZE, RW), 0);
+	cr_assert_eq(kfx_map(&fx, mm2, KFX_DATA, 2 * PAGE_SIZE, RW), 0);
 	cr_assert_eq(fault(fx.mm, KFX_DATA, READ_FAULT), SGX_FAULT_FIXED);
 	cr_assert_eq(fault(fx.mm, KFX_DATA_START, READ_FAULT), SGX_FAULT_FIXED);
 	cr_assert_eq(fault(mm2, KFX_DATA, READ_FAULT), SGX_FAULT_FIXED);
-	cr_assert_eq(pte_of(mm2, KFX_DATA)->frame,
-		     pte_of(fx.mm, KFX_DATA)->frame);
+	cr_assert_eq(kfx_pte_of(&fx, mm2, KFX_DATA)->frame,
+		     kfx_pte_of(&fx, fx.mm, KFX_DATA)->frame);
 	/*
 	 * A third mm lists the enclave (it maps the heap page) but maps
 	 * another enclave at the address: its PTE there stays (set by hand,
 	 * that enclave was never created).
 	 */
 	cr_assert_eq(sgx_mm_create(&fx.drv, &other), 0);
-	cr_assert_eq(map(other, KFX_HEAP, PAGE_SIZE, RW), 0);
+	cr_assert_eq(kfx_map(&fx, other, KFX_HEAP, PAGE_SIZE, RW), 0);
 	cr_assert_eq(sgx_open(&fx.drv, &file2), 0);
 	cr_assert_eq(sgx_mmap(file2, other, fx.base + KFX_DATA, PAGE_SIZE, RW,
 			      SHARED_FIXED), 0);
 	cr_assert_eq(sgx_pgtable_map(&other->pgtable, fx.base + KFX_DATA,
-				     pte_of(fx.mm, KFX_DATA)->frame,
+				     kfx_pte_of(&fx, fx.mm, KFX_DATA)->frame,
 				     SGX_PTE_PRESENT), 0);
 
 	sgx_zap_enclave_ptes(fx.encl, fx.base + KFX_DATA + 0x123);
-	cr_assert_null(pte_of(fx.mm, KFX_DATA));
-	cr_assert_null(pte_of(mm2, KFX_DATA));
-	cr_assert_not_null(pte_of(fx.mm, KFX_DATA_START));
-	cr_assert_not_null(pte_of(other, KFX_DATA));
+	cr_assert_null(kfx_pte_of(&fx, fx.mm, KFX_DATA));
+	cr_assert_null(kfx_pte_of(&fx, mm2, KFX_DATA));
+	cr_assert_not_null(kfx_pte_of(&fx, fx.mm, KFX_DATA_START));
+	cr_assert_not_null(kfx_pte_of(&fx, other, KFX_DATA));
 
 	sgx_mm_destroy(other);
 	cr_assert_eq(sgx_release(file2), 0);
@@ -470,14 +459,14 @@ Test(mm_list, aging_tests_and_clears_the_accessed_bit)
 	cr_assert_not(sgx_encl_test_and_clear_young(fx.encl, page));
 	cr_assert_eq(fault(fx.mm, KFX_DATA, READ_FAULT), SGX_FAULT_FIXED);
 	/* the fault clears it, as Linux's sgx_vma_fault() does */
-	cr_assert_eq(pte_of(fx.mm, KFX_DATA)->flags & SGX_PTE_ACCESSED, 0);
+	cr_assert_eq(kfx_pte_of(&fx, fx.mm, KFX_DATA)->flags & SGX_PTE_ACCESSED, 0);
 	cr_assert_not(sgx_encl_test_and_clear_young(fx.encl, page));
 	cr_assert_eq(kfx_enter(&fx, 1, KFX_TCS1, &f), 0);
 	cr_assert_eq(kfx_read(&fx, 1, KFX_DATA, &word, sizeof(word), &f), 0);
 	kfx_exit(&fx, 1);
-	cr_assert_neq(pte_of(fx.mm, KFX_DATA)->flags & SGX_PTE_ACCESSED, 0);
+	cr_assert_neq(kfx_pte_of(&fx, fx.mm, KFX_DATA)->flags & SGX_PTE_ACCESSED, 0);
 	cr_assert(sgx_encl_test_and_clear_young(fx.encl, page));
-	cr_assert_eq(pte_of(fx.mm, KFX_DATA)->flags & SGX_PTE_ACCESSED, 0);
+	cr_assert_eq(kfx_pte_of(&fx, fx.mm, KFX_DATA)->flags & SGX_PTE_ACCESSED, 0);
 	cr_assert_not(sgx_encl_test_and_clear_young(fx.encl, page));
 	kfx_fini(&fx);
 }
@@ -581,7 +570,7 @@ Test(lifetime, release_drains_the_mms_still_listed)
 	setup();
 	total = fx.cpu.cfg.epc_pages;
 	cr_assert_eq(sgx_mm_create(&fx.drv, &mm2), 0);
-	cr_assert_eq(map(mm2, KFX_DATA, PAGE_SIZE, RW), 0);
+	cr_assert_eq(kfx_map(&fx, mm2, KFX_DATA, PAGE_SIZE, RW), 0);
 	cr_assert_eq(sgx_munmap(mm2, fx.base, fx.size), 0);
 	cr_assert_eq(sgx_munmap(fx.mm, fx.base, fx.size), 0);
 	cr_assert_eq(nr_listed(&fx.encl->mm_list), 2);
