@@ -78,7 +78,7 @@ void sgx_encl_release(struct sgx_encl *encl);
 void sgx_encl_get(struct sgx_encl *encl);
 void sgx_encl_put(struct sgx_encl *encl);
 
-/* Address spaces (driver.c): mm list, cpumask, PTE zapping, may_map. */
+/* Address spaces (encl.c): mm list, cpumask, PTE zapping, may_map. */
 int sgx_encl_mm_add(struct sgx_encl *encl, struct sgx_mm *mm);
 const struct sgx_cpumask *sgx_encl_cpumask(struct sgx_encl *encl);
 void sgx_zap_enclave_ptes(struct sgx_encl *encl, uint64_t addr);
@@ -86,22 +86,18 @@ bool sgx_encl_test_and_clear_young(struct sgx_encl *encl,
 				   struct sgx_encl_page *page);
 int sgx_encl_may_map(struct sgx_encl *encl, uint64_t start, uint64_t end,
 		     unsigned long vm_flags);
-/* The VMA of mm covering addr, or NULL; mm->mmap_lock held. */
-struct sgx_vma *vma_lookup(struct sgx_mm *mm, uint64_t addr);
-/* The PTE bits of a mapping in a VMA with vm_flags (vm_page_prot). */
-uint32_t vm_get_page_prot(unsigned long vm_flags);
 /* Linux's per-mm sgx_encl_test_and_clear_young(); mm->mmap_lock held. */
 bool sgx_encl_mm_test_and_clear_young(struct sgx_mm *mm,
 				      struct sgx_encl_page *page);
 /*
- * The file's reference count. A syscall on the file holds one for its
- * duration, as fdget() does, so a racing close() cannot release the enclave
- * under it; the last fput() runs what Linux's sgx_release() does.
+ * The driver's hooks core mm (src/mm/) calls: f_op->release once the last
+ * reference is gone, the mmu notifier's release at mm exit, the mmap and
+ * mprotect checks, and vm_ops->fault.
  */
-struct sgx_file *get_file(struct sgx_file *filp);
-void fput(struct sgx_file *filp);
-
-/* fault.c */
+void sgx_file_release(struct sgx_file *filp);
+void sgx_mmu_notifier_release(struct sgx_mm *mm, struct list_head *released);
+int sgx_mm_may_map(struct sgx_mm *mm, struct sgx_encl *encl, uint64_t start,
+		   uint64_t end, unsigned long vm_flags);
 enum sgx_fault_result sgx_vma_fault(struct sgx_mm *mm, struct sgx_vma *vma,
 				    uint64_t addr);
 
@@ -112,7 +108,7 @@ enum sgx_fault_result sgx_vma_fault(struct sgx_mm *mm, struct sgx_vma *vma,
  */
 void sgx_ipi_mask(struct sgx_encl *encl, const struct sgx_cpumask *mask);
 
-/* etrack.c */
+/* ioctl.c */
 int sgx_enclave_etrack(struct sgx_encl *encl);
 
 /*
@@ -145,9 +141,5 @@ struct sgx_edmm_walk {
 };
 
 long sgx_edmm_walk(struct sgx_encl *encl, struct sgx_edmm_walk *w);
-
-/* uaccess.c: copy_from_user/copy_to_user; 0 or -EFAULT. */
-int copy_from_user(void *dst, uint64_t user_src, size_t len);
-int copy_to_user(uint64_t user_dst, const void *src, size_t len);
 
 #endif
