@@ -496,32 +496,33 @@ static int __sgx_encl_eldu(struct sgx_encl *encl,
 /*
  * Load an evicted page into a new EPC page, allocated without reclaim: the
  * caller holds encl->lock, which the reclaimer needs. The freed VA slot's
- * page moves to the head of the list, where EWB looks first.
+ * page moves to the head of the list, where EWB looks first. @secs_page is
+ * NULL when @encl_page is the SECS.
+ *
+ * Return: the new EPC page, or ERR_PTR(-EBUSY, -ENOMEM, -EFAULT).
  */
-static struct sgx_epc_page *sgx_encl_eldu(struct sgx_encl *encl,
-					  struct sgx_encl_page *encl_page,
-					  struct sgx_epc_page *secs_page,
-					  int *err)
+static struct sgx_epc_page *sgx_encl_eldu(struct sgx_encl_page *encl_page,
+					  struct sgx_epc_page *secs_page)
 {
 	uint64_t va_offset = encl_page->desc & SGX_ENCL_PAGE_VA_OFFSET_MASK;
+	struct sgx_encl *encl = encl_page->encl;
 	struct sgx_epc_page *epc_page;
+	int err;
 
 	/*
 	 * MODEL: an injected ELDU failure (tests only) comes before anything
 	 * is allocated or consumed, so the page loads once the fault is gone;
 	 * a real one loses the page, as in Linux.
 	 */
-	if (sgx_inject_fire(&encl->drv->inject.eldu_fail)) {
-		*err = -EFAULT;
-		return NULL;
-	}
-	epc_page = sgx_alloc_epc_page(encl->drv, encl_page, false, err);
+	if (sgx_inject_fire(&encl->drv->inject.eldu_fail))
+		return ERR_PTR(-EFAULT);
+	epc_page = sgx_alloc_epc_page(encl->drv, encl_page, false, &err);
 	if (!epc_page)
-		return NULL;
-	*err = __sgx_encl_eldu(encl, encl_page, epc_page, secs_page);
-	if (*err) {
+		return ERR_PTR(err);
+	err = __sgx_encl_eldu(encl, encl_page, epc_page, secs_page);
+	if (err) {
 		sgx_encl_free_epc_page(encl, epc_page);
-		return NULL;
+		return ERR_PTR(err);
 	}
 	sgx_free_va_slot(encl_page->va_page, va_offset);
 	list_move(&encl_page->va_page->list, &encl->va_pages);
@@ -530,39 +531,27 @@ static struct sgx_epc_page *sgx_encl_eldu(struct sgx_encl *encl,
 	return epc_page;
 }
 
-/**
- * sgx_encl_load_secs() - bring SECS back if the reclaimer evicted it. Call
- * with encl->lock held.
- * @encl: the enclave
- *
- * Return: 0, -EBUSY (no free EPC page; reclaim is not allowed here),
- * -ENOMEM, or -EFAULT (ELDU failed).
- */
-int sgx_encl_load_secs(struct sgx_encl *encl)
-{
-	int err = 0;
-
-	if (!encl->secs.epc_page)
-		sgx_encl_eldu(encl, &encl->secs, NULL, &err);
-	return err;
-}
+/* sgx_encl_load_secs(), single source with the Linux patch (patch 1). */
+#include "kernel/compat/fragment.h"
+#include "kernel/upstream/encl.c"
+#include "kernel/compat/fragment_end.h"
 
 static struct sgx_encl_page *__sgx_encl_load_page(struct sgx_encl *encl,
-						  struct sgx_encl_page *entry,
-						  int *err)
+						  struct sgx_encl_page *entry)
 {
+	struct sgx_epc_page *epc_page;
+
 	if (entry->epc_page) {
-		if (entry->desc & SGX_ENCL_PAGE_BEING_RECLAIMED) {
-			*err = -EBUSY;
-			return NULL;
-		}
+		if (entry->desc & SGX_ENCL_PAGE_BEING_RECLAIMED)
+			return ERR_PTR(-EBUSY);
 		return entry;
 	}
-	*err = sgx_encl_load_secs(encl);
-	if (*err)
-		return NULL;
-	if (!sgx_encl_eldu(encl, entry, encl->secs.epc_page, err))
-		return NULL;
+	epc_page = sgx_encl_load_secs(encl);
+	if (IS_ERR(epc_page))
+		return ERR_CAST(epc_page);
+	epc_page = sgx_encl_eldu(entry, encl->secs.epc_page);
+	if (IS_ERR(epc_page))
+		return ERR_CAST(epc_page);
 	encl->secs_child_cnt++;
 	sgx_mark_page_reclaimable(encl->drv, entry->epc_page);
 	return entry;
@@ -573,26 +562,23 @@ static struct sgx_encl_page *__sgx_encl_load_page(struct sgx_encl *encl,
  * encl->lock held.
  * @encl: the enclave
  * @addr: an address inside the page
- * @err: receives the error when NULL is returned
  *
  * No VMA permission check is made. An evicted page is reloaded with ELDU,
  * SECS first.
  *
- * Return: the page, or NULL with *@err: -EFAULT if no page was added at
- * @addr or ELDU failed; -EBUSY if the reclaimer is writing the page back
- * or no EPC page is free; -ENOMEM.
+ * Return: the page, or ERR_PTR(-EFAULT) if no page was added at @addr or
+ * ELDU failed, ERR_PTR(-EBUSY) if the reclaimer is writing the page back
+ * or no EPC page is free, ERR_PTR(-ENOMEM).
  */
 struct sgx_encl_page *sgx_encl_load_page(struct sgx_encl *encl,
-					 uint64_t addr, int *err)
+					 unsigned long addr)
 {
 	struct sgx_encl_page *entry = sgx_encl_lookup(encl, addr);
 
 	sgx_charge(encl->drv, SGX_COST_PAGE_LOOKUP);
-	if (!entry) {
-		*err = -EFAULT;
-		return NULL;
-	}
-	return __sgx_encl_load_page(encl, entry, err);
+	if (!entry)
+		return ERR_PTR(-EFAULT);
+	return __sgx_encl_load_page(encl, entry);
 }
 
 /**
@@ -723,10 +709,11 @@ static enum sgx_fault_result __sgx_encl_eaug_page(struct sgx_mm *mm,
 	enum sgx_fault_result busy = SGX_FAULT_FIXED;
 	struct sgx_epc_page *epc_page;
 	struct sgx_va_page *va_page;
-	int err = sgx_encl_load_secs(encl);
+	struct sgx_epc_page *secs = sgx_encl_load_secs(encl);
+	int err;
 
-	if (err)
-		return err == -EBUSY ? busy : SGX_FAULT_SIGBUS;
+	if (IS_ERR(secs))
+		return PTR_ERR(secs) == -EBUSY ? busy : SGX_FAULT_SIGBUS;
 	epc_page = sgx_alloc_epc_page(drv, page, false, &err);
 	if (!epc_page)
 		return err == -EBUSY ? busy : SGX_FAULT_SIGBUS;
@@ -803,18 +790,15 @@ static enum sgx_fault_result sgx_encl_eaug_page(struct sgx_mm *mm,
  */
 static struct sgx_encl_page *sgx_encl_load_page_in_vma(struct sgx_encl *encl,
 						       uint64_t addr,
-						       unsigned long vm_flags,
-						       int *err)
+						       unsigned long vm_flags)
 {
 	unsigned long vm_prot_bits = vm_flags & VM_ACCESS_FLAGS;
 	struct sgx_encl_page *entry = sgx_encl_lookup(encl, addr);
 
 	if (!entry ||
-	    (entry->vm_max_prot_bits & vm_prot_bits) != vm_prot_bits) {
-		*err = -EFAULT;
-		return NULL;
-	}
-	return sgx_encl_load_page(encl, addr, err);
+	    (entry->vm_max_prot_bits & vm_prot_bits) != vm_prot_bits)
+		return ERR_PTR(-EFAULT);
+	return sgx_encl_load_page(encl, addr);
 }
 
 /**
@@ -837,7 +821,6 @@ enum sgx_fault_result sgx_vma_fault(struct sgx_mm *mm, struct sgx_vma *vma,
 	struct sgx_encl *encl = vma->encl;
 	struct sgx_encl_page *entry;
 	enum sgx_fault_result ret;
-	int err;
 
 	/* vm_private_data is NULL after sgx_encl_mm_add() failed on fork. */
 	if (!encl)
@@ -845,10 +828,11 @@ enum sgx_fault_result sgx_vma_fault(struct sgx_mm *mm, struct sgx_vma *vma,
 	if (encl->drv->cfg.sgx2 && !sgx_encl_lookup(encl, addr))
 		return sgx_encl_eaug_page(mm, vma, encl, addr);
 	mutex_lock(encl->drv, &encl->lock);
-	entry = sgx_encl_load_page_in_vma(encl, addr, vma->vm_flags, &err);
-	if (!entry) {
+	entry = sgx_encl_load_page_in_vma(encl, addr, vma->vm_flags);
+	if (IS_ERR(entry)) {
 		mutex_unlock(encl->drv, &encl->lock);
-		return err == -EBUSY ? SGX_FAULT_FIXED : SGX_FAULT_SIGBUS;
+		return PTR_ERR(entry) == -EBUSY ? SGX_FAULT_FIXED :
+						  SGX_FAULT_SIGBUS;
 	}
 	ret = vmf_insert_pfn(mm, vma, addr, entry->epc_page);
 	if (ret == SGX_FAULT_FIXED)

@@ -7,6 +7,7 @@
 #ifndef SGXEMU_KERNEL_ENCL_H
 #define SGXEMU_KERNEL_ENCL_H
 
+#include "kernel/compat/kernel.h"
 #include "kernel/driver.h"
 #include "kernel/sgx.h"
 
@@ -57,10 +58,11 @@ struct sgx_encl_page *sgx_encl_lookup(const struct sgx_encl *encl,
 				      uint64_t addr);
 int sgx_encl_insert(struct sgx_encl *encl, struct sgx_encl_page *page);
 void sgx_encl_erase(struct sgx_encl *encl, struct sgx_encl_page *page);
-/* Load a page (and SECS first) under encl->lock; ERR codes as Linux. */
+/* Load a page (and SECS first) under encl->lock; ERR_PTR()s as Linux. */
 struct sgx_encl_page *sgx_encl_load_page(struct sgx_encl *encl,
-					 uint64_t addr, int *err);
-int sgx_encl_load_secs(struct sgx_encl *encl);
+					 unsigned long addr);
+/* upstream/encl.c, single source with the Linux patch. */
+struct sgx_epc_page *sgx_encl_load_secs(struct sgx_encl *encl);
 struct sgx_va_page *sgx_encl_grow(struct sgx_encl *encl, bool reclaim,
 				  int *err);
 void sgx_encl_shrink(struct sgx_encl *encl, struct sgx_va_page *va_page);
@@ -101,45 +103,14 @@ int sgx_mm_may_map(struct sgx_mm *mm, struct sgx_encl *encl, uint64_t start,
 enum sgx_fault_result sgx_vma_fault(struct sgx_mm *mm, struct sgx_vma *vma,
 				    uint64_t addr);
 
+/* ioctl.c: an enclave page's type once its MODIFY_TYPES change is tracked. */
+enum sgx_page_type sgx_encl_page_type_now(const struct sgx_encl_page *entry);
+
 /*
  * sgx_ipi_mask() - the IPI round of the ETRACK flows: counts it in the
  * enclave's statistics (rounds, targets, AEXs of this enclave's LPs), then
  * asks the platform to deliver it and wait.
  */
 void sgx_ipi_mask(struct sgx_encl *encl, const struct sgx_cpumask *mask);
-
-/* ioctl.c */
-int sgx_enclave_etrack(struct sgx_encl *encl);
-
-/*
- * One RESTRICT_PERMISSIONS or MODIFY_TYPES call, as sgx_edmm_walk() runs
- * it: the worker (ioctl.c) fills in the range, result, secinfo, page_type
- * and the two callbacks; the walk keeps the progress.
- */
-struct sgx_edmm_walk {
-	struct sgx_secinfo secinfo; /* what EMODPR or EMODT is given */
-	uint64_t offset, length; /* the checked range, from the enclave base */
-	uint64_t *result; /* the ioctl's result field */
-	enum sgx_page_type page_type; /* MODIFY_TYPES: the new type */
-	/*
-	 * Under encl->lock: load, check and modify the page at addr, or find
-	 * it modified but untracked by an earlier call. 0 or -errno.
-	 */
-	int (*modify)(struct sgx_encl *encl, uint64_t addr,
-		      struct sgx_edmm_walk *w);
-	/*
-	 * Under encl->lock, right after the ETRACK flow tracked the pages of
-	 * [start, end): the driver's own records. May be NULL.
-	 */
-	void (*tracked)(struct sgx_encl *encl, uint64_t start, uint64_t end);
-	uint64_t modified; /* bytes from offset modified by this call */
-	uint64_t count; /* of those, bytes tracked since: the ioctl's count */
-#ifdef SGXEMU_PLANTS
-	bool etrack_first; /* ETRACK_BEFORE_EMODPR: the flow runs per page */
-	uint64_t secs_addr; /* BATCH_SECS_EVICTED: SECS when the batch began */
-#endif
-};
-
-long sgx_edmm_walk(struct sgx_encl *encl, struct sgx_edmm_walk *w);
 
 #endif

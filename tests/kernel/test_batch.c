@@ -263,7 +263,7 @@ Test(batch_counts, batch_zero_is_one_flow_and_one_round)
 	cr_assert_eq(fx.encl->stats.ipi_rounds, 2);
 	cr_assert_eq(fx.encl->stats.emodt, 16);
 	for (uint64_t i = 0; i < 16; i++)
-		cr_assert_eq(page_at(KFX_HEAP + i * PAGE_SIZE)->type, PT_TRIM);
+		cr_assert_eq(sgx_encl_page_type_now(page_at(KFX_HEAP + i * PAGE_SIZE)), PT_TRIM);
 	finish();
 }
 
@@ -434,7 +434,7 @@ Test(batch_contract, signal_first_is_erestartsys)
 		cr_assert_eq(c.count, 0);
 		cr_assert_eq(fx.encl->stats.emodt, 0);
 		cr_assert_eq(fx.encl->stats.etrack_flows, 0);
-		cr_assert_eq(page_at(KFX_HEAP)->type, PT_REG);
+		cr_assert_eq(sgx_encl_page_type_now(page_at(KFX_HEAP)), PT_REG);
 		finish();
 	}
 }
@@ -646,8 +646,8 @@ static void check_untracked_trims(void)
 		uint64_t off = KFX_HEAP + i * PAGE_SIZE;
 		const struct sgx_encl_page *p = page_at(off);
 
-		cr_assert_eq(p->type, PT_REG);
-		cr_assert_eq(p->untracked_type, PT_TRIM);
+		cr_assert_eq(sgx_encl_page_type_now(p), PT_REG);
+		cr_assert_eq(p->modt_type, PT_TRIM);
 		cr_assert_eq(kfx_epcm(&fx, off)->pt, PT_TRIM);
 		cr_assert(kfx_epcm(&fx, off)->modified);
 		cr_assert(!sgx_page_tracked(&fx.cpu, kfx_epc_index(&fx, off)));
@@ -667,8 +667,8 @@ Test(batch_types, type_recorded_only_once_tracked)
 		const struct sgx_encl_page *p =
 			page_at(KFX_HEAP + i * PAGE_SIZE);
 
-		cr_assert_eq(p->type, PT_TRIM);
-		cr_assert_eq(p->untracked_type, PT_SECS);
+		cr_assert_eq(sgx_encl_page_type_now(p), PT_TRIM);
+		cr_assert_eq(p->modt_type, PT_SECS);
 	}
 	finish();
 }
@@ -687,8 +687,8 @@ static void repeat_only_tracks(unsigned int batch, uint64_t type)
 	cr_assert_eq(c.count, 0);
 	emodt = fx.encl->stats.emodt;
 	cr_assert_eq(emodt, batch == 1 ? 1 : 2);
-	cr_assert_eq(page_at(KFX_HEAP)->type, PT_REG);
-	cr_assert_eq(page_at(KFX_HEAP)->untracked_type, type);
+	cr_assert_eq(sgx_encl_page_type_now(page_at(KFX_HEAP)), PT_REG);
+	cr_assert_eq(page_at(KFX_HEAP)->modt_type, type);
 	fx.drv.inject.etrack_fail = 0;
 	flows = fx.encl->stats.etrack_flows;
 	c = run_call(SGX_IOC_ENCLAVE_MODIFY_TYPES, KFX_HEAP, 2 * PAGE_SIZE,
@@ -702,8 +702,8 @@ static void repeat_only_tracks(unsigned int batch, uint64_t type)
 	for (uint64_t i = 0; i < 2; i++) {
 		uint64_t off = KFX_HEAP + i * PAGE_SIZE;
 
-		cr_assert_eq(page_at(off)->type, type);
-		cr_assert_eq(page_at(off)->untracked_type, PT_SECS);
+		cr_assert_eq(sgx_encl_page_type_now(page_at(off)), type);
+		cr_assert_eq(page_at(off)->modt_type, PT_SECS);
 		cr_assert_eq(kfx_epcm(&fx, off)->pt, type);
 		cr_assert(sgx_page_tracked(&fx.cpu, kfx_epc_index(&fx, off)));
 	}
