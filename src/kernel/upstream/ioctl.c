@@ -167,6 +167,7 @@ static long sgx_edmm_walk(struct sgx_encl *encl, unsigned long offset,
 			break;
 
 		cond_resched();
+
 		/* sgxemu-series: patch 3 end */
 		sgx_reclaim_direct();
 
@@ -203,8 +204,8 @@ static long sgx_edmm_walk(struct sgx_encl *encl, unsigned long offset,
 		mutex_unlock(&encl->lock);
 		return ret;
 	}
-	/* sgxemu-series: patch 3 end */
 
+	/* sgxemu-series: patch 3 end */
 	return 0;
 }
 
