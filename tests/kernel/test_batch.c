@@ -421,6 +421,61 @@ Test(batch_contract, early_exits_track_first)
 			early_exit(batches[b], &exits[i]);
 }
 
+/*
+ * Linux 6.12 exactly: etrack_batch 1 with the loop checks off. A signal
+ * pending from before the first page, or raised between pages, changes
+ * nothing: the whole range, 0, and one ETRACK (flow, IPI round) per page,
+ * as 6.12's loop, which never looks at signals. With the checks on the
+ * same signal stops the call (-ERESTARTSYS before the first page, else 0
+ * and the partial count).
+ */
+static void linux_signal(unsigned int cmd, uint64_t at, bool checks)
+{
+	struct kfx_config cfg = {
+		.heap_size = HEAP_PAGES * PAGE_SIZE,
+		.pin_batch = true,
+		.etrack_batch = 1,
+		.no_loop_checks = !checks,
+	};
+	uint64_t etrack, full = HEAP_PAGES * PAGE_SIZE;
+	struct call c;
+
+	kfx_init(&fx, &cfg);
+	kfx_build(&fx);
+	etrack = fx.cpu.stats.encls[ETRACK];
+	at_page(at, raise_signal);
+	c = run_call(cmd, KFX_HEAP, full,
+		     cmd == SGX_IOC_ENCLAVE_MODIFY_TYPES ? PT_TRIM : R);
+	cr_assert_null(win.fn, "the signal was raised");
+	if (checks) {
+		cr_assert_eq(c.ret, at ? 0 : -ERESTARTSYS);
+		cr_assert_eq(c.count, at * PAGE_SIZE);
+	} else {
+		cr_assert_eq(c.ret, 0);
+		cr_assert_eq(c.count, full);
+	}
+	cr_assert_eq(c.result, 0);
+	cr_assert_eq(fx.cpu.stats.encls[ETRACK] - etrack, c.count / PAGE_SIZE);
+	cr_assert_eq(fx.encl->stats.etrack_flows, c.count / PAGE_SIZE);
+	cr_assert_eq(fx.encl->stats.ipi_rounds, c.count / PAGE_SIZE);
+	finish();
+}
+
+Test(batch_linux, signal_changes_nothing_with_checks_off)
+{
+	static const unsigned int cmds[] = {
+		SGX_IOC_ENCLAVE_RESTRICT_PERMISSIONS,
+		SGX_IOC_ENCLAVE_MODIFY_TYPES,
+	};
+
+	for (size_t i = 0; i < 2; i++) {
+		for (uint64_t at = 0; at < HEAP_PAGES; at += 3) {
+			linux_signal(cmds[i], at, false);
+			linux_signal(cmds[i], at, true);
+		}
+	}
+}
+
 /* A signal before the first page: -ERESTARTSYS, nothing done or tracked. */
 Test(batch_contract, signal_first_is_erestartsys)
 {
