@@ -728,6 +728,35 @@ Test(batch_types, type_recorded_only_once_tracked)
 	finish();
 }
 
+/*
+ * No walk over the batch under encl->lock: the flow that tracks a batch
+ * touches none of its pages. Each keeps its pending type until the driver
+ * next reads it, and the generation then makes it the page's type.
+ */
+Test(batch_types, flow_touches_no_page)
+{
+	for (unsigned int b = 0; b < NR_BATCHES; b++) {
+		struct call c;
+
+		setup_batch(batches[b], HEAP_PAGES);
+		c = trim(KFX_HEAP, HEAP_PAGES);
+		cr_assert_eq(c.ret, 0);
+		cr_assert_eq(fx.encl->etrack_gen,
+			     kfx_flows(&fx, HEAP_PAGES));
+		for (uint64_t i = 0; i < HEAP_PAGES; i++) {
+			const struct sgx_encl_page *p =
+				page_at(KFX_HEAP + i * PAGE_SIZE);
+
+			cr_assert_eq(p->type, PT_REG, "batch %u", batches[b]);
+			cr_assert_eq(p->modt_type, PT_TRIM);
+			cr_assert_lt(p->modt_gen, fx.encl->etrack_gen);
+			cr_assert_eq(sgx_encl_page_type_now(p), PT_TRIM);
+			cr_assert_eq(p->type, PT_TRIM);
+		}
+		finish();
+	}
+}
+
 /* The first call's tracking fails; the repeat does no EMODT, only tracks. */
 static void repeat_only_tracks(unsigned int batch, uint64_t type)
 {

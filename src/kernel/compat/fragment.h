@@ -45,7 +45,11 @@
 	(sgx_loop_checks && sgx_compat_signal_pending((task)->drv))
 #define cond_resched() sgx_compat_cond_resched(encl->drv, sgx_loop_checks)
 
-/* <linux/printk.h>: the model counts what it must (SGX_MODEL_STAT). */
+/*
+ * <linux/printk.h>. MODEL: pr_err_once() prints nothing; what the model
+ * must see it counts through SGX_MODEL_STAT, e.g. a failed ETRACK in
+ * encl->stats.etrack_failures.
+ */
 #define pr_err_once(...) \
 	do {             \
 	} while (0)
