@@ -9,23 +9,15 @@
  * EDMM handler copies its structure back whatever the worker returned, so
  * that user space sees count and result exactly as on Linux.
  *
- * RESTRICT_PERMISSIONS and MODIFY_TYPES share one per-page loop,
- * sgx_edmm_walk(), which runs the ETRACK flow once per batch of
- * encl->etrack_batch pages; batch 1 is Linux 6.12's loop. That loop also
- * stops for a pending signal between pages; REMOVE_PAGES keeps Linux's loop
- * with no signal or resched check.
- *
- * sgx_enclave_etrack() is Linux 6.12's (ioctl.c, linux-sgx-driver.md
- * section 5.4): ETRACK on the SECS, then an IPI round to every CPU that may
- * run inside the enclave, so each takes an AEX and the tracking epoch
- * completes.
- *
- * sgx_edmm_walk() is the per-page loop of both ioctls, with the ETRACK flow
- * run once per batch of encl->etrack_batch pages (architecture.md section
- * 5, docs/BATCHED-ETRACK.md). Batch 1 is exactly Linux's loop; a larger
- * batch only moves the point where tracking happens. Every exit tracks the
- * pages it modified first, so the ioctl's count keeps Linux's meaning: each
- * page in [offset, offset + count) was modified and then tracked.
+ * RESTRICT_PERMISSIONS and MODIFY_TYPES share one per-page walk that runs
+ * the ETRACK flow once per batch of encl->etrack_batch pages. It, its
+ * helpers, sgx_enclave_etrack() and REMOVE_PAGES are written once, in
+ * kernel C, in upstream/ioctl.c, which this file includes where Linux has
+ * those functions, through the kernel-API compatibility layer (compat/);
+ * scripts/kernel-patch.sh splices the same file into Linux's ioctl.c
+ * (docs/BATCHED-ETRACK.md). Batch 1 with the per-page signal and resched
+ * checks off (cfg.no_loop_checks) is Linux 6.12's walk exactly; the checks,
+ * on by default, are patch 3 of the series.
  */
 #include <errno.h>
 #include <openssl/sha.h>
