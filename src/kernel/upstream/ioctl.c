@@ -53,13 +53,13 @@ static int sgx_enclave_etrack(struct sgx_encl *encl)
 		 * without a completed IPI round in between. Kick the CPUs
 		 * out of the enclave and try once more.
 		 */
-		pr_err_once("ETRACK returned %d (0x%x)", ret, ret);
+		pr_err_once("ETRACK returned %d (0x%x)\n", ret, ret);
 		SGX_MODEL_STAT(encl, etrack_failures);
 		on_each_cpu_mask(sgx_encl_cpumask(encl), sgx_ipi_cb, NULL,
 				 true);
 		ret = __etrack(epc_virt);
 		if (ret) {
-			pr_err_once("ETRACK repeat returned %d (0x%x)",
+			pr_err_once("ETRACK repeat returned %d (0x%x)\n",
 				    ret, ret);
 			SGX_MODEL_STAT(encl, etrack_failures);
 			return -EFAULT;
