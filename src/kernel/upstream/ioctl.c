@@ -5,7 +5,7 @@
  * the series markers. The model compiles this file unchanged
  * (src/kernel/ioctl.c, through src/kernel/compat/fragment.h).
  *
- * header: encl.h after "#define SGX_ENCL_PAGE_BEING_RECLAIMED	BIT(3)": #define SGX_EDMM_ETRACK_BATCH	64
+ * header: encl.h after "#define SGX_ENCL_PAGE_BEING_RECLAIMED	BIT(3)": #define SGX_EDMM_ETRACK_BATCH	512
  * header: encl.h after "	enum sgx_page_type type:16;": 	enum sgx_page_type modt_type:16;
  * header: encl.h after "	struct sgx_va_page *va_page;": 	unsigned long modt_gen;
  * header: encl.h after "	struct srcu_struct srcu;": 	unsigned long etrack_gen;
