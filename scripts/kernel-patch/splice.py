@@ -22,6 +22,7 @@ number of the patch the fragment belongs to):
   tree SGXDIR STATE FRAG...     rewrite SGXDIR in place for series state STATE
   insert ROOT STATE TEXT...     apply the insert texts (docs) of patch <= STATE
   check SGXDIR FRAG...          every fragment function is in SGXDIR, verbatim
+  defs FRAG... -- FILE...       every fragment function is defined once
   show FRAG STATE               print a fragment as it is spliced at STATE
   names FRAG...                 print the fragment functions' names
 
@@ -74,7 +75,7 @@ def comment_start(lines, end):
     return None
 
 
-def functions(lines, where):
+def functions(lines, where, strict=True):
     """Top-level function definitions in kernel style, in file order.
 
     A definition's body opens with "{" alone in column 0 and closes with the
@@ -94,14 +95,21 @@ def functions(lines, where):
         while head >= 0 and lines[head][:1] in (' ', '\t'):
             head -= 1
         if head < 0 or not lines[head] or lines[head][0] in '#}/ *':
-            fail(f'{where}:{i + 1}', 'a "{" in column 0 that opens no function')
+            if strict:
+                fail(f'{where}:{i + 1}',
+                     'a "{" in column 0 that opens no function')
+            i += 1
+            continue
         prev = lines[head - 1] if head > 0 else ''
         if (prev and prev[0] not in '#}/ \t*' and
                 not prev.rstrip().endswith((';', '*/', ','))):
             head -= 1
         match = NAME.search(' '.join(lines[head:i]))
-        if not match:
-            fail(f'{where}:{head + 1}', 'no function name before "{"')
+        if not match or not strict and '=' in ' '.join(lines[head:i]):
+            if strict:
+                fail(f'{where}:{head + 1}', 'no function name before "{"')
+            i += 1
+            continue
         end = i + 1
         while end < len(lines) and lines[end] != '}':
             end += 1
@@ -353,6 +361,33 @@ def cmd_check(sgxdir, specs):
     return bad
 
 
+def cmd_defs(specs, files):
+    """Each fragment function is defined once among FILES: the fragment."""
+    names = {}
+    for frag in (Fragment(s) for s in specs):
+        for name, *_ in functions(frag.lines_at(sys.maxsize), frag.path):
+            names[name] = []
+    for path in files:
+        if not path.endswith(('.c', '.h')):
+            continue
+        try:
+            lines = read_lines(path)
+        except (SpliceError, UnicodeDecodeError):
+            continue
+        for name, _, head, _ in functions(lines, path, strict=False):
+            if name in names:
+                names[name].append(f'{path}:{head + 1}')
+    bad = 0
+    for name, where in sorted(names.items()):
+        if len(where) != 1:
+            print(f'one-definition: {name}() is defined {len(where)} times: '
+                  f'{" ".join(where) or "nowhere"}', file=sys.stderr)
+            bad += 1
+    print(f'one-definition: {len(names) - bad} of {len(names)} functions '
+          'defined exactly once')
+    return bad
+
+
 def chunk_at_line_start(text, chunk):
     return text.startswith(chunk) or ('\n' + chunk) in text
 
@@ -369,6 +404,9 @@ def main(argv):
             cmd_insert(args[0], int(args[1]), args[2:])
         elif cmd == 'check' and len(args) >= 2:
             return 1 if cmd_check(args[0], args[1:]) else 0
+        elif cmd == 'defs' and '--' in args:
+            cut = args.index('--')
+            return 1 if cmd_defs(args[:cut], args[cut + 1:]) else 0
         elif cmd == 'show' and len(args) == 2:
             print('\n'.join(Fragment(args[0]).lines_at(int(args[1]))))
         elif cmd == 'names' and args:
