@@ -41,7 +41,8 @@ top=linux-source-6.12
 work=$root/build-kernel
 out=$root/$build/kernel-patch
 meta=$root/scripts/kernel-patch
-splice=(python3 "$meta/splice.py")
+# Debian's python3 (the package), not a shim that may come first on PATH.
+splice=(/usr/bin/python3 "$meta/splice.py")
 sgx=arch/x86/kernel/cpu/sgx
 # Each fragment with the number of the patch it belongs to.
 read -r -a fragments <<<"${KERNEL_PATCH_FRAGMENTS:-src/kernel/upstream/encl.c:1 src/kernel/upstream/ioctl.c:2}"

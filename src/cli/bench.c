@@ -366,6 +366,8 @@ static int sweep_run(const struct bench_args *a, struct sweep *s)
 		const struct bench_row *base = baseline_of(s, &s->rows[i]);
 
 		s->rows[i].baseline = base ? base->result.latency_cycles : 0;
+		s->rows[i].baseline_accept =
+			base ? base->result.accept_cycles : 0;
 	}
 	return status;
 }
@@ -375,27 +377,33 @@ static int sweep_run(const struct bench_args *a, struct sweep *s)
 static void print_table(const struct sweep *s)
 {
 	printf("%8s %4s %4s %5s %-7s %6s %6s %14s %14s %7s %8s %7s %7s %8s "
-	       "%14s\n",
+	       "%14s %14s %8s %12s\n",
 	       "pages", "cpus", "thr", "batch", "cost", "emodpr", "etrack",
 	       "latency_cyc", "limit_cyc", "x_limit", "speedup", "flows",
-	       "rounds", "aex", "lost_cyc");
+	       "rounds", "aex", "lost_cyc", "accept_cyc", "speedup+",
+	       "lock_hold");
 	for (size_t i = 0; i < s->n; i++) {
 		const struct bench_row *r = &s->rows[i];
-		char speedup[16] = "-";
+		char speedup[16] = "-", accepted[16] = "-";
 
-		if (r->baseline)
+		if (r->baseline) {
 			snprintf(speedup, sizeof(speedup), "%.2f",
 				 bench_row_speedup(r));
+			snprintf(accepted, sizeof(accepted), "%.2f",
+				 bench_row_speedup_accepted(r));
+		}
 		printf("%8" PRIu64 " %4u %4u %5u %-7s %6" PRIu64 " %6" PRIu64
 		       " %14" PRIu64 " %14" PRIu64 " %7.3f %8s %7" PRIu64
-		       " %7" PRIu64 " %8" PRIu64 " %14" PRIu64 "\n",
+		       " %7" PRIu64 " %8" PRIu64 " %14" PRIu64 " %14" PRIu64
+		       " %8s %12" PRIu64 "\n",
 		       r->point.pages, r->point.cpus, r->point.threads,
 		       r->point.etrack_batch, sgx_cost_point_name(r->cost),
 		       r->point.costs.encls[EMODPR],
 		       r->point.costs.encls[ETRACK], r->result.latency_cycles, r->result.limit_cycles,
 		       bench_row_x_limit(r), speedup, r->result.etrack_flows,
 		       r->result.ipi_rounds, r->result.aex_inflicted,
-		       r->result.lost_cycles);
+		       r->result.lost_cycles, r->result.accept_cycles,
+		       accepted, r->result.encl_lock_longest);
 	}
 }
 

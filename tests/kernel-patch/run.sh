@@ -6,7 +6,8 @@
 # marker kept or a header line misplaced shows as a diff.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-splice=(python3 "$here/../../scripts/kernel-patch/splice.py")
+# Debian's python3 (the package), not a shim that may come first on PATH.
+splice=(/usr/bin/python3 "$here/../../scripts/kernel-patch/splice.py")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 failed=0
