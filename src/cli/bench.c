@@ -39,6 +39,11 @@ static const uint64_t default_pages[] = { 1, 16, 256, 4096, 65536 };
 static const uint64_t full_pages[] = { 1, 16, 256, 4096, 65536, 1048576 };
 static const uint64_t default_cpus[] = { 4, 16, 64 };
 static const uint64_t full_cpus[] = { 1, 4, 16, 64 };
+/*
+ * Linux, one flow per call, and the upstream series' SGX_EDMM_ETRACK_BATCH
+ * (docs/PERFORMANCE.md, "The batch constant of the upstream series").
+ */
+static const uint64_t default_batches[] = { 1, 0, 512 };
 
 static int bench_usage(FILE *out, int status)
 {
@@ -63,7 +68,9 @@ static int bench_usage(FILE *out, int status)
 		"caller's (others)\n"
 		"  --etrack-batch LIST  the driver's pages per ETRACK flow: 1 "
 		"is Linux 6.12,\n"
-		"                       0 one flow per call (1,0)\n"
+		"                       0 one flow per call, 512 the upstream "
+		"series' batch\n"
+		"                       (1,0,512)\n"
 		"  --costs LIST         cost points: low, typical, high "
 		"(typical)\n"
 		"  --emodpr LIST        EMODPR/EMODT cycles, overriding the "
@@ -205,7 +212,7 @@ static int bench_parse(int argc, char **argv, struct bench_args *a)
 
 	set_list(&a->pages, default_pages, 5);
 	set_list(&a->cpus, default_cpus, 3);
-	set_list(&a->batches, (const uint64_t[]){ 1, 0 }, 2);
+	set_list(&a->batches, default_batches, 3);
 	set_list(&a->points, (const uint64_t[]){ SGX_COST_TYPICAL }, 1);
 	a->threads_others = true;
 	a->out = "bench-out";
