@@ -128,7 +128,8 @@ make_series() {
 	git_series config branch.upstream.description "$(cat "$meta/cover.txt")"
 	git_series format-patch -q --cover-letter --cover-from-description=subject \
 		--no-signature -o "$out" base..upstream
-	echo "kernel-patch: wrote $(find "$out" -name '*.patch' | wc -l) files in $out"
+	echo "kernel-patch: wrote $(find "$out" -name '*.patch' | wc -l) files in" \
+		"$out ($((SECONDS - start)) s)"
 }
 
 # A whole fresh tree with the smallest config that builds the driver.
@@ -171,7 +172,8 @@ build_sgx() {
 		echo "kernel-patch: $label: new kernel-doc warnings" >&2
 		return 1
 	fi
-	echo "kernel-patch: $label: sgx/ builds with W=1 and C=1, no warning"
+	echo "kernel-patch: $label: sgx/ builds with W=1 and C=1, no warning" \
+		"($((SECONDS - start)) s)"
 }
 
 checkpatch() {
