@@ -195,7 +195,7 @@ same_source() {
 	"${splice[@]}" check "$work/check/$top/$sgx" "${fragments[@]}" || status=1
 	for f in "${fragments[@]}"; do
 		path=${f%:*}
-		git -C "$root" grep -qF "#include \"kernel/upstream/${path##*/}\"" \
+		git -C "$root" grep -qx "#include \"kernel/upstream/${path##*/}\"" \
 			-- src/kernel || {
 			echo "same-source: no model source includes $path" >&2
 			status=1
