@@ -7,7 +7,8 @@
 # directory) and the series is a build output.
 #
 # Usage: scripts/kernel-patch.sh [--check] [BUILD_DIR]
-#   BUILD_DIR  where kernel-patch/ is written (default: build)
+#   BUILD_DIR  where kernel-patch/ is written (default: build; relative
+#              to the top of the repository)
 #   --check    then apply each patch in order to a freshly unpacked 6.12
 #              tree and, after each, build arch/x86/kernel/cpu/sgx/ with
 #              W=1 and sparse (C=1) and require no output at all, no new
@@ -39,7 +40,10 @@ done
 tarball=/usr/src/linux-source-6.12.tar.xz
 top=linux-source-6.12
 work=$root/build-kernel
-out=$root/$build/kernel-patch
+case $build in
+/*) out=$build/kernel-patch ;;
+*) out=$root/$build/kernel-patch ;;
+esac
 meta=$root/scripts/kernel-patch
 # Debian's python3 (the package), not a shim that may come first on PATH.
 splice=(/usr/bin/python3 "$meta/splice.py")

@@ -7,7 +7,9 @@ docs/BATCHED-ETRACK.md "The upstream series":
 - a fragment src/kernel/upstream/<name> replaces, in
   arch/x86/kernel/cpu/sgx/<name>, every function of the same name (with the
   comment block directly above it) and is inserted where the first of them
-  was, or before the function its "* splice: before F" line names;
+  was, or before the function its "* splice: before F" line names (when
+  the replaced functions are in Linux's order, each goes back in its own
+  place with what precedes it in the fragment: see splice());
 - its first comment block, when it starts with "/* sgxemu-fragment", is for
   this tool only: its "* header: FILE after "LINE": NEW" lines insert NEW
   after the line LINE of FILE (a header of the same directory);
@@ -222,11 +224,40 @@ class Fragment:
         return out
 
 
+def pieces(body, frag, replaced):
+    """BODY cut after each function that replaces one of Linux's.
+
+    Each piece ends with such a function and holds what the fragment puts
+    before it (new helpers, definitions); what follows the last one joins
+    the last piece. Returns [(linux_function_name, lines)] in fragment
+    order.
+    """
+    cuts = [(name, last) for name, _, _, last in functions(body, frag.path)
+            if name in replaced]
+    out = []
+    start = 0
+    for n, (name, last) in enumerate(cuts):
+        end = len(body) if n == len(cuts) - 1 else last + 1
+        lines = body[start:end]
+        while lines and not lines[0].strip():
+            lines.pop(0)
+        out.append((name, lines))
+        start = end
+    return out
+
+
 def splice(target, frag, state):
-    """TARGET's lines with FRAG spliced in at STATE."""
+    """TARGET's lines with FRAG spliced in at STATE.
+
+    When the functions the fragment replaces come in the same order as in
+    TARGET, each piece of the fragment (see pieces()) takes the place of
+    the function it ends with, so that Linux's functions between them stay
+    where they are and the patch shows no moved code. Otherwise the whole
+    fragment goes where the first replaced function was.
+    """
     body = frag.lines_at(state)
     funcs = functions(target, frag.name)
-    own = {name for name, *_ in functions(body, frag.path)}
+    own = [name for name, *_ in functions(body, frag.path)]
     if not own:
         fail(frag.path, 'no function in the fragment')
     doomed = [f for f in funcs if f[0] in own]
@@ -238,9 +269,15 @@ def splice(target, frag, state):
         if doomed:
             fail(frag.path, 'a fragment that replaces functions needs no '
                  '"splice: before"')
-        at = anchor[0][1]
+        at = {anchor[0][1]: body}
     elif doomed:
-        at = doomed[0][1]
+        names = [f[0] for f in doomed]
+        if names == [n for n in own if n in names]:
+            first = {f[0]: f[1] for f in doomed}
+            at = {first[name]: lines
+                  for name, lines in pieces(body, frag, set(names))}
+        else:
+            at = {doomed[0][1]: body}
     else:
         fail(frag.path, f'replaces no function of {frag.name} and has no '
              '"splice: before" line')
@@ -253,10 +290,9 @@ def splice(target, frag, state):
             drop.add(last + 1)
     out = []
     for n, line in enumerate(target):
-        if n == at:
-            out.extend(body)
-            if at < len(target):
-                out.append('')
+        if n in at:
+            out.extend(at[n])
+            out.append('')
         if n not in drop:
             out.append(line)
     return out

@@ -11,7 +11,10 @@ splice=(/usr/bin/python3 "$here/../../scripts/kernel-patch/splice.py")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 failed=0
-frags=("$here/frag/foo.c:2" "$here/frag/bar.c:2")
+# foo.c: replaced functions out of Linux's order (the whole fragment goes
+# where the first was); bar.c: "splice: before"; baz.c: in Linux's order
+# (each piece in its own place).
+frags=("$here/frag/foo.c:2" "$here/frag/bar.c:2" "$here/frag/baz.c:2")
 
 fresh() {
 	rm -rf "$work/t"
@@ -23,7 +26,7 @@ fresh() {
 for state in 1 2 3; do
 	fresh
 	"${splice[@]}" tree "$work/t" "$state" "${frags[@]}" || failed=1
-	for f in foo.c foo.h bar.c; do
+	for f in foo.c foo.h bar.c baz.c; do
 		want=$here/expect/$state/$f
 		[ "$state" -eq 1 ] && want=$here/tree/$f
 		diff -u "$want" "$work/t/$f" ||
@@ -38,7 +41,7 @@ fresh
 "${splice[@]}" check "$work/t" "${frags[@]}" >/dev/null ||
 	{ echo "FAIL: check on the final state"; failed=1; }
 sed -i 's/return -4;/return -5;/' "$work/t/foo.c"
-"${splice[@]}" check "$work/t" "${frags[@]}" 2>/dev/null &&
+"${splice[@]}" check "$work/t" "${frags[@]}" >/dev/null 2>&1 &&
 	{ echo "FAIL: check missed a changed byte"; failed=1; }
 fresh
 "${splice[@]}" tree "$work/t" 2 "${frags[@]}" >/dev/null
