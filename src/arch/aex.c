@@ -177,6 +177,8 @@ void sgx_aex(struct sgx_lp *lp, const struct sgx_exception *exc)
 	struct sgx_tcs *tcs = tcs_at(lp->cpu, lp->tcs);
 
 	ASSERT(lp->enclave_mode);
+	if (lp->cpu->hooks.aex)
+		lp->cpu->hooks.aex(lp->cpu->hooks.ctx, lp);
 	save_state(lp, current_gpr(lp), exc); /* S1-S3 */
 	tcs->ssa_index++; /* S4 */
 	load_synthetic(lp, tcs->exit_addr); /* S5 */

@@ -102,13 +102,15 @@ enum sgx_leaf_class { SGX_LEAF_ENCLS, SGX_LEAF_ENCLU };
 /*
  * Calls into the platform: the leaf hook runs before every leaf (a
  * preemption point and a place to charge cost), the access hook before every
- * enclave memory access. Both may be NULL.
+ * enclave memory access, the AEX hook at every AEX while the LP is still in
+ * enclave mode (a recorder sees which thread left). All may be NULL.
  */
 struct sgx_cpu_hooks {
 	void *ctx;
 	void (*leaf)(void *ctx, struct sgx_lp *lp, enum sgx_leaf_class cls,
 		     unsigned int leaf);
 	void (*access)(void *ctx, struct sgx_lp *lp, uint64_t lin);
+	void (*aex)(void *ctx, struct sgx_lp *lp);
 };
 
 struct sgx_cpu_config {

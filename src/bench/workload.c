@@ -24,7 +24,6 @@
 
 /* The lowest base; ELRANGE is naturally aligned, so larger ones go higher. */
 #define BENCH_BASE 0x100000000ULL
-#define BENCH_AEP 0x7000AE9000ULL /* outside ELRANGE: where an AEX lands */
 #define BENCH_PAGES_MAX (4ULL << 20)
 /*
  * The EPC beyond the enclave's pages and its VA pages (one per
@@ -36,19 +35,6 @@
 #define SECINFO_TCS SGX_SECINFO_TYPE(PT_TCS)
 #define SECINFO_RW (SGX_SECINFO_TYPE(PT_REG) | SGX_SECINFO_R | SGX_SECINFO_W)
 #define SECINFO_AUG (SECINFO_RW | SGX_SECINFO_PENDING)
-
-struct bench_machine {
-	const struct bench_point *p;
-	unsigned int nr_tcs;
-	uint64_t base, size; /* ELRANGE */
-	struct sgx_cpu cpu;
-	struct sim sim;
-	struct sgx_driver drv;
-	struct sgx_mm *mm;
-	struct sgx_file *file;
-	bool cpu_up, sim_up, drv_up;
-	unsigned int threads_in; /* LPs 1..threads_in are inside */
-};
 
 _Static_assert(sizeof(struct sgx_sigstruct) <= PAGE_SIZE, "one page");
 
@@ -78,13 +64,13 @@ static bool point_valid(const struct bench_point *p)
 
 /* ---- Building the enclave ---------------------------------------------- */
 
-static long ioctl_of(struct bench_machine *m, unsigned int cmd, void *arg)
+long bench_ioctl(struct bench_machine *m, unsigned int cmd, void *arg)
 {
 	return sgx_ioctl(m->file, cmd, (unsigned long)(uintptr_t)arg);
 }
 
-static long add_pages(struct bench_machine *m, const void *src,
-		      uint64_t first, uint64_t pages, uint64_t flags)
+long bench_add_pages(struct bench_machine *m, const void *src,
+		     uint64_t first, uint64_t pages, uint64_t flags)
 {
 	struct sgx_secinfo secinfo = { .flags = flags };
 	struct sgx_enclave_add_pages arg = {
@@ -94,7 +80,7 @@ static long add_pages(struct bench_machine *m, const void *src,
 		.secinfo = (uint64_t)(uintptr_t)&secinfo,
 	};
 
-	return ioctl_of(m, SGX_IOC_ENCLAVE_ADD_PAGES, &arg);
+	return bench_ioctl(m, SGX_IOC_ENCLAVE_ADD_PAGES, &arg);
 }
 
 /* The TCS pages, then the SSA frames and the OP page, all zero but TCSs. */
@@ -116,17 +102,18 @@ static long add_all(struct bench_machine *m)
 		tcs->fs_limit = 0xFFFFFFFF;
 		tcs->gs_limit = 0xFFFFFFFF;
 	}
-	ret = add_pages(m, src, 0, t, SECINFO_TCS);
+	ret = bench_add_pages(m, src, 0, t, SECINFO_TCS);
 	memset(src, 0, (t + 1) * PAGE_SIZE);
 	if (!ret)
-		ret = add_pages(m, src, t, t, SECINFO_RW);
+		ret = bench_add_pages(m, src, t, t, SECINFO_RW);
 	if (!ret)
-		ret = add_pages(m, src, 2 * t, 1, SECINFO_RW);
+		ret = bench_add_pages(m, src, 2 * t, 1, SECINFO_RW);
 	free(src);
 	return ret;
 }
 
-static int sign(struct bench_machine *m, struct sgx_sigstruct *sig)
+int bench_sign(uint64_t size, const struct bench_run *runs, unsigned int n,
+	       struct sgx_sigstruct *sig)
 {
 	struct sgx_enclave_hash h;
 	uint8_t mrenclave[32];
@@ -134,17 +121,29 @@ static int sign(struct bench_machine *m, struct sgx_sigstruct *sig)
 
 	if (!bench_key)
 		bench_key = sgx_sign_tool_key();
-	if (!bench_key || sgx_enclave_hash_start(&h, 1, m->size))
+	if (!bench_key || sgx_enclave_hash_start(&h, 1, size))
 		return -ENOMEM;
-	for (uint64_t i = 0; i < heap_first(m); i++)
-		bad |= sgx_enclave_hash_eadd(&h, i * PAGE_SIZE,
-					     i < m->nr_tcs ? SECINFO_TCS :
-							     SECINFO_RW) != 0;
+	for (unsigned int r = 0; r < n; r++)
+		for (uint64_t i = 0; i < runs[r].pages; i++)
+			bad |= sgx_enclave_hash_eadd(
+				       &h, (runs[r].first + i) * PAGE_SIZE,
+				       runs[r].flags) != 0;
 	bad |= sgx_enclave_hash_finish(&h, mrenclave) != 0;
 	if (bad || sgx_sign_sigstruct(sig, bench_key, mrenclave,
 				      SGX_ATTR_MODE64BIT, 3))
 		return -EIO;
 	return 0;
+}
+
+/* The pages add_all() adds, in its order. */
+static int sign(struct bench_machine *m, struct sgx_sigstruct *sig)
+{
+	const struct bench_run runs[] = {
+		{ 0, m->nr_tcs, SECINFO_TCS },
+		{ m->nr_tcs, m->nr_tcs + 1, SECINFO_RW },
+	};
+
+	return bench_sign(m->size, runs, 2, sig);
 }
 
 static int build_enclave(struct bench_machine *m)
@@ -163,11 +162,11 @@ static int build_enclave(struct bench_machine *m)
 	long ret = sig ? sign(m, sig) : -ENOMEM;
 
 	if (!ret)
-		ret = ioctl_of(m, SGX_IOC_ENCLAVE_CREATE, &create);
+		ret = bench_ioctl(m, SGX_IOC_ENCLAVE_CREATE, &create);
 	if (!ret)
 		ret = add_all(m);
 	if (!ret)
-		ret = ioctl_of(m, SGX_IOC_ENCLAVE_INIT, &init);
+		ret = bench_ioctl(m, SGX_IOC_ENCLAVE_INIT, &init);
 	if (!ret)
 		ret = sgx_mmap(m->file, m->mm, m->base, m->size,
 			       SGX_PROT_READ | SGX_PROT_WRITE,
@@ -203,7 +202,7 @@ static int grow_heap(struct bench_machine *m)
 
 /* ---- The machine -------------------------------------------------------- */
 
-static uint64_t elrange_size(uint64_t pages)
+uint64_t bench_elrange_size(uint64_t pages)
 {
 	uint64_t size = 2 * PAGE_SIZE;
 
@@ -212,23 +211,24 @@ static uint64_t elrange_size(uint64_t pages)
 	return size;
 }
 
-static uint64_t epc_pages(uint64_t encl_pages)
+uint64_t bench_epc_pages(uint64_t encl_pages)
 {
 	return encl_pages + encl_pages / SGX_VA_SLOT_COUNT + 1 +
 	       BENCH_EPC_SLACK;
 }
 
-static int machine_up(struct bench_machine *m)
+int bench_machine_boot(struct bench_machine *m, const struct bench_point *p,
+		       uint64_t epc_pages)
 {
 	const struct sgx_cpu_config cpu_cfg = {
-		.epc_pages = epc_pages(heap_first(m) + m->p->pages),
-		.nr_lps = m->p->cpus,
+		.epc_pages = epc_pages,
+		.nr_lps = p->cpus,
 		.seed = 0x62656e6368ULL,
 	};
 	const struct sgx_driver_config drv_cfg = {
 		.sgx2 = true,
-		.etrack_batch = m->p->etrack_batch,
-		.no_loop_checks = m->p->no_loop_checks,
+		.etrack_batch = p->etrack_batch,
+		.no_loop_checks = p->no_loop_checks,
 	};
 	int ret = sgx_cpu_init(&m->cpu, &cpu_cfg);
 
@@ -249,7 +249,16 @@ static int machine_up(struct bench_machine *m)
 	if (ret)
 		return ret;
 	sgx_mm_activate(m->mm, &m->cpu.lps[0]);
-	ret = build_enclave(m);
+	return 0;
+}
+
+static int machine_up(struct bench_machine *m)
+{
+	int ret = bench_machine_boot(m, m->p,
+				     bench_epc_pages(heap_first(m) + m->p->pages));
+
+	if (!ret)
+		ret = build_enclave(m);
 	return ret ? ret : grow_heap(m);
 }
 
@@ -257,6 +266,11 @@ static void machine_down(struct bench_machine *m)
 {
 	for (unsigned int i = 1; i <= m->threads_in; i++)
 		ASSERT(!enclu_eexit(&m->cpu.lps[i], BENCH_AEP));
+	bench_machine_down(m);
+}
+
+void bench_machine_down(struct bench_machine *m)
+{
 	if (m->file)
 		sgx_release(m->file);
 	if (m->mm)
@@ -311,7 +325,7 @@ static long edmm_call(struct bench_machine *m, uint64_t *count)
 			.page_type = PT_TRIM,
 		};
 
-		ret = ioctl_of(m, SGX_IOC_ENCLAVE_MODIFY_TYPES, &mt);
+		ret = bench_ioctl(m, SGX_IOC_ENCLAVE_MODIFY_TYPES, &mt);
 		*count = mt.count;
 	} else {
 		struct sgx_enclave_restrict_permissions rp = {
@@ -319,7 +333,7 @@ static long edmm_call(struct bench_machine *m, uint64_t *count)
 			.permissions = SGX_SECINFO_R,
 		};
 
-		ret = ioctl_of(m, SGX_IOC_ENCLAVE_RESTRICT_PERMISSIONS, &rp);
+		ret = bench_ioctl(m, SGX_IOC_ENCLAVE_RESTRICT_PERMISSIONS, &rp);
 		*count = rp.count;
 	}
 	return ret;
@@ -391,7 +405,7 @@ int bench_run(const struct bench_point *p, struct bench_result *r)
 		return -ENOMEM;
 	m->p = p;
 	m->nr_tcs = p->threads ? p->threads : 1;
-	m->size = elrange_size(heap_first(m) + p->pages);
+	m->size = bench_elrange_size(heap_first(m) + p->pages);
 	m->base = m->size > BENCH_BASE ? m->size : BENCH_BASE;
 	ret = machine_up(m);
 	if (!ret)

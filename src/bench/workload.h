@@ -21,7 +21,9 @@
 
 #include <stdint.h>
 
+#include "kernel/driver.h"
 #include "platform/cost.h"
+#include "platform/sim.h"
 
 #define BENCH_CPUS_MAX 64
 
@@ -76,5 +78,44 @@ uint64_t bench_limit(const struct bench_point *p);
 uint64_t bench_etrack_round(const struct bench_point *p);
 
 const char *bench_op_name(enum bench_op op);
+
+/*
+ * The machine, shared with the trace replay (bench/replay.h): CPU, sim
+ * platform, driver, one process's mm and one open enclave file, the
+ * caller on LP 0.
+ */
+struct bench_machine {
+	const struct bench_point *p;
+	unsigned int nr_tcs;
+	uint64_t base, size; /* ELRANGE */
+	struct sgx_cpu cpu;
+	struct sim sim;
+	struct sgx_driver drv;
+	struct sgx_mm *mm;
+	struct sgx_file *file;
+	bool cpu_up, sim_up, drv_up;
+	unsigned int threads_in; /* LPs 1..threads_in are inside */
+};
+
+/* Pages [first, first + pages) added with one SECINFO's flags. */
+struct bench_run {
+	uint64_t first, pages, flags;
+};
+
+#define BENCH_AEP 0x7000AE9000ULL /* outside ELRANGE: where an AEX lands */
+
+/* p's cpus, etrack_batch and no_loop_checks; 0 or -errno. */
+int bench_machine_boot(struct bench_machine *m, const struct bench_point *p,
+		       uint64_t epc_pages);
+void bench_machine_down(struct bench_machine *m);
+long bench_ioctl(struct bench_machine *m, unsigned int cmd, void *arg);
+long bench_add_pages(struct bench_machine *m, const void *src,
+		     uint64_t first, uint64_t pages, uint64_t flags);
+/* A SIGSTRUCT for the enclave of ELRANGE size whose EADDs are runs. */
+int bench_sign(uint64_t size, const struct bench_run *runs, unsigned int n,
+	       struct sgx_sigstruct *sig);
+/* The smallest ELRANGE (a power of two) for pages; the EPC for them. */
+uint64_t bench_elrange_size(uint64_t pages);
+uint64_t bench_epc_pages(uint64_t encl_pages);
 
 #endif

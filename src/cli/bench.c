@@ -34,6 +34,8 @@ struct bench_args {
 	enum bench_op op;
 	const char *out;
 	bool json, plots, quiet;
+	const char *replay; /* --replay FILE */
+	bool cpus_set, synthetic; /* --cpus; an option of the sweep alone */
 };
 
 static const uint64_t default_pages[] = { 1, 16, 256, 4096, 65536 };
@@ -56,7 +58,11 @@ static int bench_usage(FILE *out, int status)
 		"                    [--emodpr LIST] [--etrack LIST] "
 		"[--op restrict|trim] "
 		"[--full] [--out DIR]\n"
-		"                    [--no-plots] [--json] [--quiet]\n\n"
+		"                    [--no-plots] [--json] [--quiet]\n"
+		"       sgxemu bench --replay FILE [--etrack-batch LIST] "
+		"[--cpus N]\n"
+		"                    [--loop-checks on|off] [--costs LIST] "
+		"[--out DIR] [--json]\n\n"
 		"Price one EDMM call over N enclave pages, Linux's ETRACK per "
 		"page against\nbatched ETRACK, on the sim platform with the "
 		"cost model of docs/COSTS.md.\nLISTs are comma-separated; the "
@@ -92,9 +98,14 @@ static int bench_usage(FILE *out, int status)
 		"  --no-plots           write no plots\n"
 		"  --json               the rows as one JSON object on stdout "
 		"(no table)\n"
-		"  --quiet              no progress on stderr\n\n"
+		"  --quiet              no progress on stderr\n"
+		"  --replay FILE        replay a trace of `sgxemu run --record` "
+		"(docs/TRACE.md)\n"
+		"                       under each policy; --cpus is one "
+		"number (the trace's\n"
+		"                       LPs + 1); bench-out/replay.csv\n\n"
 		"Exit status: 0 done, 1 the driver misbehaved at a point, 2 "
-		"usage error.\n",
+		"usage error or\na bad trace.\n",
 		BENCH_CPUS_MAX);
 	return status;
 }
@@ -151,11 +162,16 @@ static bool parse_list(const char *s, uint64_t min, uint64_t max,
 
 static bool bench_option(struct bench_args *a, int c, const char *arg)
 {
+	a->synthetic |= strchr("ptEToF", c) != NULL;
 	switch (c) {
 	case 'p':
 		return parse_list(arg, 1, 4ULL << 20, &a->pages);
 	case 'c':
+		a->cpus_set = true;
 		return parse_list(arg, 1, BENCH_CPUS_MAX, &a->cpus);
+	case 'R':
+		a->replay = arg;
+		return true;
 	case 't':
 		a->threads_others = !strcmp(arg, "others");
 		return a->threads_others ||
@@ -213,6 +229,7 @@ static int bench_parse(int argc, char **argv, struct bench_args *a)
 		{ "no-plots", no_argument, 0, 'P' },
 		{ "json", no_argument, 0, 'j' },
 		{ "quiet", no_argument, 0, 'q' },
+		{ "replay", required_argument, 0, 'R' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 }
 	};
@@ -240,6 +257,12 @@ static int bench_parse(int argc, char **argv, struct bench_args *a)
 	if (optind < argc) {
 		fprintf(stderr, "sgxemu bench: unexpected '%s'\n",
 			argv[optind]);
+		return bench_usage(stderr, CLI_USAGE);
+	}
+	if (a->replay && (a->synthetic || (a->cpus_set && a->cpus.n != 1))) {
+		fprintf(stderr, "sgxemu bench: --replay takes one --cpus and "
+				"none of --pages, --threads, --op, --emodpr, "
+				"--etrack, --full\n");
 		return bench_usage(stderr, CLI_USAGE);
 	}
 	return -1;
@@ -452,6 +475,20 @@ static int write_csv(const char *dir, const struct sweep *s)
 	return 0;
 }
 
+static int replay_main(const struct bench_args *a)
+{
+	const struct bench_replay_args ra = {
+		.path = a->replay,
+		.batches = a->batches.v, .nr_batches = a->batches.n,
+		.points = a->points.v, .nr_points = a->points.n,
+		.cpus = a->cpus_set ? (unsigned int)a->cpus.v[0] : 0,
+		.loop_checks = a->loop_checks, .json = a->json,
+		.out = ensure_dir(a->out) ? NULL : a->out,
+	};
+
+	return bench_replay(&ra);
+}
+
 int cmd_bench(int argc, char **argv)
 {
 	struct bench_args a = { .op = BENCH_RESTRICT };
@@ -460,6 +497,8 @@ int cmd_bench(int argc, char **argv)
 
 	if (status >= 0)
 		return status;
+	if (a.replay)
+		return replay_main(&a);
 	if (sweep_build(&a, &s)) {
 		fprintf(stderr, "sgxemu bench: out of memory\n");
 		free(s.rows);

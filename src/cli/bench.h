@@ -35,4 +35,16 @@ void bench_write_json(FILE *f, const struct bench_row *rows, size_t n);
 int bench_plot(const char *dir, const struct bench_row *rows, size_t n,
 	       bool quiet);
 
+/* sgxemu bench --replay (bench_replay.c); returns the exit status. */
+struct bench_replay_args {
+	const char *path;
+	const uint64_t *batches, *points;
+	unsigned int nr_batches, nr_points;
+	unsigned int cpus; /* 0: what the trace recorded */
+	bool loop_checks, json;
+	const char *out; /* NULL: no CSV */
+};
+
+int bench_replay(const struct bench_replay_args *a);
+
 #endif

@@ -8,6 +8,7 @@
  * added to a shared memory file (src/run/stats.h).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -30,7 +31,8 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: sgxemu run [--etrack-batch N] [--loop-checks on|off] "
 		"[--epc-size SIZE]\n"
-		"                  [--cpus N] [--stats] -- PROGRAM [ARGS]\n\n"
+		"                  [--cpus N] [--stats] [--record FILE] -- "
+		"PROGRAM [ARGS]\n\n"
 		"Run PROGRAM with /dev/sgx_enclave provided by the driver "
 		"model and its\nenclaves running natively on the emulated "
 		"CPU.\n\n"
@@ -47,7 +49,11 @@ static void usage(FILE *out)
 		"  --cpus N          logical processors for program threads "
 		"(default %u)\n"
 		"  --stats           print ETRACKs, IPIs, AEXs, EAUGs, EWB/ELDU "
-		"at exit\n",
+		"at exit\n"
+		"  --record FILE     write the EDMM trace of every process to "
+		"FILE\n"
+		"                    (docs/TRACE.md; replay: sgxemu bench "
+		"--replay FILE)\n",
 		SGX_ETRACK_BATCH_DEFAULT, RUN_DEFAULT_CPUS);
 }
 
@@ -165,6 +171,24 @@ static void print_stats(const struct run_stats *s)
 	fflush(stdout);
 }
 
+/*
+ * The trace file: truncated, the header written, and its descriptor in
+ * the environment; O_APPEND so that every process's lines stay whole.
+ */
+static int open_record(const char *path)
+{
+	static const char header[] = "sgxemu-trace 1\n";
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0666);
+
+	if (fd < 0 || write(fd, header, sizeof(header) - 1) !=
+			      (ssize_t)(sizeof(header) - 1) ||
+	    set_env_u64(RUN_RECORD_FD_ENV, (uint64_t)fd)) {
+		fprintf(stderr, "sgxemu run: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /* Fork, exec, wait, print; the exit status is the program's. */
 static int run_with_stats(char **argv)
 {
@@ -211,6 +235,7 @@ int cmd_run(int argc, char **argv)
 		{ "epc-size", required_argument, NULL, 'e' },
 		{ "cpus", required_argument, NULL, 'c' },
 		{ "stats", no_argument, NULL, 's' },
+		{ "record", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -218,6 +243,7 @@ int cmd_run(int argc, char **argv)
 	uint64_t epc = RUN_DEFAULT_EPC_SIZE;
 	char runtime[PATH_MAX];
 	bool stats = false, loop_checks = true;
+	const char *record = NULL;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
@@ -243,6 +269,9 @@ int cmd_run(int argc, char **argv)
 		case 's':
 			stats = true;
 			break;
+		case 'r':
+			record = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return CLI_OK;
@@ -264,6 +293,8 @@ int cmd_run(int argc, char **argv)
 		perror("sgxemu run: environment");
 		return CLI_FAIL;
 	}
+	if (record && open_record(record))
+		return CLI_FAIL;
 	if (stats)
 		return run_with_stats(argv + optind);
 	execvp(argv[optind], argv + optind);

@@ -780,6 +780,8 @@ static enum sgx_fault_result sgx_encl_eaug_page(struct sgx_mm *mm,
 	mutex_unlock(drv, &encl->lock);
 	if (!added)
 		free(page);
+	else if (drv->trace.eaug)
+		drv->trace.eaug(drv->trace.ctx, encl, addr - encl->base);
 	return ret;
 }
 

@@ -729,6 +729,9 @@ long sgx_ioctl(struct sgx_file *filp, unsigned int cmd, unsigned long arg)
 	sgx_charge(encl->drv, SGX_COST_SYSCALL);
 	if (sgx_encl_test_and_set_flag(encl, SGX_ENCL_IOCTL))
 		return -EBUSY;
+	if (encl->drv->trace.ioctl)
+		encl->drv->trace.ioctl(encl->drv->trace.ctx, encl, cmd, arg,
+				       NULL);
 
 	switch (cmd) {
 	case SGX_IOC_ENCLAVE_CREATE:
@@ -757,6 +760,9 @@ long sgx_ioctl(struct sgx_file *filp, unsigned int cmd, unsigned long arg)
 		break;
 	}
 
+	if (encl->drv->trace.ioctl)
+		encl->drv->trace.ioctl(encl->drv->trace.ctx, encl, cmd, arg,
+				       &ret);
 	sgx_encl_clear_flag(encl, SGX_ENCL_IOCTL);
 	return ret;
 }

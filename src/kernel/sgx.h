@@ -236,6 +236,19 @@ static inline bool sgx_inject_fire(unsigned int *n)
 	return true;
 }
 
+/*
+ * MODEL: an observer of the driver for `sgxemu run --record` (not in
+ * Linux): the ioctl hook runs at sgx_ioctl() entry (ret NULL) and exit
+ * (*ret its result, the argument's outputs written back), the EAUG hook
+ * after a fault added a page. Observers only read; both may be NULL.
+ */
+struct sgx_trace_hooks {
+	void *ctx;
+	void (*ioctl)(void *ctx, struct sgx_encl *encl, unsigned int cmd,
+		      unsigned long arg, const long *ret);
+	void (*eaug)(void *ctx, struct sgx_encl *encl, uint64_t offset);
+};
+
 struct sgx_driver {
 	struct sgx_cpu *cpu;
 	const struct sgx_platform *plat;
@@ -250,6 +263,7 @@ struct sgx_driver {
 	struct sgx_driver_stats stats;
 	struct sgx_mutex free_lock; /* Linux: the NUMA node's spinlock */
 	struct sgx_fault_inject inject; /* tests only */
+	struct sgx_trace_hooks trace;
 };
 
 #endif

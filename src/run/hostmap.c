@@ -44,12 +44,13 @@ static void pte_changed(void *ctx, uint64_t lin)
 	host_revoke(lin, PAGE_SIZE);
 }
 
-/* Before ETRACK: the next entry revokes. */
+/* Before ETRACK: the next entry revokes. Every leaf goes to --record. */
 static void leaf_hook(void *ctx, struct sgx_lp *lp, enum sgx_leaf_class cls,
 		      unsigned int leaf)
 {
 	if (cls == SGX_LEAF_ENCLS && leaf == ETRACK)
 		atomic_fetch_add(&run.etrack_gen, 1);
+	run_record_leaf(lp, cls, leaf);
 }
 
 /**

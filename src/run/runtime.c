@@ -137,6 +137,7 @@ static int model_init(void)
 	run.etrack_gen = 0;
 	run.revoked_gen = 0;
 	run_hostmap_install();
+	run_record_install();
 	run.pid = getpid();
 	return native_start_ksgxd(&run.native, ksgxd, &run.drv);
 }

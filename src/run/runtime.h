@@ -36,6 +36,7 @@ struct run_config {
 #define RUN_CPUS_ENV "SGXEMU_CPUS"
 #define RUN_ETRACK_BATCH_ENV "SGXEMU_ETRACK_BATCH"
 #define RUN_LOOP_CHECKS_ENV "SGXEMU_LOOP_CHECKS"
+#define RUN_RECORD_FD_ENV "SGXEMU_RECORD_FD" /* --record (record.c) */
 #define RUN_DEFAULT_EPC_SIZE (64ULL << 20)
 #define RUN_DEFAULT_CPUS 8
 
@@ -80,6 +81,11 @@ int run_altstack(void);
 void run_altstack_get(stack_t *ss);
 void run_fs_enter(void);
 void run_fs_leave(void);
+
+/* record.c: `sgxemu run --record` (docs/TRACE.md) */
+void run_record_install(void);
+void run_record_leaf(struct sgx_lp *lp, enum sgx_leaf_class cls,
+		     unsigned int leaf);
 
 /* trap.c */
 int run_traps_install(void);

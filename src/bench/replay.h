@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Replaying an EDMM trace (bench/trace.h) on the benchmark's machine
+ * (bench/workload.h): each recorded enclave is rebuilt with its size and
+ * its added pages, and its events run in the recorded order on the sim
+ * platform, priced by the cost model. The EDMM ioctls run on LP 0; a
+ * thread recorded on LP l runs on LP l + 1, entering, leaving and
+ * accepting pages as recorded, so the threads inside at each call are the
+ * recorded ones. An IPI's AEX is followed at once by the thread's ERESUME
+ * (as in bench_run()), so the recorded AEXs of IPIs and their ERESUMEs
+ * are not replayed: the replayed policy's own IPIs stand for them.
+ *
+ * MODEL: the replayed enclave is not the recorded one byte for byte:
+ * every added regular page is RWX (one mapping covers them), each TCS gets
+ * four SSA frames and the replay's entry point, in pages added after the
+ * recorded range, and EMODPE is counted, not run (no ETRACK, IPI or EAUG
+ * depends on it). EACCEPT uses the SECINFO the page's last change asks
+ * for. A recorded call whose return or count the replay does not
+ * reproduce is counted as a divergence, and the replay goes on.
+ */
+#ifndef SGXEMU_BENCH_REPLAY_H
+#define SGXEMU_BENCH_REPLAY_H
+
+#include "bench/trace.h"
+#include "bench/workload.h"
+
+/* Range sizes in pages: 1, 2-15, 16-255, 256-4095, 4096-65535, more. */
+#define REPLAY_SIZE_BUCKETS 6
+
+enum replay_call { RC_RESTRICT, RC_MODT, RC_REMOVE, RC_KINDS };
+
+struct replay_config {
+	unsigned int cpus; /* 0: the recorded LPs + 1 for the caller */
+	unsigned int etrack_batch;
+	bool no_loop_checks;
+	struct sgx_costs costs;
+};
+
+struct replay_result {
+	unsigned int cpus;
+	uint64_t calls[RC_KINDS], pages[RC_KINDS];
+	uint64_t latency[RC_KINDS]; /* caller's cycles, summed per kind */
+	/* RESTRICT_PERMISSIONS and MODIFY_TYPES: their latency and limit */
+	uint64_t tracked_latency, tracked_limit;
+	uint64_t etrack_flows, etracks, ipi_rounds, ipis;
+	uint64_t aex_inflicted; /* on enclave threads, by the IPIs */
+	uint64_t lost_cycles; /* the enclave threads' LPs, summed */
+	uint64_t eaugs, eaccepts, ewbs, eldus; /* ewbs, eldus: recorded */
+	uint64_t size_hist[REPLAY_SIZE_BUCKETS];
+	uint64_t divergences;
+	unsigned int first_divergence; /* its line; 0: none */
+};
+
+/* Returns 0, -EINVAL if cfg->cpus is too few for the trace, -ENOMEM, -EIO. */
+int replay_run(const struct trace *t, const struct replay_config *cfg,
+	       struct replay_result *r);
+const char *replay_call_name(enum replay_call k);
+/* The bucket's smallest size in pages. */
+uint64_t replay_bucket_min(unsigned int bucket);
+
+#endif

@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: MIT
+/*
+ * `sgxemu run --record`: every event that matters to the cost of EDMM, one
+ * line each, in the trace format of docs/TRACE.md. The command opens the
+ * file with O_APPEND, writes the header and passes the descriptor in
+ * SGXEMU_RECORD_FD; every process of the program (the selftests fork)
+ * inherits it and writes each line with one write(2), so lines of
+ * different processes never mix, and every line names its process.
+ *
+ * The recorder only observes: it reads the ioctl's argument after the
+ * driver wrote it back and the LP's registers before a leaf, and writes
+ * to its own descriptor. What the program sees is unchanged but for that
+ * descriptor, which it inherits as it inherits the --stats one.
+ *
+ * Runs with the model lock held (ioctls, faults, leaves) or in the IPI
+ * path of a thread that holds it; the table of enclaves is the process's.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "mm/mm.h"
+#include "run/runtime.h"
+#include "sgxemu/uapi.h"
+
+#define RECORD_ENCLS_MAX 256
+
+static struct {
+	int fd; /* -1: not recording */
+	pid_t pid;
+	struct sgx_encl *encls[RECORD_ENCLS_MAX]; /* the index is the id */
+	unsigned int nr_encls;
+	atomic_int in_edmm; /* an EDMM ioctl is running: its IPIs' AEXs */
+} rec = { .fd = -1 };
+
+static void emit(const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n > 0 && (size_t)n < sizeof(line))
+		(void)!write(rec.fd, line, (size_t)n);
+}
+
+static int id_of(const struct sgx_encl *encl)
+{
+	for (unsigned int i = 0; i < rec.nr_encls; i++)
+		if (rec.encls[i] == encl)
+			return (int)i;
+	return -1;
+}
+
+/* The enclave whose ELRANGE holds lin: an LP's, or a TCS's before EENTER. */
+static int id_at(uint64_t lin, uint64_t *offset)
+{
+	for (int i = (int)rec.nr_encls - 1; i >= 0; i--) {
+		const struct sgx_encl *e = rec.encls[i];
+
+		if (e && lin - e->base < e->size) {
+			*offset = lin - e->base;
+			return i;
+		}
+	}
+	return -1;
+}
+
+static bool is_edmm(unsigned int cmd)
+{
+	return cmd == SGX_IOC_ENCLAVE_RESTRICT_PERMISSIONS ||
+	       cmd == SGX_IOC_ENCLAVE_MODIFY_TYPES ||
+	       cmd == SGX_IOC_ENCLAVE_REMOVE_PAGES;
+}
+
+/* The lines of the EDMM ioctls and of ADD_PAGES, from the written-back arg. */
+static void emit_range(int id, unsigned int cmd, unsigned long arg, long ret)
+{
+	union {
+		struct sgx_enclave_add_pages add;
+		struct sgx_enclave_restrict_permissions rp;
+		struct sgx_enclave_modify_types mt;
+		struct sgx_enclave_remove_pages rm;
+	} a;
+	struct sgx_secinfo si = { 0 };
+	const char *fmt = "%s %d %d %u 0x%llx 0x%llx 0x%llx %ld 0x%llx %lld\n";
+	/* The caller's LP, if it has one: looking never claims one. */
+	const struct sgx_lp *caller = native_current_lp(&run.native);
+	unsigned int lp = caller ? caller->id : 0;
+
+	switch (cmd) {
+	case SGX_IOC_ENCLAVE_ADD_PAGES:
+		if (copy_from_user(&a.add, arg, sizeof(a.add)))
+			return;
+		(void)copy_from_user(&si, a.add.secinfo, sizeof(si));
+		emit(fmt, "add", rec.pid, id, lp, (unsigned long long)a.add.offset,
+		     (unsigned long long)a.add.length,
+		     (unsigned long long)si.flags, ret,
+		     (unsigned long long)a.add.count, 0LL);
+		return;
+	case SGX_IOC_ENCLAVE_RESTRICT_PERMISSIONS:
+		if (copy_from_user(&a.rp, arg, sizeof(a.rp)))
+			return;
+		emit(fmt, "restrict", rec.pid, id, lp,
+		     (unsigned long long)a.rp.offset,
+		     (unsigned long long)a.rp.length,
+		     (unsigned long long)a.rp.permissions, ret,
+		     (unsigned long long)a.rp.count, (long long)a.rp.result);
+		return;
+	case SGX_IOC_ENCLAVE_MODIFY_TYPES:
+		if (copy_from_user(&a.mt, arg, sizeof(a.mt)))
+			return;
+		emit(fmt, "modt", rec.pid, id, lp, (unsigned long long)a.mt.offset,
+		     (unsigned long long)a.mt.length,
+		     (unsigned long long)a.mt.page_type, ret,
+		     (unsigned long long)a.mt.count, (long long)a.mt.result);
+		return;
+	default:
+		if (copy_from_user(&a.rm, arg, sizeof(a.rm)))
+			return;
+		emit(fmt, "remove", rec.pid, id, lp, (unsigned long long)a.rm.offset,
+		     (unsigned long long)a.rm.length, 0ULL, ret,
+		     (unsigned long long)a.rm.count, 0LL);
+	}
+}
+
+static void record_ioctl(void *ctx, struct sgx_encl *encl, unsigned int cmd,
+			 unsigned long arg, const long *ret)
+{
+	int id;
+
+	(void)ctx;
+	if (!ret) {
+		if (is_edmm(cmd))
+			atomic_fetch_add(&rec.in_edmm, 1);
+		return;
+	}
+	if (is_edmm(cmd))
+		atomic_fetch_sub(&rec.in_edmm, 1);
+	if (cmd == SGX_IOC_ENCLAVE_CREATE && !*ret &&
+	    id_of(encl) < 0 && rec.nr_encls < RECORD_ENCLS_MAX) {
+		rec.encls[rec.nr_encls++] = encl;
+		emit("create %d %u 0x%llx\n", rec.pid, rec.nr_encls - 1,
+		     (unsigned long long)encl->size);
+		return;
+	}
+	id = id_of(encl);
+	if (id < 0)
+		return;
+	if (cmd == SGX_IOC_ENCLAVE_INIT)
+		emit("init %d %d %ld\n", rec.pid, id, *ret);
+	else if (cmd == SGX_IOC_ENCLAVE_ADD_PAGES || is_edmm(cmd))
+		emit_range(id, cmd, arg, *ret);
+}
+
+static void record_eaug(void *ctx, struct sgx_encl *encl, uint64_t offset)
+{
+	int id = id_of(encl);
+
+	(void)ctx;
+	if (id >= 0)
+		emit("eaug %d %d 0x%llx\n", rec.pid, id,
+		     (unsigned long long)offset);
+}
+
+static void record_aex(void *ctx, struct sgx_lp *lp)
+{
+	uint64_t off;
+	int id = id_at(lp->elrange_base, &off);
+
+	(void)ctx;
+	if (id >= 0)
+		emit("aex %d %d %u %s\n", rec.pid, id, lp->id,
+		     atomic_load(&rec.in_edmm) ? "ipi" : "other");
+}
+
+static const char *const enclu_names[] = {
+	[EENTER] = "eenter", [ERESUME] = "eresume", [EEXIT] = "eexit",
+	[EACCEPT] = "eaccept", [EACCEPTCOPY] = "eacceptcopy",
+	[EMODPE] = "emodpe",
+};
+
+/* ENCLU: the thread's entries and exits, and the pages it accepts. */
+static void record_enclu(struct sgx_lp *lp, unsigned int leaf)
+{
+	const char *name = leaf < sizeof(enclu_names) / sizeof(enclu_names[0]) ?
+				   enclu_names[leaf] : NULL;
+	uint64_t lin = leaf == EENTER || leaf == ERESUME ? lp->regs.rbx :
+			leaf == EEXIT ? lp->elrange_base : lp->regs.rcx;
+	uint64_t off;
+	int id;
+
+	if (!name || (leaf != EENTER && leaf != ERESUME && !lp->enclave_mode))
+		return;
+	id = id_at(lin, &off);
+	if (id < 0)
+		return;
+	if (leaf == EEXIT)
+		emit("eexit %d %d %u\n", rec.pid, id, lp->id);
+	else
+		emit("%s %d %d %u 0x%llx\n", name, rec.pid, id, lp->id,
+		     (unsigned long long)off);
+}
+
+/**
+ * run_record_leaf() - the CPU's leaf hook, before the leaf runs.
+ */
+void run_record_leaf(struct sgx_lp *lp, enum sgx_leaf_class cls,
+		     unsigned int leaf)
+{
+	if (rec.fd < 0)
+		return;
+	if (cls == SGX_LEAF_ENCLU)
+		record_enclu(lp, leaf);
+	else if (leaf == EWB || leaf == ELDU)
+		emit("%s %d\n", leaf == EWB ? "ewb" : "eldu", rec.pid);
+}
+
+/**
+ * run_record_install() - at model creation: hook the driver and the CPU if
+ * the command asked to record (SGXEMU_RECORD_FD).
+ */
+void run_record_install(void)
+{
+	const char *s = getenv(RUN_RECORD_FD_ENV);
+	char *end;
+	long fd;
+
+	rec.fd = -1;
+	rec.nr_encls = 0;
+	atomic_store(&rec.in_edmm, 0);
+	if (!s || !*s)
+		return;
+	errno = 0;
+	fd = strtol(s, &end, 10);
+	if (errno || *end || fd < 0 || fd > INT32_MAX)
+		return;
+	rec.fd = (int)fd;
+	rec.pid = getpid();
+	run.drv.trace = (struct sgx_trace_hooks){
+		.ioctl = record_ioctl, .eaug = record_eaug,
+	};
+	run.cpu.hooks.aex = record_aex;
+}
