@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The EDMM trace: the reader's refusals, each naming its line, and the
+ * replay of a small hand-written trace with a thread inside the enclave
+ * during a RESTRICT_PERMISSIONS, counted under two ETRACK policies.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bench/replay.h"
+
+static int parse(const char *text, struct trace *t, char *err, size_t len)
+{
+	FILE *f = fmemopen((void *)text, strlen(text), "r");
+	int ret;
+
+	cr_assert(f);
+	ret = trace_parse(f, t, err, len);
+	fclose(f);
+	return ret;
+}
+
+#define HEAD "sgxemu-trace 1\ncreate 7 0 0x10000\n"
+
+static const struct {
+	const char *text, *want;
+} bad[] = {
+	{ "", "line 1: empty file" },
+	{ "sgxemu-trace 2\n", "line 1: trace version '2'" },
+	{ "hello world\n", "line 1: not an sgxemu trace" },
+	{ HEAD "add 7 0 1 0x0 0x10", "line 3: truncated" },
+	{ HEAD "restrict 7 0 1 0xf000 0x2000 0x1 0 0x0 0\n",
+	  "line 3: range 0xf000+0x2000 is outside" },
+	{ HEAD "restrict 7 0 1 0x800 0x1000 0x1 0 0x0 0\n",
+	  "line 3: range 0x800+0x1000 is empty or not page-aligned" },
+	{ HEAD "modt 7 0 1 0x0 0x0 0x4 0 0x0 0\n", "line 3: range 0x0+0x0" },
+	{ HEAD "remove 7 0 1 0x0 0x1000 0 0 0x2000 0\n", "line 3: count" },
+	{ "sgxemu-trace 1\neaug 7 0 0x1000\n",
+	  "line 2: enclave 7/0 is used before its create line" },
+	{ HEAD "eaug 7 0 0x10000\n", "line 3: page 0x10000 is not a page" },
+	{ HEAD "create 7 0 0x10000\n", "line 3: enclave 7/0 created twice" },
+	{ "sgxemu-trace 1\ncreate 7 0 0x3000\n", "line 2: enclave size" },
+	{ HEAD "eexit 7 0\n", "line 3: 'eexit' has 2 fields, wants 3" },
+	{ HEAD "jump 7 0\n", "line 3: unknown event 'jump'" },
+	{ HEAD "eaug 7 0 0xzz\n", "line 3: bad field 4 '0xzz'" },
+	{ HEAD "eexit 7 0 99\n", "line 3: LP 99" },
+	{ HEAD "aex 7 0 1 maybe\n", "line 3: bad field 5 'maybe'" },
+	{ HEAD "init 7 0 x\n", "line 3: bad field 4 'x'" },
+	{ HEAD "ewb -3\n", "line 3: bad process id" },
+};
+
+Test(trace, bad_traces_name_their_line)
+{
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct trace t;
+		char err[256] = "";
+
+		cr_expect_eq(parse(bad[i].text, &t, err, sizeof(err)), -EINVAL,
+			     "case %zu", i);
+		cr_expect(!strncmp(err, bad[i].want, strlen(bad[i].want)),
+			  "case %zu: got '%s', want '%s...'", i, err,
+			  bad[i].want);
+		trace_free(&t);
+	}
+}
+
+Test(trace, long_line_refused)
+{
+	char text[600] = HEAD "# ";
+	struct trace t;
+	char err[256];
+
+	memset(text + strlen(text), 'x', 300);
+	strcat(text, "\n");
+	cr_assert_eq(parse(text, &t, err, sizeof(err)), -EINVAL);
+	cr_expect(strstr(err, "line 3: longer than"), "%s", err);
+	trace_free(&t);
+}
+
+/*
+ * One enclave of 16 pages: two TCSs and two regular pages added; the
+ * caller (LP 1) EAUGs and accepts 8 heap pages; a thread enters on LP 3
+ * and stays inside across a RESTRICT_PERMISSIONS of the 8 pages.
+ */
+static const char good[] =
+	"sgxemu-trace 1\n"
+	"# a comment, and a blank line\n\n"
+	"create 7 0 0x10000\n"
+	"add 7 0 1 0x0 0x2000 0x100 0 0x2000 0\n"
+	"add 7 0 1 0x2000 0x2000 0x203 0 0x2000 0\n"
+	"init 7 0 0\n"
+	"eenter 7 0 1 0x0\n"
+	"eaug 7 0 0x8000\neaccept 7 0 1 0x8000\n"
+	"eaug 7 0 0x9000\neaccept 7 0 1 0x9000\n"
+	"eaug 7 0 0xa000\neaccept 7 0 1 0xa000\n"
+	"eaug 7 0 0xb000\neaccept 7 0 1 0xb000\n"
+	"eaug 7 0 0xc000\neaccept 7 0 1 0xc000\n"
+	"eaug 7 0 0xd000\neaccept 7 0 1 0xd000\n"
+	"eaug 7 0 0xe000\neaccept 7 0 1 0xe000\n"
+	"eaug 7 0 0xf000\neaccept 7 0 1 0xf000\n"
+	"eexit 7 0 1\n"
+	"eenter 7 0 3 0x1000\n"
+	"restrict 7 0 1 0x8000 0x8000 0x1 0 0x8000 0\n"
+	"eexit 7 0 3\n"
+	"ewb 7\n";
+
+static struct replay_result replay(unsigned int batch, unsigned int cpus)
+{
+	struct replay_config cfg = { .etrack_batch = batch, .cpus = cpus };
+	struct replay_result r;
+	struct trace t;
+	char err[256] = "";
+
+	cr_assert_eq(parse(good, &t, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(t.n, 26, "every line but the header, comment, blank");
+	sgx_costs_at(&cfg.costs, SGX_COST_TYPICAL);
+	cr_assert_eq(replay_run(&t, &cfg, &r), 0);
+	trace_free(&t);
+	return r;
+}
+
+Test(replay, thread_inside_as_recorded)
+{
+	struct replay_result r1 = replay(1, 0), r0 = replay(0, 0);
+
+	cr_expect_eq(r1.cpus, 5, "LPs 0..3 recorded, the caller's is LP 0");
+	cr_expect_eq(r1.divergences, 0, "first at line %u",
+		     r1.first_divergence);
+	cr_expect_eq(r1.eaugs, 8);
+	cr_expect_eq(r1.eaccepts, 8);
+	cr_expect_eq(r1.ewbs, 1);
+	cr_expect_eq(r1.calls[RC_RESTRICT], 1);
+	cr_expect_eq(r1.size_hist[1], 1, "8 pages: the 2-15 bucket");
+	/* Linux: a flow and an IPI round per page, each forcing LP 4 out. */
+	cr_expect_eq(r1.etrack_flows, 8);
+	cr_expect_eq(r1.ipi_rounds, 8);
+	cr_expect_eq(r1.aex_inflicted, 8);
+	/* Batch 0: one of each. */
+	cr_expect_eq(r0.etrack_flows, 1);
+	cr_expect_eq(r0.ipi_rounds, 1);
+	cr_expect_eq(r0.aex_inflicted, 1);
+	cr_expect_eq(r0.divergences, 0);
+	cr_expect_lt(r0.latency[RC_RESTRICT], r1.latency[RC_RESTRICT]);
+	cr_expect_geq(r1.tracked_latency, r1.tracked_limit);
+}
+
+Test(replay, too_few_cpus)
+{
+	struct replay_config cfg = { .etrack_batch = 1, .cpus = 4 };
+	struct replay_result r;
+	struct trace t;
+	char err[256];
+
+	cr_assert_eq(parse(good, &t, err, sizeof(err)), 0);
+	cr_expect_eq(replay_run(&t, &cfg, &r), -EINVAL);
+	trace_free(&t);
+}
