@@ -17,6 +17,10 @@
  * depends on it). EACCEPT uses the SECINFO the page's last change asks
  * for. A recorded call whose return or count the replay does not
  * reproduce is counted as a divergence, and the replay goes on.
+ *
+ * MODEL: the LP of an enclave's first ioctl is the caller's: it replays
+ * on LP 0, where every ioctl of the enclave runs, even one recorded on
+ * another LP; every other recorded LP l replays on LP l + 1.
  */
 #ifndef SGXEMU_BENCH_REPLAY_H
 #define SGXEMU_BENCH_REPLAY_H

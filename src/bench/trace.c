@@ -132,13 +132,17 @@ static bool aligned(uint64_t v)
 	return !(v & (PAGE_SIZE - 1));
 }
 
-/* Offsets and ranges page-aligned and inside the enclave; LPs in range. */
+/*
+ * Offsets and the ranges of successful calls page-aligned and inside the
+ * enclave; LPs in range.
+ */
 static int check_event(struct parser *p, const struct trace_event *ev,
 		       enum shape shape)
 {
 	uint64_t size = p->t->encls[ev->encl].size;
 
-	if (shape == S_RANGE) {
+	/* A refused call's range may be anything: the replay is refused too. */
+	if (shape == S_RANGE && !ev->ret) {
 		if (!ev->length || !aligned(ev->offset) ||
 		    !aligned(ev->length))
 			return fail(p, "range 0x%" PRIx64 "+0x%" PRIx64

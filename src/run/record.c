@@ -32,7 +32,12 @@ static struct {
 	pid_t pid;
 	struct sgx_encl *encls[RECORD_ENCLS_MAX]; /* the index is the id */
 	unsigned int nr_encls;
-	atomic_int in_edmm; /* an EDMM ioctl is running: its IPIs' AEXs */
+	/*
+	 * UNCERTAIN: an AEX while an EDMM ioctl of the process runs is filed
+	 * as that ioctl's IPI ("ipi"), which the replay does not repeat; a
+	 * fault's AEX of another thread at that moment is misfiled so.
+	 */
+	atomic_int in_edmm;
 } rec = { .fd = -1 };
 
 static void emit(const char *fmt, ...)

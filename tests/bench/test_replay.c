@@ -82,7 +82,9 @@ Test(trace, long_line_refused)
 /*
  * One enclave of 16 pages: two TCSs and two regular pages added; the
  * caller (LP 1) EAUGs and accepts 8 heap pages; a thread enters on LP 3
- * and stays inside across a RESTRICT_PERMISSIONS of the 8 pages.
+ * and stays inside across a RESTRICT_PERMISSIONS of the 8 pages, after a
+ * MODIFY_TYPES of an empty range that the driver refused (-EINVAL), as the
+ * Linux selftests probe.
  */
 static const char good[] =
 	"sgxemu-trace 1\n"
@@ -102,6 +104,7 @@ static const char good[] =
 	"eaug 7 0 0xf000\neaccept 7 0 1 0xf000\n"
 	"eexit 7 0 1\n"
 	"eenter 7 0 3 0x1000\n"
+	"modt 7 0 1 0x0 0x0 0x0 -22 0x0 0\n"
 	"restrict 7 0 1 0x8000 0x8000 0x1 0 0x8000 0\n"
 	"eexit 7 0 3\n"
 	"ewb 7\n";
@@ -114,7 +117,7 @@ static struct replay_result replay(unsigned int batch, unsigned int cpus)
 	char err[256] = "";
 
 	cr_assert_eq(parse(good, &t, err, sizeof(err)), 0, "%s", err);
-	cr_assert_eq(t.n, 26, "every line but the header, comment, blank");
+	cr_assert_eq(t.n, 27, "every line but the header, comment, blank");
 	sgx_costs_at(&cfg.costs, SGX_COST_TYPICAL);
 	cr_assert_eq(replay_run(&t, &cfg, &r), 0);
 	trace_free(&t);
@@ -132,6 +135,7 @@ Test(replay, thread_inside_as_recorded)
 	cr_expect_eq(r1.eaccepts, 8);
 	cr_expect_eq(r1.ewbs, 1);
 	cr_expect_eq(r1.calls[RC_RESTRICT], 1);
+	cr_expect_eq(r1.calls[RC_MODT], 1, "refused as recorded: no divergence");
 	cr_expect_eq(r1.size_hist[1], 1, "8 pages: the 2-15 bucket");
 	/* Linux: a flow and an IPI round per page, each forcing LP 4 out. */
 	cr_expect_eq(r1.etrack_flows, 8);
