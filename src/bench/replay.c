@@ -3,7 +3,8 @@
  * The trace replay (replay.h). One machine per recorded enclave; the
  * replayed enclave by page number from its base, S the recorded size:
  *   0 .. S-1              the recorded pages, added as recorded
- *   S .. S + 4T - 1       four SSA frames for each of the T recorded TCSs
+ *   S .. S + 4T - 1       four SSA frames for each of the T recorded TCSs:
+ *                         the added ones, then those MODIFY_TYPES makes
  *   S + 4T                the OP page: entry point and EACCEPT's SECINFO
  */
 #include "bench/replay.h"
@@ -24,7 +25,9 @@ struct replay {
 	unsigned int encl; /* the enclave being replayed */
 	struct bench_point p;
 	struct bench_machine m;
-	uint64_t s_pages, nr_tcs; /* recorded pages; TCS pages added */
+	uint64_t s_pages, nr_tcs; /* recorded pages; TCSs added or made */
+	uint64_t tcs_next; /* the next TCS's SSA frames */
+	uint64_t tcs0; /* the first added TCS's offset; S: none */
 	uint64_t op; /* the OP page's address */
 	uint64_t *want; /* per recorded page: EACCEPT's SECINFO; 0: none */
 	uint64_t tcs[SGX_LPS_MAX]; /* the TCS each LP last entered on */
@@ -91,6 +94,7 @@ static uint64_t pages_needed(struct replay *x)
 {
 	uint64_t pages = x->nr_tcs * SSA_PER_TCS + 1;
 
+
 	for (size_t i = 0; i < x->t->n; i++) {
 		const struct trace_event *ev = &x->t->ev[i];
 
@@ -131,24 +135,30 @@ static struct bench_run *runs_of(struct replay *x, unsigned int *n)
 	return runs;
 }
 
-/* One run's pages: zero, or TCSs numbered from *tcs_next. */
+/* The next TCS: its own SSA frames, the replay's entry point. */
+static void tcs_image(struct replay *x, uint8_t *page)
+{
+	struct sgx_tcs *tcs = (struct sgx_tcs *)page;
+
+	memset(page, 0, PAGE_SIZE);
+	tcs->ssa_offset = (x->s_pages + x->tcs_next++ * SSA_PER_TCS) *
+			  PAGE_SIZE;
+	tcs->nr_ssa_frames = SSA_PER_TCS;
+	tcs->entry_offset = x->op - x->m.base;
+	tcs->fs_limit = 0xFFFFFFFF;
+	tcs->gs_limit = 0xFFFFFFFF;
+}
+
+/* One run's pages: zero, or TCSs. */
 static long add_run(struct replay *x, const struct bench_run *run,
-		    uint8_t *page, uint64_t *tcs_next)
+		    uint8_t *page)
 {
 	for (uint64_t i = 0; i < run->pages; i++) {
-		struct sgx_tcs *tcs = (struct sgx_tcs *)page;
 		long ret;
 
 		memset(page, 0, PAGE_SIZE);
-		if (is_tcs(run->flags)) {
-			tcs->ssa_offset = (x->s_pages + *tcs_next *
-					   SSA_PER_TCS) * PAGE_SIZE;
-			tcs->nr_ssa_frames = SSA_PER_TCS;
-			tcs->entry_offset = x->op - x->m.base;
-			tcs->fs_limit = 0xFFFFFFFF;
-			tcs->gs_limit = 0xFFFFFFFF;
-			(*tcs_next)++;
-		}
+		if (is_tcs(run->flags))
+			tcs_image(x, page);
 		ret = bench_add_pages(&x->m, page, run->first + i, 1,
 				      run->flags);
 		if (ret)
@@ -166,12 +176,11 @@ static long create_and_add(struct replay *x, const struct bench_run *runs,
 	};
 	struct sgx_enclave_create create = { .src = (uintptr_t)&secs };
 	uint8_t *page = aligned_alloc(PAGE_SIZE, PAGE_SIZE);
-	uint64_t tcs_next = 0;
 	long ret = page ? bench_ioctl(&x->m, SGX_IOC_ENCLAVE_CREATE, &create) :
 			  -ENOMEM;
 
 	for (unsigned int i = 0; !ret && i < n; i++)
-		ret = add_run(x, &runs[i], page, &tcs_next);
+		ret = add_run(x, &runs[i], page);
 	free(page);
 	return ret;
 }
@@ -222,6 +231,18 @@ static void resume_thread(void *ctx, const struct sgx_lp *lp, bool aex)
 				      BENCH_AEP));
 }
 
+/*
+ * A leaf's #PF: the kernel's fault path, as the runner takes it after the
+ * AEX (an absent heap page gets its EAUG here, the recorded eaug line then
+ * finds it mapped). The recorded thread retries; so do the recorded lines.
+ */
+static void handle_fault(struct replay *x, const struct sgx_lp *lp, int ret)
+{
+	if (sgx_faulted(ret) && lp->exc.vector == X86_TRAP_PF)
+		(void)sgx_user_fault(x->m.mm, lp->exc.addr,
+				     X86_PF_USER | X86_PF_WRITE);
+}
+
 static void enter(struct replay *x, const struct trace_event *ev)
 {
 	struct sgx_lp *lp = lp_of(x, ev);
@@ -233,10 +254,11 @@ static void enter(struct replay *x, const struct trace_event *ev)
 	sgx_mm_activate(x->m.mm, lp);
 	ret = ev->kind == TR_EENTER ? enclu_eenter(lp, tcs, BENCH_AEP) :
 				      enclu_eresume(lp, tcs, BENCH_AEP);
-	if (ret)
-		diverged(x, ev);
-	else
+	handle_fault(x, lp, ret);
+	if (!ret)
 		x->tcs[lp->id] = tcs;
+	else if (!sgx_faulted(ret))
+		diverged(x, ev);
 }
 
 static void accept(struct replay *x, const struct trace_event *ev)
@@ -244,6 +266,7 @@ static void accept(struct replay *x, const struct trace_event *ev)
 	struct sgx_lp *lp = lp_of(x, ev);
 	uint64_t page = ev->offset / PAGE_SIZE;
 	struct sgx_secinfo si = { .flags = x->want[page] };
+	int ret;
 
 	if (!lp->enclave_mode)
 		return;
@@ -253,9 +276,11 @@ static void accept(struct replay *x, const struct trace_event *ev)
 			   SGX_SECINFO_W;
 	if (sgx_lp_write(lp, x->op, &si, sizeof(si)))
 		return;
-	if (ev->kind == TR_EACCEPTCOPY ?
-		    !enclu_eacceptcopy(lp, x->op, lin(x, ev->offset), x->op) :
-		    !enclu_eaccept(lp, x->op, lin(x, ev->offset)))
+	ret = ev->kind == TR_EACCEPTCOPY ?
+		      enclu_eacceptcopy(lp, x->op, lin(x, ev->offset), x->op) :
+		      enclu_eaccept(lp, x->op, lin(x, ev->offset));
+	handle_fault(x, lp, ret);
+	if (!ret)
 		x->want[page] = 0;
 }
 
@@ -346,17 +371,47 @@ static unsigned int threads_inside(const struct replay *x)
 	return n;
 }
 
+/*
+ * Before a MODIFY_TYPES to TCS: what the recorded enclave wrote into the
+ * pages, a TCS image, written from inside on LP 0 (between calls, so no
+ * call's figures change).
+ */
+static void write_tcs_images(struct replay *x, const struct trace_event *ev)
+{
+	struct sgx_lp *lp = &x->m.cpu.lps[0];
+	uint8_t *page = aligned_alloc(PAGE_SIZE, PAGE_SIZE);
+
+	if (page && x->tcs0 < x->s_pages * PAGE_SIZE &&
+	    !enclu_eenter(lp, lin(x, x->tcs0), BENCH_AEP)) {
+		for (uint64_t i = 0; i < ev->count / PAGE_SIZE; i++) {
+			tcs_image(x, page);
+			(void)sgx_lp_write(lp, lin(x, ev->offset + i * PAGE_SIZE),
+					   page, PAGE_SIZE);
+		}
+		ASSERT(!enclu_eexit(lp, BENCH_AEP));
+	}
+	free(page);
+}
+
+static bool makes_tcs(const struct trace_event *ev)
+{
+	return ev->kind == TR_MODT && ev->arg == PT_TCS && !ev->ret;
+}
+
 static void edmm_call(struct replay *x, const struct trace_event *ev)
 {
 	enum replay_call k = ev->kind == TR_RESTRICT ? RC_RESTRICT :
 			     ev->kind == TR_MODT ? RC_MODT : RC_REMOVE;
 	struct bench_point lim = x->p;
-	uint64_t start = x->m.sim.clock[0], count = 0, latency;
+	uint64_t start, count = 0, latency;
 	long ret;
 
 	lim.pages = ev->length / PAGE_SIZE;
 	lim.threads = threads_inside(x);
 	lim.op = k == RC_MODT ? BENCH_TRIM : BENCH_RESTRICT;
+	if (makes_tcs(ev))
+		write_tcs_images(x, ev);
+	start = x->m.sim.clock[0];
 	ret = call(x, ev, &count);
 	latency = x->m.sim.clock[0] - start;
 	if (ret != ev->ret || count != ev->count)
@@ -439,6 +494,8 @@ static int replay_encl(struct replay *x)
 
 	x->s_pages = x->t->encls[x->encl].size / PAGE_SIZE;
 	x->nr_tcs = 0;
+	x->tcs_next = 0;
+	x->tcs0 = x->s_pages * PAGE_SIZE;
 	x->caller = UINT32_MAX;
 	for (size_t i = 0; i < x->t->n; i++) {
 		const struct trace_event *ev = &x->t->ev[i];
@@ -447,8 +504,13 @@ static int replay_encl(struct replay *x)
 		    ev->kind >= TR_ADD && ev->kind <= TR_REMOVE &&
 		    ev->kind != TR_INIT)
 			x->caller = ev->lp;
-		if (mine(x, ev) && added(ev) && is_tcs(ev->arg))
+		if (mine(x, ev) && added(ev) && is_tcs(ev->arg)) {
+			if (!x->nr_tcs)
+				x->tcs0 = ev->offset;
 			x->nr_tcs += ev->length / PAGE_SIZE;
+		}
+		if (mine(x, ev) && makes_tcs(ev))
+			x->nr_tcs += ev->count / PAGE_SIZE;
 	}
 	memset(&x->m, 0, sizeof(x->m));
 	x->m.size = bench_elrange_size(x->s_pages + x->nr_tcs * SSA_PER_TCS + 1);
