@@ -11,11 +11,13 @@
  * are not replayed: the replayed policy's own IPIs stand for them.
  *
  * MODEL: the replayed enclave is not the recorded one byte for byte:
- * every added regular page is RWX (one mapping covers them), each TCS gets
- * four SSA frames and the replay's entry point, in pages added after the
- * recorded range, and EMODPE is counted, not run (no ETRACK, IPI or EAUG
- * depends on it). EACCEPT uses the SECINFO the page's last change asks
- * for. A recorded call whose return or count the replay does not
+ * every added regular page is RWX (one RW mapping covers them), each TCS
+ * gets four SSA frames and the replay's entry point, in pages added after
+ * the recorded range (a TCS that MODIFY_TYPES makes gets that image
+ * written from inside before the call, as the recorded enclave wrote its
+ * own), and EMODPE is counted, not run (no ETRACK, IPI or EAUG depends on
+ * it). EACCEPT uses the SECINFO the page's last change asks for; a leaf's
+ * #PF takes the kernel's fault path, and the recorded retry follows. A recorded call whose return or count the replay does not
  * reproduce is counted as a divergence, and the replay goes on.
  *
  * MODEL: the LP of an enclave's first ioctl is the caller's: it replays
