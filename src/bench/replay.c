@@ -420,8 +420,9 @@ static void edmm_call(struct replay *x, const struct trace_event *ev)
 	x->r->calls[k]++;
 	x->r->pages[k] += lim.pages;
 	x->r->latency[k] += latency;
-	x->r->size_hist[bucket_of(lim.pages)]++;
-	if (k != RC_REMOVE) {
+	if (lim.pages)
+		x->r->size_hist[bucket_of(lim.pages)]++;
+	if (k != RC_REMOVE && !ev->ret) {
 		x->r->tracked_latency += latency;
 		x->r->tracked_limit += bench_limit(&lim);
 	}

@@ -46,13 +46,14 @@ struct replay_result {
 	unsigned int cpus;
 	uint64_t calls[RC_KINDS], pages[RC_KINDS];
 	uint64_t latency[RC_KINDS]; /* caller's cycles, summed per kind */
-	/* RESTRICT_PERMISSIONS and MODIFY_TYPES: their latency and limit */
+	/* RESTRICT_PERMISSIONS and MODIFY_TYPES that succeeded live: their
+	 * latency and limit */
 	uint64_t tracked_latency, tracked_limit;
 	uint64_t etrack_flows, etracks, ipi_rounds, ipis;
 	uint64_t aex_inflicted; /* on enclave threads, by the IPIs */
 	uint64_t lost_cycles; /* the enclave threads' LPs, summed */
 	uint64_t eaugs, eaccepts, ewbs, eldus; /* ewbs, eldus: recorded */
-	uint64_t size_hist[REPLAY_SIZE_BUCKETS];
+	uint64_t size_hist[REPLAY_SIZE_BUCKETS]; /* calls of 1 page or more */
 	uint64_t divergences;
 	unsigned int first_divergence; /* its line; 0: none */
 };

@@ -284,7 +284,7 @@ static int parse_header(struct parser *p, char *s)
 	return 0;
 }
 
-int trace_parse(FILE *f, struct trace *t, char *err, size_t errlen)
+static int parse_all(FILE *f, struct trace *t, char *err, size_t errlen)
 {
 	struct parser p = { .t = t, .err = err, .errlen = errlen };
 	char buf[LINE_MAX_LEN + 1];
@@ -312,6 +312,15 @@ int trace_parse(FILE *f, struct trace *t, char *err, size_t errlen)
 	}
 	if (!ret && ferror(f))
 		return fail(&p, "read error");
+	return ret;
+}
+
+int trace_parse(FILE *f, struct trace *t, char *err, size_t errlen)
+{
+	int ret = parse_all(f, t, err, errlen);
+
+	if (ret)
+		trace_free(t);
 	return ret;
 }
 

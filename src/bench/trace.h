@@ -50,7 +50,8 @@ struct trace {
 
 /*
  * trace_parse() - read a whole trace. Returns 0, -EINVAL with
- * "LINE: what is wrong" in err, or -ENOMEM. trace_free() in every case.
+ * "line N: what is wrong" in err, or -ENOMEM; on failure *t holds
+ * nothing. trace_free() a trace that was read.
  */
 int trace_parse(FILE *f, struct trace *t, char *err, size_t errlen);
 void trace_free(struct trace *t);
