@@ -30,7 +30,14 @@
 static struct {
 	int fd; /* -1: not recording */
 	pid_t pid;
-	struct sgx_encl *encls[RECORD_ENCLS_MAX]; /* the index is the id */
+	/*
+	 * The index is the id. A copy of ELRANGE: an enclave's memory is
+	 * freed at its release, and a later one may get its address.
+	 */
+	struct {
+		const struct sgx_encl *encl;
+		uint64_t base, size;
+	} encls[RECORD_ENCLS_MAX];
 	unsigned int nr_encls;
 	/*
 	 * UNCERTAIN: an AEX while an EDMM ioctl of the process runs is filed
@@ -55,9 +62,9 @@ static void emit(const char *fmt, ...)
 
 static int id_of(const struct sgx_encl *encl)
 {
-	for (unsigned int i = 0; i < rec.nr_encls; i++)
-		if (rec.encls[i] == encl)
-			return (int)i;
+	for (int i = (int)rec.nr_encls - 1; i >= 0; i--)
+		if (rec.encls[i].encl == encl)
+			return i;
 	return -1;
 }
 
@@ -65,10 +72,8 @@ static int id_of(const struct sgx_encl *encl)
 static int id_at(uint64_t lin, uint64_t *offset)
 {
 	for (int i = (int)rec.nr_encls - 1; i >= 0; i--) {
-		const struct sgx_encl *e = rec.encls[i];
-
-		if (e && lin - e->base < e->size) {
-			*offset = lin - e->base;
+		if (lin - rec.encls[i].base < rec.encls[i].size) {
+			*offset = lin - rec.encls[i].base;
 			return i;
 		}
 	}
@@ -147,9 +152,11 @@ static void record_ioctl(void *ctx, struct sgx_encl *encl, unsigned int cmd,
 	if (is_edmm(cmd))
 		atomic_fetch_sub(&rec.in_edmm, 1);
 	if (cmd == SGX_IOC_ENCLAVE_CREATE && !*ret &&
-	    id_of(encl) < 0 && rec.nr_encls < RECORD_ENCLS_MAX) {
-		rec.encls[rec.nr_encls++] = encl;
-		emit("create %d %u 0x%llx\n", rec.pid, rec.nr_encls - 1,
+	    rec.nr_encls < RECORD_ENCLS_MAX) {
+		rec.encls[rec.nr_encls].encl = encl;
+		rec.encls[rec.nr_encls].base = encl->base;
+		rec.encls[rec.nr_encls].size = encl->size;
+		emit("create %d %u 0x%llx\n", rec.pid, rec.nr_encls++,
 		     (unsigned long long)encl->size);
 		return;
 	}
