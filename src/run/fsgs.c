@@ -55,7 +55,7 @@ static __thread stack_t program_stack = { .ss_flags = SS_DISABLE };
 
 static long raw_sigaltstack(const stack_t *ss, stack_t *old)
 {
-	return syscall(SYS_sigaltstack, ss, old);
+	return run_syscall(SYS_sigaltstack, ss, old);
 }
 
 /* arch_prctl without glibc: no errno, so no TLS. */

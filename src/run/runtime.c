@@ -27,17 +27,17 @@ static pthread_once_t lp_key_once = PTHREAD_ONCE_INIT;
 void *run_sys_mmap(void *addr, size_t len, int prot, int flags, int fd,
 		   off_t off)
 {
-	return (void *)syscall(SYS_mmap, addr, len, prot, flags, fd, off);
+	return (void *)run_syscall(SYS_mmap, addr, len, prot, flags, fd, off);
 }
 
 int run_sys_munmap(void *addr, size_t len)
 {
-	return (int)syscall(SYS_munmap, addr, len);
+	return (int)run_syscall(SYS_munmap, addr, len);
 }
 
 int run_sys_mprotect(void *addr, size_t len, int prot)
 {
-	return (int)syscall(SYS_mprotect, addr, len, prot);
+	return (int)run_syscall(SYS_mprotect, addr, len, prot);
 }
 
 static uint64_t env_u64(const char *name, uint64_t dflt)
@@ -89,6 +89,21 @@ static void lp_key_destructor(void *p)
 		native_release_lp(&run.native);
 	}
 	native_unlock(&run.native);
+}
+
+/**
+ * run_thread_exit() - the calling thread exits without its destructors
+ * (a raw exit): what lp_key_destructor() would have done.
+ */
+void run_thread_exit(void)
+{
+	struct sgx_lp *lp;
+
+	if (!run_ready())
+		return;
+	lp = native_current_lp(&run.native);
+	if (lp)
+		lp_key_destructor(lp);
 }
 
 static void lp_key_create(void)
@@ -197,6 +212,7 @@ void run_publish_stats(void)
 
 __attribute__((constructor)) static void run_init(void)
 {
+	run_sysgate_map();
 	read_config(&run.cfg);
 	map_shared_stats(run.cfg.stats_fd);
 	/* MODEL: a real-time signal near the top stands for the IPI vector. */
@@ -209,13 +225,23 @@ __attribute__((constructor)) static void run_init(void)
 		fprintf(stderr, "sgxemu: cannot install the runtime's traps\n");
 		abort();
 	}
+	/* After the traps: SIGSYS must have its handler first. */
+	run_sysgate_setup();
 }
 
-__attribute__((destructor)) static void run_fini(void)
+/**
+ * run_at_exit() - the process exits: its counters go to --stats.
+ */
+void run_at_exit(void)
 {
 	if (!run_ready())
 		return;
 	native_lock(&run.native);
 	run_publish_stats();
 	native_unlock(&run.native);
+}
+
+__attribute__((destructor)) static void run_fini(void)
+{
+	run_at_exit();
 }

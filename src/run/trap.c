@@ -30,7 +30,6 @@
  * MODEL: the FPU/XSAVE state is shared by the enclave and the host, as the
  * vDSO ABI allows (its caller owns it); AEX does not save it in the SSA.
  */
-#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -49,6 +48,10 @@
 /* Page-fault error code bits the host kernel reports in REG_ERR. */
 #define HOST_PF_WRITE 0x2
 #define HOST_PF_INSTR 0x10
+/* si_code of a SIGSYS from a seccomp filter (linux/signal.h). */
+#ifndef SYS_SECCOMP
+#define SYS_SECCOMP 1
+#endif
 
 static const int trapped[] = { SIGILL, SIGSEGV, SIGBUS };
 
@@ -63,11 +66,10 @@ static __thread struct {
 	uint64_t addr;
 } pending;
 
-static int (*real_sigaction)(int, const struct sigaction *,
-			     struct sigaction *);
-
 static bool runtime_signal(int sig)
 {
+	if (sig == SIGSYS)
+		return true;
 	for (unsigned int i = 0; i < sizeof(trapped) / sizeof(trapped[0]); i++)
 		if (trapped[i] == sig)
 			return true;
@@ -155,7 +157,7 @@ static void deliver(int sig, siginfo_t *si, ucontext_t *uc)
 		return;
 	dfl.sa_handler = SIG_DFL;
 	sigemptyset(&dfl.sa_mask);
-	real_sigaction(sig, &dfl, NULL);
+	run_sys_sigaction(sig, &dfl, NULL);
 	/* Blocked in this handler: it strikes as the handler returns. */
 	raise(sig);
 }
@@ -490,6 +492,29 @@ __attribute__((noinline)) static void ipi_body(int sig, siginfo_t *si,
 	errno = saved_errno;
 }
 
+/*
+ * SIGSYS: a system call one of the runtime's seccomp filters trapped
+ * (sysgate.c). The result goes in RAX; RIP is already past the `syscall`.
+ * Any other SIGSYS is the program's.
+ */
+__attribute__((noinline)) static void sigsys_body(int sig, siginfo_t *si,
+						 void *ucv)
+{
+	ucontext_t *uc = ucv;
+	greg_t *g = uc->uc_mcontext.gregs;
+	int saved_errno = errno;
+
+	if (si->si_code == SYS_SECCOMP && si->si_errno == RUN_GATE_TAG) {
+		const long a[6] = { g[REG_RDI], g[REG_RSI], g[REG_RDX],
+				    g[REG_R10], g[REG_R8],  g[REG_R9] };
+
+		g[REG_RAX] = run_sysgate_emulate(si->si_syscall, a, uc);
+	} else {
+		deliver(sig, si, uc);
+	}
+	errno = saved_errno;
+}
+
 static void runtime_mask(sigset_t *mask);
 
 /*
@@ -518,7 +543,7 @@ __attribute__((noinline)) static void foreign_body(int sig, siginfo_t *si,
 	}
 	/* The program's handler may fault or enter an enclave itself. */
 	runtime_mask(&traps);
-	pthread_sigmask(SIG_UNBLOCK, &traps, NULL);
+	run_sys_sigmask(SIG_UNBLOCK, &traps, NULL);
 	errno = saved_errno;
 	deliver(sig, si, ucv);
 }
@@ -540,6 +565,7 @@ HANDLER(on_sigill, sigill_body)
 HANDLER(on_sigsegv, sigsegv_body)
 HANDLER(on_ipi, ipi_body)
 HANDLER(on_foreign, foreign_body)
+HANDLER(on_sigsys, sigsys_body)
 
 /* ---- Installation ------------------------------------------------------- */
 
@@ -560,7 +586,15 @@ static int install(int sig, void (*fn)(int, siginfo_t *, void *))
 	 */
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
 	sigfillset(&sa.sa_mask);
-	return real_sigaction(sig, &sa, &program_act[sig]);
+	/*
+	 * Except SIGSYS: a call a filter traps inside a handler (libc's
+	 * raise() masks signals) is emulated, not fatal. Its own handler
+	 * nests for the same reason.
+	 */
+	sigdelset(&sa.sa_mask, SIGSYS);
+	if (sig == SIGSYS)
+		sa.sa_flags |= SA_NODEFER;
+	return run_sys_sigaction(sig, &sa, &program_act[sig]);
 }
 
 /*
@@ -576,12 +610,12 @@ static int install_foreign(int sig, const struct sigaction *act,
 	int ret;
 
 	if (act->sa_handler == SIG_DFL || act->sa_handler == SIG_IGN) {
-		ret = real_sigaction(sig, act, old);
+		ret = run_sys_sigaction(sig, act, old);
 	} else {
 		sa.sa_sigaction = on_foreign;
 		sa.sa_flags |= SA_SIGINFO | SA_ONSTACK;
 		runtime_mask(&sa.sa_mask);
-		ret = real_sigaction(sig, &sa, old);
+		ret = run_sys_sigaction(sig, &sa, old);
 	}
 	if (ret)
 		return ret;
@@ -599,13 +633,9 @@ static int install_foreign(int sig, const struct sigaction *act,
  */
 int run_traps_install(void)
 {
-	real_sigaction = (int (*)(int, const struct sigaction *,
-				  struct sigaction *))dlsym(RTLD_NEXT,
-							    "sigaction");
-	if (!real_sigaction)
-		return -1;
 	if (install(SIGILL, on_sigill) || install(SIGSEGV, on_sigsegv) ||
-	    install(SIGBUS, on_sigsegv) || install(run.ipi_signo, on_ipi))
+	    install(SIGBUS, on_sigsegv) || install(SIGSYS, on_sigsys) ||
+	    install(run.ipi_signo, on_ipi))
 		return -1;
 	return 0;
 }
@@ -616,15 +646,11 @@ int run_traps_install(void)
  */
 int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
-	if (!real_sigaction)
-		real_sigaction = (int (*)(int, const struct sigaction *,
-					  struct sigaction *))
-			dlsym(RTLD_NEXT, "sigaction");
 	if (sig <= 0 || sig >= _NSIG || sig == SIGKILL || sig == SIGSTOP)
-		return real_sigaction(sig, act, old);
+		return run_sys_sigaction(sig, act, old);
 	if (!runtime_signal(sig)) {
 		int ret = act ? install_foreign(sig, act, old) :
-				real_sigaction(sig, NULL, old);
+				run_sys_sigaction(sig, NULL, old);
 
 		if (!ret && !act && old && old->sa_sigaction == on_foreign)
 			*old = program_act[sig];
