@@ -180,7 +180,9 @@ void sgx_aex(struct sgx_lp *lp, const struct sgx_exception *exc)
 	save_state(lp, current_gpr(lp), exc); /* S1-S3 */
 	tcs->ssa_index++; /* S4 */
 	load_synthetic(lp, tcs->exit_addr); /* S5 */
-	lp_exit_enclave(lp); /* S6 */
+	lp->regs.rsp = lp->save_rsp; /* S6 */
+	lp->regs.rbp = lp->save_rbp;
+	lp_exit_enclave(lp);
 	if (exc) { /* S7 */
 		lp->exc = *exc;
 		if (exc->vector == X86_TRAP_PF)

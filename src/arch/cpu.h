@@ -86,7 +86,7 @@ struct sgx_lp {
 	uint64_t tcs_lin; /* CR_TCS_LA */
 	uint64_t elrange_base; /* CR_ELRANGE */
 	uint64_t elrange_size;
-	uint64_t save_rsp; /* CR_SAVE_XSP: outside stack, restored on exit */
+	uint64_t save_rsp; /* CR_SAVE_XSP: outside stack, restored by AEX */
 	uint64_t save_rbp;
 	uint64_t entry_epoch; /* MODEL: epoch at EENTER/ERESUME */
 	struct sgx_pgtable *pgtable; /* CR3 of the running address space */

@@ -87,7 +87,7 @@ static inline bool tcs_bound(const struct sgx_lp *lp)
 
 /*
  * lp_exit_enclave() - the exit steps EEXIT and AEX share: restore the
- * outside RSP/RBP and FS/GS bases, mark the TCS INACTIVE, leave the
+ * outside FS/GS bases, mark the TCS INACTIVE, leave the
  * tracking set and enclave mode, and flush the TLB (enclu_eexit.c).
  */
 void lp_exit_enclave(struct sgx_lp *lp);

@@ -213,6 +213,7 @@ void run_publish_stats(void)
 __attribute__((constructor)) static void run_init(void)
 {
 	run_sysgate_map();
+	run_fs_setup();
 	read_config(&run.cfg);
 	map_shared_stats(run.cfg.stats_fd);
 	/* MODEL: a real-time signal near the top stands for the IPI vector. */

@@ -78,6 +78,8 @@ int run_altstack(void);
 void run_altstack_get(stack_t *ss);
 void run_fs_enter(void);
 void run_fs_leave(void);
+void run_fs_setup(void);
+long run_fs_arch_prctl(int code, uint64_t arg);
 
 /* trap.c */
 int run_traps_install(void);

@@ -10,8 +10,8 @@
  * `syscall` instruction, so each rule is narrow:
  *
  * - Always (installed by the constructor): open/openat with an access mode
- *   other than O_RDONLY, every openat2, and rt_sigaction of the runtime's
- *   own signals. ld.so and libc's start-up never make such calls, so a
+ *   other than O_RDONLY, every openat2, rt_sigaction of the runtime's own
+ *   signals, and arch_prctl(ARCH_SET_GS/ARCH_GET_GS) (fsgs.c). ld.so and libc's start-up never make such calls, so a
  *   filter inherited across execve cannot hit a program before its own
  *   runtime's constructor has taken SIGSYS.
  * - Once the process has opened the device: rt_sigaction of every signal
@@ -50,6 +50,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/ioctl.h>
+#include <asm/prctl.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -79,7 +80,10 @@ static unsigned int nr_spans;
 /* The runtime's signals the program asked to block, per thread. */
 static __thread uint64_t program_blocked;
 
-long run_sys6(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
+/* Called with the enclave's FS loaded (fsgs.c): no TLS, no canary. */
+__attribute__((no_stack_protector)) long run_sys6(long nr, long a1, long a2,
+						 long a3, long a4, long a5,
+						 long a6)
 {
 	return gate(nr, a1, a2, a3, a4, a5, a6);
 }
@@ -272,6 +276,8 @@ int run_sysgate_setup(void)
 		{ SYS_openat, CHK_ACCMODE, 2, 0, 0, 0 },
 		{ SYS_openat2, CHK_NONE, 0, 0, 0, 0 },
 		{ SYS_rt_sigaction, CHK_SIGS, 0, 0, 0, 0 },
+		{ SYS_arch_prctl, CHK_ARG_EQ, 0, ARCH_SET_GS, 0, 0 },
+		{ SYS_arch_prctl, CHK_ARG_EQ, 0, ARCH_GET_GS, 0, 0 },
 	};
 	int ret;
 
@@ -597,6 +603,8 @@ long run_sysgate_emulate(long nr, const long a[6], ucontext_t *uc)
 				       (uint64_t *)&uc->uc_sigmask);
 	case SYS_sigaltstack:
 		return libc_ret(sigaltstack(p0, (stack_t *)a[1]));
+	case SYS_arch_prctl:
+		return run_fs_arch_prctl((int)a[0], (uint64_t)a[1]);
 	case SYS_exit:
 	case SYS_exit_group:
 		before_exit(nr);

@@ -301,14 +301,21 @@ static bool is_enclu(uint64_t rip)
 	return p[0] == 0x0f && p[1] == 0x01 && p[2] == 0xd7;
 }
 
-/* EAX and ZF for the leaves that return an SGX code. */
-static void leaf_result(struct sgx_lp *lp, int ret)
+/*
+ * What a leaf that stays in place leaves behind. EACCEPT, EACCEPTCOPY and
+ * EGETKEY return their code in EAX with ZF set on error and CF, PF, AF,
+ * OF, SF cleared; EMODPE and EREPORT change no register or flag (SDM,
+ * "Flags Affected: None"): an EMODPE loop keeps EAX = EMODPE.
+ */
+static void leaf_result(struct sgx_lp *lp, uint64_t leaf, int ret)
 {
+	lp->regs.rip += 3;
+	if (leaf == EMODPE || leaf == EREPORT)
+		return;
 	lp->regs.rax = (uint64_t)ret;
 	lp->regs.rflags &= ~X86_EFLAGS_ARITH;
 	if (ret)
 		lp->regs.rflags |= X86_EFLAGS_ZF_BIT;
-	lp->regs.rip += 3;
 }
 
 static int run_leaf(struct sgx_lp *lp)
@@ -357,7 +364,7 @@ static void enclu(struct sgx_lp *lp, ucontext_t *uc)
 	ret = run_leaf(lp);
 	if (!sgx_faulted(ret)) {
 		if (leaf_moves_rip(leaf))
-			leaf_result(lp, ret);
+			leaf_result(lp, leaf, ret);
 		run_regs_to_uc(lp, uc);
 		return;
 	}
