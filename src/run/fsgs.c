@@ -34,6 +34,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <sys/auxv.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
@@ -57,7 +58,14 @@ struct altstack_header {
 	uint64_t host_gs;
 	uint64_t gs; /* what GS holds (arch_prctl only) */
 	uint64_t loaded; /* the enclave's bases are in FS and GS */
+	uint64_t sud_gen; /* dispatch is on for this process's model */
+	char selector; /* Syscall User Dispatch: BLOCK in enclave mode */
 };
+
+#define PR_SET_SYSCALL_USER_DISPATCH 59
+#define PR_SYS_DISPATCH_ON 1
+#define SYSCALL_DISPATCH_FILTER_ALLOW 0
+#define SYSCALL_DISPATCH_FILTER_BLOCK 1
 
 /* Set once by the constructor, before any thread enters. */
 static bool fsgsbase;
@@ -138,7 +146,10 @@ __attribute__((noinline, no_stack_protector)) void run_fs_enter(void)
 {
 	struct altstack_header *h = header_here();
 
-	if (!h || !h->loaded)
+	if (!h)
+		return;
+	h->selector = SYSCALL_DISPATCH_FILTER_ALLOW;
+	if (!h->loaded)
 		return;
 	if (fsgsbase) {
 		wrfsbase(h->host_fs);
@@ -171,6 +182,7 @@ __attribute__((noinline)) void run_fs_leave(void)
 		}
 		wrgsbase(lp->regs.gsbase);
 		h->loaded = 1;
+		h->selector = SYSCALL_DISPATCH_FILTER_BLOCK;
 		wrfsbase(lp->regs.fsbase);
 		return;
 	}
@@ -178,7 +190,37 @@ __attribute__((noinline)) void run_fs_leave(void)
 		h->host_fs = (uint64_t)(uintptr_t)__builtin_thread_pointer();
 	set_gs(h, lp->regs.gsbase);
 	h->loaded = 1;
+	h->selector = SYSCALL_DISPATCH_FILTER_BLOCK;
 	raw_arch_prctl(ARCH_SET_FS, lp->regs.fsbase);
+}
+
+/**
+ * run_sud_on() - Syscall User Dispatch for the calling thread, once per
+ * model (fork clears it): while its selector says BLOCK (enclave mode),
+ * every system call outside the gate's page raises SIGSYS, which trap.c
+ * turns into the #UD that SYSCALL raises in an enclave. Only the gate,
+ * where the runtime's calls and its handlers' rt_sigreturn are, passes.
+ * A kernel without it (before 5.11, or CONFIG_GENERIC_ENTRY off) lets
+ * enclave system calls through to the host, as before; said once.
+ * @gen: the model's generation (run.native.generation)
+ */
+void run_sud_on(uint64_t gen)
+{
+	static bool warned;
+	struct altstack_header *h = my_altstack;
+	uint64_t page = run_sysgate_page();
+
+	if (!h || h->sud_gen == gen || !page)
+		return;
+	h->selector = SYSCALL_DISPATCH_FILTER_ALLOW;
+	if (run_sys6(SYS_prctl, PR_SET_SYSCALL_USER_DISPATCH,
+		     PR_SYS_DISPATCH_ON, (long)page, PAGE_SIZE,
+		     (long)&h->selector, 0) && !warned) {
+		warned = true;
+		fprintf(stderr, "sgxemu: no Syscall User Dispatch: SYSCALL "
+				"in an enclave reaches the host kernel\n");
+	}
+	h->sud_gen = gen;
 }
 
 /**

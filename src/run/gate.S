@@ -7,12 +7,16 @@
  * value (-errno on failure). The same code runs from here until the page
  * is mapped.
  *
- * run_sigreturn is the restorer of every handler the runtime installs
- * with rt_sigaction(2) itself (SA_RESTORER).
+ * run_gate_sigreturn, copied with it, is the restorer of every handler
+ * the runtime installs (SA_RESTORER): a handler that returns into enclave
+ * code does so with Syscall User Dispatch blocking every system call
+ * outside the gate's page (fsgs.c).
  */
 	.text
-	.globl run_gate_code, run_gate_after_syscall, run_gate_code_end
-	.hidden run_gate_code, run_gate_after_syscall, run_gate_code_end
+	.globl run_gate_code, run_gate_after_syscall, run_gate_sigreturn
+	.globl run_gate_code_end
+	.hidden run_gate_code, run_gate_after_syscall, run_gate_sigreturn
+	.hidden run_gate_code_end
 	.type run_gate_code, @function
 run_gate_code:
 	mov %rdi, %rax
@@ -25,15 +29,10 @@ run_gate_code:
 	syscall
 run_gate_after_syscall:
 	ret
-run_gate_code_end:
-	.size run_gate_code, . - run_gate_code
-
-	.globl run_sigreturn
-	.hidden run_sigreturn
-	.type run_sigreturn, @function
-run_sigreturn:
+run_gate_sigreturn:
 	mov $15, %eax		/* rt_sigreturn */
 	syscall
-	.size run_sigreturn, . - run_sigreturn
+run_gate_code_end:
+	.size run_gate_code, . - run_gate_code
 
 	.section .note.GNU-stack, "", @progbits

@@ -79,6 +79,7 @@ void run_altstack_get(stack_t *ss);
 void run_fs_enter(void);
 void run_fs_leave(void);
 void run_fs_setup(void);
+void run_sud_on(uint64_t gen);
 long run_fs_arch_prctl(int code, uint64_t arg);
 
 /* trap.c */
@@ -101,6 +102,7 @@ long run_sys_ret(long ret);
 /* syscall(2) through the gate: -1 and errno on failure. */
 #define run_syscall(...) RUN_SYS7(__VA_ARGS__, 0, 0, 0, 0, 0, 0, 0)
 int run_sysgate_map(void);
+uint64_t run_sysgate_page(void);
 int run_sysgate_setup(void);
 void run_sysgate_device_fd(int fd);
 void run_sysgate_range(uint64_t start, uint64_t len);

@@ -63,12 +63,12 @@
 #define FILTER_MAX 160
 
 extern const char run_gate_code[], run_gate_after_syscall[],
-	run_gate_code_end[];
-extern void run_sigreturn(void);
+	run_gate_sigreturn[], run_gate_code_end[];
 
 typedef long (*gate_fn)(long, long, long, long, long, long, long);
 
 static gate_fn gate = (gate_fn)(uintptr_t)run_gate_code;
+static uintptr_t gate_base = (uintptr_t)run_gate_code;
 static uint64_t gate_site; /* the address after the gate's syscall */
 static bool filtering, device_stage;
 static uint64_t fd_filtered[RUN_FDS_MAX / 64];
@@ -258,9 +258,20 @@ int run_sysgate_map(void)
 		     0, 0, 0))
 		return -EPERM;
 	gate = (gate_fn)p;
+	gate_base = RUN_GATE_ADDR;
 	gate_site = RUN_GATE_ADDR +
 		    (uint64_t)(run_gate_after_syscall - run_gate_code);
 	return 0;
+}
+
+/**
+ * run_sysgate_page() - where the gate is, for Syscall User Dispatch.
+ *
+ * Return: the page's address, or 0 if it is not mapped.
+ */
+uint64_t run_sysgate_page(void)
+{
+	return gate_site ? RUN_GATE_ADDR : 0;
 }
 
 /**
@@ -386,7 +397,9 @@ int run_sys_sigaction(int sig, const struct sigaction *act,
 		k.flags = (unsigned long)act->sa_flags | K_SA_RESTORER;
 		k.restorer = act->sa_flags & K_SA_RESTORER && act->sa_restorer ?
 				     act->sa_restorer :
-				     run_sigreturn;
+				     (void (*)(void))(gate_base +
+						      (run_gate_sigreturn -
+						       run_gate_code));
 		memcpy(&k.mask, &act->sa_mask, sizeof(k.mask));
 	}
 	ret = run_sys6(SYS_rt_sigaction, sig, act ? (long)&k : 0,

@@ -52,6 +52,9 @@
 #ifndef SYS_SECCOMP
 #define SYS_SECCOMP 1
 #endif
+#ifndef SYS_USER_DISPATCH
+#define SYS_USER_DISPATCH 2
+#endif
 
 static const int trapped[] = { SIGILL, SIGSEGV, SIGBUS };
 
@@ -292,6 +295,50 @@ static void ipi_aex(struct sgx_lp *lp, ucontext_t *uc)
 	native_ipi_ack(&run.native, lp);
 }
 
+/* #UD of enclave code, with RIP at the instruction. */
+static void enclave_ud(struct sgx_lp *lp, ucontext_t *uc)
+{
+	struct sgx_exception ud = { .vector = X86_TRAP_UD };
+
+	/* An IPI first: the instruction runs again later. */
+	if (native_lock_or_ipi(&run.native, lp)) {
+		ipi_aex(lp, uc);
+		return;
+	}
+	enclave_exception(lp, uc, &ud);
+	native_unlock(&run.native);
+	deliver_pending(uc);
+}
+
+/*
+ * Instructions the SDM makes illegal in enclave mode (#UD) that the host
+ * answers with #GP in user mode: I/O (IN, OUT, INS, OUTS), INT n, and
+ * SLDT/STR/SGDT/SIDT and RDPMC where the host forbids them.
+ */
+static bool illegal_in_enclave(uint64_t rip)
+{
+	const uint8_t *p = (const uint8_t *)(uintptr_t)rip;
+	unsigned int i = 0;
+
+	/* Legacy and REX prefixes. */
+	while (i < 14 && (p[i] == 0x66 || p[i] == 0x67 || p[i] == 0xf2 ||
+			  p[i] == 0xf3 || p[i] == 0x2e || p[i] == 0x36 ||
+			  p[i] == 0x3e || p[i] == 0x26 || p[i] == 0x64 ||
+			  p[i] == 0x65 || (p[i] & 0xf0) == 0x40))
+		i++;
+	p += i;
+	if ((p[0] >= 0xe4 && p[0] <= 0xe7) || (p[0] >= 0xec && p[0] <= 0xef) ||
+	    (p[0] >= 0x6c && p[0] <= 0x6f) || p[0] == 0xcd)
+		return true;
+	if (p[0] != 0x0f)
+		return false;
+	/* 0F 00 /0 /1, 0F 01 /0 /1 (memory forms), 0F 33. */
+	if ((p[1] == 0x00 || p[1] == 0x01) && ((p[2] >> 3) & 7) < 2 &&
+	    (p[1] == 0x00 || (p[2] >> 6) != 3))
+		return true;
+	return p[1] == 0x33;
+}
+
 /* ---- ENCLU -------------------------------------------------------------- */
 
 static bool is_enclu(uint64_t rip)
@@ -388,20 +435,10 @@ __attribute__((noinline)) static void sigill_body(int sig, siginfo_t *si,
 		goto out;
 	lp = run_ready() ? native_current_lp(&run.native) : NULL;
 	if (!run_ready() || !is_enclu(uc_reg(uc, REG_RIP))) {
-		if (lp && lp->enclave_mode) {
-			struct sgx_exception ud = { .vector = X86_TRAP_UD };
-
-			/* An IPI first: the instruction runs again later. */
-			if (native_lock_or_ipi(&run.native, lp)) {
-				ipi_aex(lp, uc);
-				goto out;
-			}
-			enclave_exception(lp, uc, &ud);
-			native_unlock(&run.native);
-			deliver_pending(uc);
-		} else {
+		if (lp && lp->enclave_mode)
+			enclave_ud(lp, uc);
+		else
 			deliver(sig, si, uc);
-		}
 		goto out;
 	}
 	if (native_lock_or_ipi(&run.native, lp)) {
@@ -420,6 +457,7 @@ __attribute__((noinline)) static void sigill_body(int sig, siginfo_t *si,
 	if (run_altstack())
 		abort();
 	run_altstack_get(&uc->uc_stack);
+	run_sud_on(run.native.generation);
 	enclu(lp, uc);
 	native_unlock(&run.native);
 	deliver_pending(uc);
@@ -457,6 +495,8 @@ static void enclave_fault(struct sgx_lp *lp, siginfo_t *si, ucontext_t *uc)
 	if (si->si_code == SI_KERNEL) {
 		/* #GP: no address, no error code the program can use. */
 		exc = (struct sgx_exception){ .vector = X86_TRAP_GP };
+		if (illegal_in_enclave(uc_reg(uc, REG_RIP)))
+			exc.vector = X86_TRAP_UD;
 	} else if (in_elrange(lp, addr)) {
 		if (!run_host_fill(lp, addr, acc))
 			return;
@@ -511,7 +551,22 @@ __attribute__((noinline)) static void sigsys_body(int sig, siginfo_t *si,
 	greg_t *g = uc->uc_mcontext.gregs;
 	int saved_errno = errno;
 
-	if (si->si_code == SYS_SECCOMP && si->si_errno == RUN_GATE_TAG) {
+	struct sgx_lp *lp = run_ready() ? native_current_lp(&run.native) :
+					  NULL;
+
+	if (si->si_code == SYS_USER_DISPATCH) {
+		/*
+		 * SYSCALL (or INT 80h) in enclave mode: the kernel rolled the
+		 * call back and left RIP after it; the enclave gets the #UD
+		 * at the instruction. Outside enclave mode (a signal that came
+		 * before the selector was reset) the call simply runs again.
+		 */
+		g[REG_RIP] -= 2;
+		g[REG_RAX] = si->si_syscall;
+		if (lp && lp->enclave_mode)
+			enclave_ud(lp, uc);
+	} else if (si->si_code == SYS_SECCOMP &&
+		   si->si_errno == RUN_GATE_TAG) {
 		const long a[6] = { g[REG_RDI], g[REG_RSI], g[REG_RDX],
 				    g[REG_R10], g[REG_R8],  g[REG_R9] };
 

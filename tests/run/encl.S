@@ -26,6 +26,7 @@
  *  12 EREPORT (TARGETINFO 0xB000, REPORTDATA 0xB200, REPORT 0xB400) with
  *     CF set before; RDX = RAX << 8 | CF after
  *  13 EEXIT with RSP 64 bytes lower and RBP = 0x7777 (host_enter_stack)
+ *  14 SYSCALL getpid: RDX = RAX    15 OUT to port 0x80    16 INT 80h getpid
  */
 	.section .rodata
 	.balign 4096
@@ -59,6 +60,22 @@ encl_code:
 	je 14f
 	cmp $13, %rdi
 	je 15f
+	cmp $14, %rdi
+	je 17f
+	cmp $15, %rdi
+	je 18f
+	cmp $16, %rdi
+	je 19f
+	jmp 9f
+17:	mov $39, %eax			/* getpid */
+	syscall
+	mov %rax, %rdx
+	jmp 9f
+18:	out %al, $0x80
+	jmp 9f
+19:	mov $20, %eax			/* getpid, i386 */
+	int $0x80
+	mov %rax, %rdx
 	jmp 9f
 13:	mov %r10, %rbx			/* this TCS's SECINFO, as in 6 */
 	and $0x7000, %rbx
