@@ -150,7 +150,7 @@ static int model_init(void)
 	run.etrack_gen = 0;
 	run.revoked_gen = 0;
 	run_hostmap_install();
-	run.pid = getpid();
+	run.pid = run.self;
 	return native_start_ksgxd(&run.native, ksgxd, &run.drv);
 }
 
@@ -210,8 +210,20 @@ void run_publish_stats(void)
 	}
 }
 
+/*
+ * getpid() is a system call on every trap otherwise: the process's pid is
+ * kept, and a fork's child (libc's fork(); a raw one is issue 12 item 11)
+ * learns its own.
+ */
+static void fork_child(void)
+{
+	run.self = getpid();
+}
+
 __attribute__((constructor)) static void run_init(void)
 {
+	run.self = getpid();
+	pthread_atfork(NULL, NULL, fork_child);
 	run_sysgate_map();
 	run_fs_setup();
 	read_config(&run.cfg);

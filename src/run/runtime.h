@@ -40,6 +40,7 @@ struct run_config {
 struct run_state {
 	struct run_config cfg;
 	pid_t pid; /* the process the model belongs to; 0: none yet */
+	pid_t self; /* this process: set at start and in a fork's child */
 	struct sgx_cpu cpu;
 	struct native native;
 	struct sgx_driver drv;
@@ -60,7 +61,7 @@ extern struct run_state run;
 /* The model exists in this process (it is made at the first open). */
 static inline bool run_ready(void)
 {
-	return run.pid != 0 && run.pid == getpid();
+	return run.pid != 0 && run.pid == run.self;
 }
 
 /* runtime.c */

@@ -31,6 +31,8 @@
  * (open(), ioctl(), mmap() ... in device.c); what is left, libc's internal
  * calls, traps and gets the same answer.
  *
+ * SECCOMP_FILTER_FLAG_SPEC_ALLOW: a filter would otherwise turn on the
+ * speculation mitigations (SSBD) for the process, which slows every trap.
  * MODEL: the process gets no_new_privs (seccomp requires it without
  * CAP_SYS_ADMIN): a set-user-ID program it executes runs without the
  * privilege.
@@ -227,7 +229,9 @@ static int install(const struct rule *rules, unsigned int n)
 	prog.len = (unsigned short)p.n;
 	prog.filter = p.f;
 	ret = run_sys6(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
-		       SECCOMP_FILTER_FLAG_TSYNC, (long)&prog, 0, 0, 0);
+		       SECCOMP_FILTER_FLAG_TSYNC |
+			       SECCOMP_FILTER_FLAG_SPEC_ALLOW,
+		       (long)&prog, 0, 0, 0);
 	if (ret) {
 		fprintf(stderr, "sgxemu: seccomp filter refused (%ld): "
 				"raw system calls are not seen\n", ret);
