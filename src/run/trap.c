@@ -56,7 +56,15 @@
 #define SYS_USER_DISPATCH 2
 #endif
 
-static const int trapped[] = { SIGILL, SIGSEGV, SIGBUS };
+static const int trapped[] = { SIGILL, SIGSEGV, SIGBUS, SIGFPE, SIGTRAP };
+
+/* Exception vectors (SDM Vol. 3A Table 6-1) not in arch/sdm.h. */
+#define X86_TRAP_DE 0
+#define X86_TRAP_DB 1
+#define X86_TRAP_BP 3
+#define X86_TRAP_MF 16
+#define X86_TRAP_AC 17
+#define X86_TRAP_XM 19
 
 /* The program's own dispositions of the signals the runtime takes. */
 static struct sigaction program_act[_NSIG];
@@ -66,7 +74,8 @@ static __thread bool must_yield;
 /* A signal for the program, decided under the model lock (unfixed()). */
 static __thread struct {
 	int sig;
-	uint64_t addr;
+	int code; /* si_code */
+	struct sgx_exception exc; /* trapno, err and address */
 } pending;
 
 static bool runtime_signal(int sig)
@@ -165,26 +174,68 @@ static void deliver(int sig, siginfo_t *si, ucontext_t *uc)
 	raise(sig);
 }
 
-/* A fault the runtime raises itself (not the host's). */
-static void deliver_fault(int sig, uint64_t addr, ucontext_t *uc)
+/*
+ * An exception of enclave code, after its AEX, as Linux reports it: the
+ * signal with si_addr = the #PF address or the AEP (the RIP the kernel
+ * saw), and in uc_mcontext the vector (trapno) and the error code, with
+ * X86_PF_SGX for an EPCM fault.
+ */
+static void deliver_exception(int sig, int code,
+			      const struct sgx_exception *exc, ucontext_t *uc)
 {
+	greg_t *g = uc->uc_mcontext.gregs;
 	siginfo_t si;
 
 	memset(&si, 0, sizeof(si));
 	si.si_signo = sig;
-	si.si_code = sig == SIGSEGV ? SEGV_ACCERR : BUS_ADRERR;
-	si.si_addr = (void *)(uintptr_t)addr;
+	si.si_code = code;
+	si.si_addr = exc->vector == X86_TRAP_PF ?
+			     (void *)(uintptr_t)exc->addr :
+		     exc->vector == X86_TRAP_GP ? NULL :
+						  (void *)(uintptr_t)g[REG_RIP];
+	g[REG_TRAPNO] = exc->vector;
+	g[REG_ERR] = exc->error_code;
 	deliver(sig, &si, uc);
 }
 
 /* ---- Exceptions --------------------------------------------------------- */
 
+/* The signal Linux sends for an exception, and its si_code. */
 static int fault_signal(const struct sgx_exception *exc,
-			enum sgx_fault_result fr)
+			enum sgx_fault_result fr, int *code)
 {
-	if (exc->vector == X86_TRAP_UD)
+	switch (exc->vector) {
+	case X86_TRAP_UD:
+		*code = ILL_ILLOPN;
 		return SIGILL;
-	return fr == SGX_FAULT_SIGBUS ? SIGBUS : SIGSEGV;
+	case X86_TRAP_DE:
+		*code = FPE_INTDIV;
+		return SIGFPE;
+	case X86_TRAP_MF:
+	case X86_TRAP_XM:
+		*code = FPE_FLTINV; /* the host's code replaces it */
+		return SIGFPE;
+	case X86_TRAP_DB:
+		*code = TRAP_TRACE;
+		return SIGTRAP;
+	case X86_TRAP_BP:
+		*code = SI_KERNEL;
+		return SIGTRAP;
+	case X86_TRAP_AC:
+		*code = BUS_ADRALN;
+		return SIGBUS;
+	case X86_TRAP_GP:
+		*code = SI_KERNEL;
+		return SIGSEGV;
+	default:
+		break;
+	}
+	if (fr == SGX_FAULT_SIGBUS) {
+		*code = BUS_ADRERR;
+		return SIGBUS;
+	}
+	*code = exc->error_code & X86_PF_PROT ? SEGV_ACCERR : SEGV_MAPERR;
+	return SIGSEGV;
 }
 
 /*
@@ -204,8 +255,8 @@ static void unfixed(const struct sgx_exception *exc, enum sgx_fault_result fr,
 		g[REG_RDX] = (greg_t)exc->addr;
 		return;
 	}
-	pending.sig = fault_signal(exc, fr);
-	pending.addr = exc->addr;
+	pending.sig = fault_signal(exc, fr, &pending.code);
+	pending.exc = *exc;
 }
 
 /*
@@ -223,7 +274,7 @@ static void deliver_pending(ucontext_t *uc)
 	if (!sig)
 		return;
 	pending.sig = 0;
-	deliver_fault(sig, pending.addr, uc);
+	deliver_exception(sig, pending.code, &pending.exc, uc);
 }
 
 /*
@@ -623,11 +674,48 @@ __attribute__((noinline)) static void foreign_body(int sig, siginfo_t *si,
 		run_fs_leave();                                           \
 	}
 
+/*
+ * SIGFPE and SIGTRAP: #DE, #MF, #XM, #DB or #BP of enclave code is an
+ * exception in the enclave (AEX with EXITINFO, then Linux's signal at the
+ * AEP), not an interrupt. One sent with kill() is an interrupt, as any
+ * other signal of the program's.
+ */
+__attribute__((noinline)) static void exception_body(int sig, siginfo_t *si,
+						    void *ucv)
+{
+	ucontext_t *uc = ucv;
+	struct sgx_lp *lp = run_ready() ? native_current_lp(&run.native) :
+					  NULL;
+	int saved_errno = errno;
+	struct sgx_exception exc = {
+		.vector = (uint8_t)uc_reg(uc, REG_TRAPNO),
+		.error_code = (uint32_t)uc_reg(uc, REG_ERR),
+	};
+
+	if (!lp || !lp->enclave_mode) {
+		deliver(sig, si, uc);
+	} else if (si->si_code <= 0) {
+		foreign_body(sig, si, ucv);
+	} else if (native_lock_or_ipi(&run.native, lp)) {
+		/* A fault runs again after ERESUME; a trap (#BP) is lost. */
+		ipi_aex(lp, uc);
+	} else {
+		enclave_exception(lp, uc, &exc);
+		native_unlock(&run.native);
+		/* The host's code is the precise one (#MF, #XM, #DB). */
+		if (pending.sig == sig)
+			pending.code = si->si_code;
+		deliver_pending(uc);
+	}
+	errno = saved_errno;
+}
+
 HANDLER(on_sigill, sigill_body)
 HANDLER(on_sigsegv, sigsegv_body)
 HANDLER(on_ipi, ipi_body)
 HANDLER(on_foreign, foreign_body)
 HANDLER(on_sigsys, sigsys_body)
+HANDLER(on_exception, exception_body)
 
 /* ---- Installation ------------------------------------------------------- */
 
@@ -697,6 +785,7 @@ int run_traps_install(void)
 {
 	if (install(SIGILL, on_sigill) || install(SIGSEGV, on_sigsegv) ||
 	    install(SIGBUS, on_sigsegv) || install(SIGSYS, on_sigsys) ||
+	    install(SIGFPE, on_exception) || install(SIGTRAP, on_exception) ||
 	    install(run.ipi_signo, on_ipi))
 		return -1;
 	return 0;

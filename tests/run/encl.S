@@ -27,6 +27,7 @@
  *     CF set before; RDX = RAX << 8 | CF after
  *  13 EEXIT with RSP 64 bytes lower and RBP = 0x7777 (host_enter_stack)
  *  14 SYSCALL getpid: RDX = RAX    15 OUT to port 0x80    16 INT 80h getpid
+ *  17 DIV by zero (#DE)            18 INT3 (#BP)
  */
 	.section .rodata
 	.balign 4096
@@ -66,6 +67,15 @@ encl_code:
 	je 18f
 	cmp $16, %rdi
 	je 19f
+	cmp $17, %rdi
+	je 20f
+	cmp $18, %rdi
+	je 21f
+	jmp 9f
+20:	xor %ecx, %ecx
+	div %ecx
+	jmp 9f
+21:	int3
 	jmp 9f
 17:	mov $39, %eax			/* getpid */
 	syscall
