@@ -116,6 +116,9 @@ struct sgx_cpu_config {
 	unsigned int nr_lps; /* up to SGX_LPS_MAX */
 	uint64_t seed; /* derives the platform secrets, for repeatable runs */
 	bool check_invariants; /* run sgx_cpu_check() after every leaf */
+	/* XFRM bits ECREATE accepts, within SGX_XFRM_ARCH (the runner: the
+	 * host's XCR0); 0: x87, SSE and AVX. */
+	uint64_t xfrm_supported;
 #ifdef SGXEMU_PLANTS
 	/*
 	 * Planted bugs, SGX_PLANT_* bits: only in the *_planted libraries,

@@ -124,6 +124,7 @@ static int model_init(void)
 		.epc_pages = run.cfg.epc_pages,
 		.nr_lps = run.cfg.cpus + 1,
 		.seed = 1,
+		.xfrm_supported = run_cpuid_xfrm(),
 	};
 	struct sgx_driver_config dc = {
 		.sgx2 = true,
