@@ -31,8 +31,9 @@
  * enclave (EREMOVE refuses with the LP inside, and EWB or an accepted trim
  * needs this LP to exit first), so an AEX always has its frame; this is
  * asserted, not handled.
- * MODEL: only the GPR part of a frame is modelled; there is no XSAVE state
- * to save.
+ * MODEL: only the GPR part of a frame is written here: the model has no
+ * XSAVE state. A platform that runs enclave code on the real CPU saves it
+ * through sgx_ssa_xsave() (the runner: src/run/xstate.c).
  */
 #include "arch/entry.h"
 
@@ -166,6 +167,28 @@ static void load_synthetic(struct sgx_lp *lp, uint64_t aep)
 	r->rcx = aep;
 	r->rip = aep;
 	r->rflags = rflags;
+}
+
+/**
+ * sgx_ssa_xsave() - the XSAVE area of the SSA frame in use (SSA[CSSA], the
+ * one the next AEX writes and the one ERESUME just resumed), at the start
+ * of the frame, for a platform that runs enclave code on a real CPU and
+ * so holds the extended state itself.
+ *
+ * Return: a host pointer to the frame's first page, or NULL outside
+ * enclave mode.
+ */
+void *sgx_ssa_xsave(const struct sgx_lp *lp)
+{
+	const struct tcs_hidden *hid;
+	uint64_t idx;
+
+	if (!lp->enclave_mode)
+		return NULL;
+	hid = tcs_hidden_at(lp->cpu, lp->tcs);
+	idx = hid->xsave_epc - 1;
+	ASSERT(hid->xsave_epc && idx < lp->cpu->cfg.epc_pages);
+	return epc_page_at(lp->cpu, idx);
 }
 
 /**

@@ -232,6 +232,11 @@ int enclu_egetkey(struct sgx_lp *lp, uint64_t keyrequest, uint64_t key);
  * mode and flushes the TLB. The LP must be in enclave mode.
  */
 void sgx_aex(struct sgx_lp *lp, const struct sgx_exception *exc);
+/*
+ * sgx_ssa_xsave() - the XSAVE area (first page) of the SSA frame in use,
+ * while @lp is in enclave mode; NULL otherwise (aex.c).
+ */
+void *sgx_ssa_xsave(const struct sgx_lp *lp);
 
 static inline bool sgx_faulted(int ret)
 {

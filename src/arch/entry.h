@@ -25,6 +25,7 @@
 
 struct tcs_hidden {
 	uint64_t gpr_epc; /* CR_GPR_PA: EPC index of the GPRSGX page + 1 */
+	uint64_t xsave_epc; /* the frame's first page (its XSAVE area) + 1 */
 	uint64_t save_fsbase; /* CR_SAVE_FS: outside FS base */
 	uint64_t save_gsbase; /* CR_SAVE_GS: outside GS base */
 };

@@ -227,6 +227,7 @@ __attribute__((constructor)) static void run_init(void)
 	pthread_atfork(NULL, NULL, fork_child);
 	run_sysgate_map();
 	run_fs_setup();
+	run_xstate_setup();
 	read_config(&run.cfg);
 	map_shared_stats(run.cfg.stats_fd);
 	/* MODEL: a real-time signal near the top stands for the IPI vector. */

@@ -83,6 +83,11 @@ void run_fs_setup(void);
 void run_sud_on(uint64_t gen);
 long run_fs_arch_prctl(int code, uint64_t arg);
 
+/* xstate.c: the extended state across AEX and ERESUME */
+void run_xstate_setup(void);
+void run_xstate_aex(const struct sgx_lp *lp, ucontext_t *uc);
+void run_xstate_resume(const struct sgx_lp *lp, ucontext_t *uc);
+
 /* trap.c */
 int run_traps_install(void);
 void run_regs_from_uc(struct sgx_lp *lp, const ucontext_t *uc);

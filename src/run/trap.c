@@ -27,8 +27,8 @@
  * code (fsgs.c). The program's handlers of other signals are wrapped too:
  * a signal that interrupts enclave code makes the LP take an AEX first, as
  * the hardware does, so the handler sees the AEP and the thread ERESUMEs.
- * MODEL: the FPU/XSAVE state is shared by the enclave and the host, as the
- * vDSO ABI allows (its caller owns it); AEX does not save it in the SSA.
+ * The extended state goes into the SSA at AEX and comes back at ERESUME
+ * (xstate.c).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -294,6 +294,19 @@ static enum sgx_fault_result user_fault(uint64_t addr, uint32_t error_code)
 }
 
 /*
+ * The AEX of @lp at the state in @uc: the GPRs and the extended state go
+ * into the SSA, and @uc becomes the synthetic state at the AEP.
+ */
+static void take_aex(struct sgx_lp *lp, ucontext_t *uc,
+		     const struct sgx_exception *exc)
+{
+	run_regs_from_uc(lp, uc);
+	run_xstate_aex(lp, uc);
+	sgx_aex(lp, exc);
+	run_regs_to_uc(lp, uc);
+}
+
+/*
  * An exception in enclave mode: AEX into the SSA (the ucontext becomes the
  * synthetic state at the AEP), then the kernel's #PF handling.
  */
@@ -303,9 +316,7 @@ static void enclave_exception(struct sgx_lp *lp, ucontext_t *uc,
 	struct sgx_exception exc = *raised;
 	enum sgx_fault_result fr = SGX_FAULT_SIGSEGV;
 
-	run_regs_from_uc(lp, uc);
-	sgx_aex(lp, &exc);
-	run_regs_to_uc(lp, uc);
+	take_aex(lp, uc, &exc);
 	exc = lp->exc; /* CR2 is page aligned after an AEX */
 	if (exc.vector == X86_TRAP_PF) {
 		fr = user_fault(exc.addr, exc.error_code);
@@ -338,9 +349,7 @@ static void ipi_aex(struct sgx_lp *lp, ucontext_t *uc)
 
 	if (lp->enclave_mode) {
 		pthread_mutex_lock(&targets);
-		run_regs_from_uc(lp, uc);
-		sgx_aex(lp, NULL);
-		run_regs_to_uc(lp, uc);
+		take_aex(lp, uc, NULL);
 		pthread_mutex_unlock(&targets);
 	}
 	native_ipi_ack(&run.native, lp);
@@ -463,6 +472,8 @@ static void enclu(struct sgx_lp *lp, ucontext_t *uc)
 	if (!sgx_faulted(ret)) {
 		if (leaf_moves_rip(leaf))
 			leaf_result(lp, leaf, ret);
+		if (leaf == ERESUME)
+			run_xstate_resume(lp, uc);
 		run_regs_to_uc(lp, uc);
 		return;
 	}
@@ -648,9 +659,7 @@ __attribute__((noinline)) static void foreign_body(int sig, siginfo_t *si,
 		if (native_lock_or_ipi(&run.native, lp)) {
 			ipi_aex(lp, ucv);
 		} else {
-			run_regs_from_uc(lp, ucv);
-			sgx_aex(lp, NULL);
-			run_regs_to_uc(lp, ucv);
+			take_aex(lp, ucv, NULL);
 			native_unlock(&run.native);
 		}
 	}

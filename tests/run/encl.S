@@ -28,6 +28,8 @@
  *  13 EEXIT with RSP 64 bytes lower and RBP = 0x7777 (host_enter_stack)
  *  14 SYSCALL getpid: RDX = RAX    15 OUT to port 0x80    16 INT 80h getpid
  *  17 DIV by zero (#DE)            18 INT3 (#BP)
+ *  19 XMM0 = RDX, *RSI = RDX, RDX = XMM0 (a fault in between: XMM0 must
+ *     survive the host's handling)
  */
 	.section .rodata
 	.balign 4096
@@ -71,6 +73,12 @@ encl_code:
 	je 20f
 	cmp $18, %rdi
 	je 21f
+	cmp $19, %rdi
+	je 22f
+	jmp 9f
+22:	movq %rdx, %xmm0
+	mov %rdx, (%rsi)
+	movq %xmm0, %rdx
 	jmp 9f
 20:	xor %ecx, %ecx
 	div %ecx

@@ -5,7 +5,9 @@
  * in the SSA, and reach the program, which enters with its own ENCLU, as
  * the signal Linux sends: at the AEP with RAX = ERESUME, si_addr the AEP
  * (or the #PF address), and in uc_mcontext the vector and the error code,
- * 0x8007 (P, W, U and SGX) for the EPCM write fault.
+ * 0x8007 (P, W, U and SGX) for the EPCM write fault. XMM0 set before a
+ * fault that the host handles, with its own XMM0 clobbered, is the
+ * enclave's again after ERESUME (the SSA's XSAVE area).
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -13,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 
 #include "arch/sdm.h"
 #include "host_encl.h"
@@ -48,6 +51,8 @@ static void on_sig(int sig, siginfo_t *si, void *ucv)
 	got.rax = (uint64_t)g[REG_RAX];
 	got.trapno = (uint64_t)g[REG_TRAPNO];
 	got.err = (uint64_t)g[REG_ERR];
+	/* Host code at the AEP uses SSE as it likes. */
+	__asm__ volatile("pcmpeqd %%xmm0, %%xmm0" : : : "xmm0");
 	siglongjmp(jmp, 1);
 }
 
@@ -129,6 +134,20 @@ static void test_epcm_pf(const struct host_encl *e)
 	      (unsigned long long)got.addr);
 }
 
+static void test_xmm(const struct host_encl *e)
+{
+	uint64_t page = e->base + HE_DATA, out;
+	void *p = (void *)(uintptr_t)page;
+
+	CHECK(mprotect(p, 4096, PROT_READ) == 0, "mprotect R");
+	enter_expecting(e, 5, HE_XMM, page, 0x1234567890abcdefULL);
+	CHECK(got.sig == SIGSEGV, "the write faults: %d", got.sig);
+	CHECK(mprotect(p, 4096, PROT_READ | PROT_WRITE) == 0, "mprotect RW");
+	out = host_resume(tcs_of(e, 5));
+	CHECK(out == 0x1234567890abcdefULL,
+	      "XMM0 after ERESUME: %#llx", (unsigned long long)out);
+}
+
 int main(void)
 {
 	struct sigaction sa = { .sa_sigaction = on_sig,
@@ -144,6 +163,7 @@ int main(void)
 	test_de(&e);
 	test_bp(&e);
 	test_epcm_pf(&e);
+	test_xmm(&e);
 	host_encl_destroy(&e);
 	printf("host_exc: %u checks, %u failed\n", checks, failures);
 	return failures ? 1 : 0;
