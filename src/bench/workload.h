@@ -35,6 +35,7 @@ struct bench_point {
 	unsigned int cpus; /* 1 .. BENCH_CPUS_MAX */
 	unsigned int threads; /* enclave threads, 0 .. cpus - 1 */
 	unsigned int etrack_batch; /* 1 Linux, N, 0 once per call */
+	bool no_loop_checks; /* no per-page signal/resched checks (Linux) */
 	enum bench_op op;
 	struct sgx_costs costs;
 };
@@ -48,6 +49,8 @@ struct bench_result {
 	uint64_t aex_inflicted; /* on the enclave threads */
 	uint64_t lost_cycles; /* the enclave threads' LPs, summed */
 	uint64_t encl_lock_longest; /* encl->lock's longest hold, cycles */
+	/* the enclave's EACCEPT of every page after the call, on its clock */
+	uint64_t accept_cycles;
 };
 
 /*
