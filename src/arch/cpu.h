@@ -115,10 +115,11 @@ struct sgx_cpu_config {
 	uint64_t epc_pages; /* up to SGX_EPC_PAGES_MAX */
 	unsigned int nr_lps; /* up to SGX_LPS_MAX */
 	uint64_t seed; /* derives the platform secrets, for repeatable runs */
-	bool check_invariants; /* run sgx_cpu_check() after every leaf */
 	/* XFRM bits ECREATE accepts, within SGX_XFRM_ARCH (the runner: the
-	 * host's XCR0); 0: x87, SSE and AVX. */
+	 * host's XCR0); 0: x87, SSE and AVX. Before the bool: the planted
+	 * variant's field must stay in its padding (sim.c is built without). */
 	uint64_t xfrm_supported;
+	bool check_invariants; /* run sgx_cpu_check() after every leaf */
 #ifdef SGXEMU_PLANTS
 	/*
 	 * Planted bugs, SGX_PLANT_* bits: only in the *_planted libraries,
