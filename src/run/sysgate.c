@@ -33,6 +33,12 @@
  *
  * SECCOMP_FILTER_FLAG_SPEC_ALLOW: a filter would otherwise turn on the
  * speculation mitigations (SSBD) for the process, which slows every trap.
+ * MODEL: open/openat trap only for a writable access mode, so that an
+ * inherited filter never hits ld.so; a read-only raw open of the device is
+ * not seen. mmap/mprotect/munmap trap only at an address inside an enclave
+ * mapping: one that starts below it and reaches into it is not seen.
+ * MODEL: the gate page sits at RUN_GATE_ADDR in every process; if
+ * something is mapped there, raw system calls are not seen.
  * MODEL: the process gets no_new_privs (seccomp requires it without
  * CAP_SYS_ADMIN): a set-user-ID program it executes runs without the
  * privilege.
