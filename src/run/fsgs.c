@@ -292,6 +292,12 @@ int run_altstack(void)
 	return 0;
 }
 
+/* The calling thread has its alternate stack already. */
+bool run_altstack_ready(void)
+{
+	return my_altstack != NULL;
+}
+
 /**
  * run_altstack_get() - the calling thread's alternate stack as the kernel
  * has it, for a ucontext that sigreturn will restore.

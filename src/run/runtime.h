@@ -79,6 +79,7 @@ int run_host_reserve(uint64_t addr, uint64_t len);
 /* fsgs.c: the alternate stacks, and FS/GS across the enclave boundary */
 int run_altstack(void);
 void run_altstack_get(stack_t *ss);
+bool run_altstack_ready(void);
 void run_fs_enter(void);
 void run_fs_leave(void);
 void run_fs_setup(void);

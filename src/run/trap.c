@@ -516,9 +516,11 @@ __attribute__((noinline)) static void sigill_body(int sig, siginfo_t *si,
 	 * sigreturn restores the alternate stack the ucontext recorded, so
 	 * one installed in this handler goes in there too.
 	 */
-	if (run_altstack())
-		abort();
-	run_altstack_get(&uc->uc_stack);
+	if (!run_altstack_ready()) {
+		if (run_altstack())
+			abort();
+		run_altstack_get(&uc->uc_stack);
+	}
 	run_sud_on(run.native.generation);
 	enclu(lp, uc);
 	native_unlock(&run.native);
