@@ -136,12 +136,18 @@ make_series() {
 		"$out ($((SECONDS - start)) s)"
 }
 
-# A whole fresh tree with the smallest config that builds the driver.
+# A fresh tree with the smallest config that builds the driver.
 prepare_tree() {
 	local tree=$work/check/$top
 	rm -rf "$work/check"
 	mkdir -p "$work/check"
-	tar -xJf "$tarball" -C "$work/check"
+	# Everything but the C sources of subsystems the sgx build never
+	# compiles nor includes (1.2 of its 1.7 GB): their Kconfig files and
+	# Makefiles stay, for the configuration.
+	tar -xJf "$tarball" -C "$work/check" --wildcards \
+		--exclude="$top/drivers/*.[ch]" --exclude="$top/sound/*.[ch]" \
+		--exclude="$top/net/*.[ch]" --exclude="$top/fs/*.[ch]"
+	echo "kernel-patch: unpacked $tarball ($((SECONDS - start)) s)"
 	make -s -C "$tree" x86_64_defconfig
 	# SGX depends on X2APIC, which x86_64_defconfig leaves off.
 	(cd "$tree" && scripts/config -e X86_X2APIC -e X86_SGX)
@@ -154,6 +160,7 @@ prepare_tree() {
 		cat "$work/check/prepare.log"
 		exit 1
 	}
+	echo "kernel-patch: configured and prepared ($((SECONDS - start)) s)"
 }
 
 # Builds every file of the sgx directory with W=1 and sparse; any output

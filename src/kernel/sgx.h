@@ -124,6 +124,8 @@ struct sgx_encl {
 	struct sgx_mutex mm_lock; /* mm_list, mm_list_version (driver.c) */
 	uint64_t mm_list_version; /* bumped whenever mm_list changes */
 	unsigned long etrack_gen; /* ETRACK flows completed by the ioctls */
+	/* The pages a failed flow left changed but uncounted (MODIFY_TYPES). */
+	unsigned long edmm_untracked_start, edmm_untracked_end;
 	/*
 	 * Pages per ETRACK flow in RESTRICT_PERMISSIONS and MODIFY_TYPES:
 	 * 1 is Linux 6.12, N > 1 every N pages, 0 once per call. Set from

@@ -822,6 +822,41 @@ Test(batch_types, tcs_repeat_only_tracks)
 	}
 }
 
+/*
+ * Found by the explorer (trim_vs_etrack_fault, batch 2): after the failed
+ * call, another flow of the enclave tracks its EMODTs, so the pages read as
+ * PT_TRIM; the repeat must still only track and count them (it returned
+ * -EINVAL), while a later call on a counted trimmed page stays -EINVAL, as
+ * in Linux.
+ */
+Test(batch_types, repeat_after_another_flow_only_counts)
+{
+	for (unsigned int b = 0; b < NR_BATCHES; b++) {
+		uint64_t emodt;
+		struct call c;
+
+		setup_batch(batches[b], HEAP_PAGES);
+		fx.drv.inject.etrack_fail = SGX_INJECT_ALWAYS;
+		c = trim(KFX_HEAP, 2);
+		cr_assert_eq(c.ret, -EFAULT);
+		fx.drv.inject.etrack_fail = 0;
+		c = restrict_r(KFX_HEAP + 4 * PAGE_SIZE, 1);
+		cr_assert_eq(c.ret, 0);
+		cr_assert_eq(sgx_encl_page_type_now(page_at(KFX_HEAP)),
+			     PT_TRIM);
+		emodt = fx.encl->stats.emodt;
+		c = trim(KFX_HEAP, 2);
+		cr_assert_eq(c.ret, 0, "batch %u: %ld", batches[b], c.ret);
+		cr_assert_eq(c.count, 2 * PAGE_SIZE);
+		cr_assert_eq(fx.encl->stats.emodt,
+			     emodt + (batches[b] == 1 ? 1 : 0));
+		c = trim(KFX_HEAP, 1);
+		cr_assert_eq(c.ret, -EINVAL);
+		cr_assert_eq(c.count, 0);
+		finish();
+	}
+}
+
 /* --- the windows between pages (batch 0: the widest) --------------------- */
 
 /* An early EACCEPT: the restriction is there, not yet tracked. */

@@ -9,6 +9,8 @@
  * header: encl.h after "	enum sgx_page_type type:16;": 	enum sgx_page_type modt_type:16;
  * header: encl.h after "	struct sgx_va_page *va_page;": 	unsigned long modt_gen;
  * header: encl.h after "	struct srcu_struct srcu;": 	unsigned long etrack_gen;
+ * header: encl.h after "	struct srcu_struct srcu;": 	unsigned long edmm_untracked_start;
+ * header: encl.h after "	struct srcu_struct srcu;": 	unsigned long edmm_untracked_end;
  */
 
 /*
@@ -75,14 +77,19 @@ static int sgx_enclave_etrack(struct sgx_encl *encl)
 
 /*
  * Track the pages modified since the last flow, bytes [*@count, @done) of
- * the range, and move *@count to @done. The page that ends a batch is
- * resident, and so is SECS then, but an early exit may come after the
- * reclaimer wrote back every child and then SECS: load it first.
+ * the range that starts at @start, and move *@count to @done. The page that
+ * ends a batch is resident, and so is SECS then, but an early exit may come
+ * after the reclaimer wrote back every child and then SECS: load it first.
+ *
+ * If the flow fails, those pages stay changed but uncounted: they are
+ * remembered in encl->edmm_untracked_start/end, so that a repeat of the
+ * call from offset + count counts them without a second EMODT even if
+ * another flow has tracked them meanwhile (sgx_enclave_modify_repeat()).
  *
  * Must be called with encl->lock held.
  */
-static int sgx_edmm_track(struct sgx_encl *encl, unsigned long done,
-			  u64 *count)
+static int sgx_edmm_track(struct sgx_encl *encl, unsigned long start,
+			  unsigned long done, u64 *count)
 {
 	struct sgx_epc_page *secs;
 	int ret;
@@ -98,8 +105,17 @@ static int sgx_edmm_track(struct sgx_encl *encl, unsigned long done,
 
 	ret = sgx_enclave_etrack(encl);
 	SGX_MODEL_PLANT(encl, COUNT_BEFORE_TRACKING, ret = 0);
-	if (ret)
+	if (ret) {
+		encl->edmm_untracked_start = start + *count;
+		encl->edmm_untracked_end = start + done;
 		return ret;
+	}
+
+	/* A repeat counts what a failed flow left: the record shrinks. */
+	if (encl->edmm_untracked_start == start + *count)
+		encl->edmm_untracked_start = start + done;
+	if (encl->edmm_untracked_start >= encl->edmm_untracked_end)
+		encl->edmm_untracked_start = encl->edmm_untracked_end;
 
 	*count = done;
 	return 0;
@@ -113,13 +129,14 @@ static int sgx_edmm_track(struct sgx_encl *encl, unsigned long done,
  *
  * Must be called with encl->lock held.
  */
-static int sgx_edmm_early_exit(struct sgx_encl *encl, unsigned long done,
-			       u64 *result, u64 *count, int err)
+static int sgx_edmm_early_exit(struct sgx_encl *encl, unsigned long start,
+			       unsigned long done, u64 *result, u64 *count,
+			       int err)
 {
 	int ret;
 
 	SGX_MODEL_PLANT(encl, BATCH_NO_EARLY_TRACK, return err);
-	ret = sgx_edmm_track(encl, done, count);
+	ret = sgx_edmm_track(encl, start, done, count);
 	if (!ret)
 		return err;
 
@@ -156,6 +173,7 @@ static long sgx_edmm_walk(struct sgx_encl *encl, unsigned long offset,
 					unsigned long addr, void *arg),
 			  void *arg)
 {
+	unsigned long start = encl->base + offset;
 	unsigned long done = 0;
 	int ret;
 
@@ -172,16 +190,17 @@ static long sgx_edmm_walk(struct sgx_encl *encl, unsigned long offset,
 		sgx_reclaim_direct();
 
 		mutex_lock(&encl->lock);
-		ret = modify(encl, encl->base + offset + done, arg);
+		ret = modify(encl, start + done, arg);
 		if (ret) {
-			ret = sgx_edmm_early_exit(encl, done, result, count,
-						  ret);
+			ret = sgx_edmm_early_exit(encl, start, done, result,
+						  count, ret);
 		} else {
 			SGX_MODEL_PLANT(encl, BATCH_SECS_EVICTED, if (*count == done) sgx_plant_batch_start(encl));
 			done += PAGE_SIZE;
 			if (done == length ||
 			    done - *count >= SGX_EDMM_ETRACK_BATCH * PAGE_SIZE)
-				ret = sgx_edmm_track(encl, done, count);
+				ret = sgx_edmm_track(encl, start, done,
+						     count);
 		}
 		mutex_unlock(&encl->lock);
 		if (ret)
@@ -200,7 +219,7 @@ static long sgx_edmm_walk(struct sgx_encl *encl, unsigned long offset,
 		SGX_MODEL_PLANT(encl, BATCH_NO_EARLY_TRACK, return 0);
 		sgx_reclaim_direct();
 		mutex_lock(&encl->lock);
-		ret = sgx_edmm_track(encl, done, count);
+		ret = sgx_edmm_track(encl, start, done, count);
 		mutex_unlock(&encl->lock);
 		return ret;
 	}
@@ -310,6 +329,27 @@ static int sgx_encl_page_to_tcs(struct sgx_encl *encl,
 }
 
 /*
+ * Whether a MODIFY_TYPES call whose tracking failed already changed the
+ * page at @addr to @page_type without counting it: its EMODT is either
+ * still untracked (@entry->modt_type) or was tracked by a later flow,
+ * inside the range that call left (encl->edmm_untracked_start/end). The
+ * page is MODIFIED, where a second EMODT would fail: a repeat of the call
+ * only tracks and counts it. Must be called with encl->lock held, after
+ * sgx_encl_page_type().
+ */
+static bool sgx_enclave_modify_repeat(struct sgx_encl *encl,
+				      struct sgx_encl_page *entry,
+				      unsigned long addr,
+				      enum sgx_page_type page_type)
+{
+	if (entry->modt_type == page_type)
+		return true;
+
+	return addr >= encl->edmm_untracked_start &&
+	       addr < encl->edmm_untracked_end && entry->type == page_type;
+}
+
+/*
  * One page of sgx_enclave_modify_types(), with encl->lock held. The new
  * type takes effect for the driver once a flow has tracked the EMODT
  * (sgx_encl_page_type()). A page EMODTed by an earlier call whose tracking
@@ -337,12 +377,12 @@ static int sgx_enclave_modify_page(struct sgx_encl *encl, unsigned long addr,
 	 */
 	page_type = modt->page_type & SGX_PAGE_TYPE_MASK;
 	type = sgx_encl_page_type(entry);
+	if (sgx_enclave_modify_repeat(encl, entry, addr, page_type))
+		return 0;
+
 	if (!(type == SGX_PAGE_TYPE_REG ||
 	      (type == SGX_PAGE_TYPE_TCS && page_type == SGX_PAGE_TYPE_TRIM)))
 		return -EINVAL;
-
-	if (entry->modt_type == page_type)
-		return 0;
 
 	max_prot_restore = entry->vm_max_prot_bits;
 	if (type == SGX_PAGE_TYPE_REG && page_type == SGX_PAGE_TYPE_TCS) {
