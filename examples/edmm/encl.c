@@ -44,7 +44,8 @@ static struct result each_page(uint64_t leaf, uint64_t flags, uint64_t addr,
 	for (uint64_t i = 0; i < pages; i++) {
 		uint64_t ret = enclu_page(leaf, flags, addr + i * ENCL_PAGE);
 
-		if (!ret)
+		/* EMODPE leaves EAX as it was: returning is success. */
+		if (leaf == ENCLU_EMODPE || !ret)
 			r.pages++;
 		else if (!r.error)
 			r.error = ret;

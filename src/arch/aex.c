@@ -31,8 +31,9 @@
  * enclave (EREMOVE refuses with the LP inside, and EWB or an accepted trim
  * needs this LP to exit first), so an AEX always has its frame; this is
  * asserted, not handled.
- * MODEL: only the GPR part of a frame is modelled; there is no XSAVE state
- * to save.
+ * MODEL: only the GPR part of a frame is written here: the model has no
+ * XSAVE state. A platform that runs enclave code on the real CPU saves it
+ * through sgx_ssa_xsave() (the runner: src/run/xstate.c).
  */
 #include "arch/entry.h"
 
@@ -169,6 +170,28 @@ static void load_synthetic(struct sgx_lp *lp, uint64_t aep)
 }
 
 /**
+ * sgx_ssa_xsave() - the XSAVE area of the SSA frame in use (SSA[CSSA], the
+ * one the next AEX writes and the one ERESUME just resumed), at the start
+ * of the frame, for a platform that runs enclave code on a real CPU and
+ * so holds the extended state itself.
+ *
+ * Return: a host pointer to the frame's first page, or NULL outside
+ * enclave mode.
+ */
+void *sgx_ssa_xsave(const struct sgx_lp *lp)
+{
+	const struct tcs_hidden *hid;
+	uint64_t idx;
+
+	if (!lp->enclave_mode)
+		return NULL;
+	hid = tcs_hidden_at(lp->cpu, lp->tcs);
+	idx = hid->xsave_epc - 1;
+	ASSERT(hid->xsave_epc && idx < lp->cpu->cfg.epc_pages);
+	return epc_page_at(lp->cpu, idx);
+}
+
+/**
  * sgx_aex() - an asynchronous enclave exit of @lp, which must be in enclave
  * mode. @exc is the exception that caused it, or NULL for an interrupt.
  */
@@ -182,7 +205,9 @@ void sgx_aex(struct sgx_lp *lp, const struct sgx_exception *exc)
 	save_state(lp, current_gpr(lp), exc); /* S1-S3 */
 	tcs->ssa_index++; /* S4 */
 	load_synthetic(lp, tcs->exit_addr); /* S5 */
-	lp_exit_enclave(lp); /* S6 */
+	lp->regs.rsp = lp->save_rsp; /* S6 */
+	lp->regs.rbp = lp->save_rbp;
+	lp_exit_enclave(lp);
 	if (exc) { /* S7 */
 		lp->exc = *exc;
 		if (exc->vector == X86_TRAP_PF)

@@ -86,7 +86,7 @@ struct sgx_lp {
 	uint64_t tcs_lin; /* CR_TCS_LA */
 	uint64_t elrange_base; /* CR_ELRANGE */
 	uint64_t elrange_size;
-	uint64_t save_rsp; /* CR_SAVE_XSP: outside stack, restored on exit */
+	uint64_t save_rsp; /* CR_SAVE_XSP: outside stack, restored by AEX */
 	uint64_t save_rbp;
 	uint64_t entry_epoch; /* MODEL: epoch at EENTER/ERESUME */
 	struct sgx_pgtable *pgtable; /* CR3 of the running address space */
@@ -117,6 +117,10 @@ struct sgx_cpu_config {
 	uint64_t epc_pages; /* up to SGX_EPC_PAGES_MAX */
 	unsigned int nr_lps; /* up to SGX_LPS_MAX */
 	uint64_t seed; /* derives the platform secrets, for repeatable runs */
+	/* XFRM bits ECREATE accepts, within SGX_XFRM_ARCH (the runner: the
+	 * host's XCR0); 0: x87, SSE and AVX. Before the bool: the planted
+	 * variant's field must stay in its padding (sim.c is built without). */
+	uint64_t xfrm_supported;
 	bool check_invariants; /* run sgx_cpu_check() after every leaf */
 #ifdef SGXEMU_PLANTS
 	/*
@@ -231,6 +235,11 @@ int enclu_egetkey(struct sgx_lp *lp, uint64_t keyrequest, uint64_t key);
  * mode and flushes the TLB. The LP must be in enclave mode.
  */
 void sgx_aex(struct sgx_lp *lp, const struct sgx_exception *exc);
+/*
+ * sgx_ssa_xsave() - the XSAVE area (first page) of the SSA frame in use,
+ * while @lp is in enclave mode; NULL otherwise (aex.c).
+ */
+void *sgx_ssa_xsave(const struct sgx_lp *lp);
 
 static inline bool sgx_faulted(int ret)
 {

@@ -15,7 +15,8 @@
  *   C6  SECINFO has no reserved bit set and PT = PT_SECS, else #GP.
  *   C7  the target page is not VALID, else #PF.
  *   C8  XFRM[1:0] (x87, SSE) are both set, else #GP.
- *   C9  XFRM asks for no feature the CPU lacks, else #GP.
+ *   C9  XFRM asks for no feature the CPU lacks (cfg.xfrm_supported), and
+ *       is a value XSETBV would accept for XCR0, else #GP.
  *   C10 MISCSELECT asks for nothing but EXINFO, else #GP.
  *   C11 SSAFRAMESIZE pages hold GPRSGX + MISC + the XSAVE area, else #GP.
  *   C12 the enclave is 64-bit (MODE64BIT), else #GP.
@@ -48,9 +49,12 @@
 #include "arch/crypto.h"
 #include "arch/internal.h"
 
-/* MODEL: the CPU supports x87, SSE and AVX state (CPUID.(12H,1):ECX..EDX). */
-#define ECREATE_XFRM_SUPPORTED 0x7ULL
+/* MODEL: without cfg.xfrm_supported, x87, SSE and AVX state. */
+#define ECREATE_XFRM_DEFAULT 0x7ULL
 #define ECREATE_XFRM_LEGACY 0x3ULL
+#define XFRM_AVX 0x4ULL
+#define XFRM_MPX 0x18ULL
+#define XFRM_AVX512 0xe0ULL
 /* MODEL: CPUID.(12H,0):EDX[15:8], MaxEnclaveSize_64 = 2^36, as on clients. */
 #define ECREATE_MAX_SIZE_64 (1ULL << 36)
 #define ECREATE_MIN_SIZE 8192ULL
@@ -61,17 +65,48 @@
 #define GPRSGX_SIZE 184U
 #define MISC_EXINFO_SIZE 16U
 #define XSAVE_LEGACY_HEADER_SIZE (512U + 64U)
-#define XSAVE_AVX_SIZE 256U
+
+/*
+ * The end of each component in the standard XSAVE format, as Intel CPUs
+ * enumerate it in CPUID.(0DH, i).EBX + EAX. MODEL: the frame is sized by
+ * these offsets on every host (AMD packs the AVX-512 state lower, so it
+ * needs less).
+ */
+static const uint16_t xsave_end[10] = {
+	[2] = 576 + 256,   [3] = 960 + 64,    [4] = 1024 + 64,
+	[5] = 1088 + 64,   [6] = 1152 + 512,  [7] = 1664 + 1024,
+	[9] = 2688 + 8,
+};
 
 static bool ssa_frame_fits(const struct sgx_secs *t)
 {
-	uint64_t need = GPRSGX_SIZE + XSAVE_LEGACY_HEADER_SIZE;
+	uint64_t xsave = XSAVE_LEGACY_HEADER_SIZE;
+	uint64_t need = GPRSGX_SIZE;
 
+	for (unsigned int i = 2; i < 10; i++)
+		if (t->xfrm & (1ULL << i) && xsave_end[i] > xsave)
+			xsave = xsave_end[i];
 	if (t->miscselect & SGX_MISC_EXINFO)
 		need += MISC_EXINFO_SIZE;
-	if (t->xfrm & 0x4)
-		need += XSAVE_AVX_SIZE;
-	return (uint64_t)t->ssa_frame_size * PAGE_SIZE >= need;
+	return (uint64_t)t->ssa_frame_size * PAGE_SIZE >= need + xsave;
+}
+
+/* XSETBV's rules for XCR0 (SDM Vol. 1 13.3), beyond x87 and SSE. */
+static bool xcr0_legal(uint64_t x)
+{
+	if ((x & XFRM_MPX) && (x & XFRM_MPX) != XFRM_MPX)
+		return false;
+	if (!(x & XFRM_AVX512))
+		return true;
+	return (x & XFRM_AVX512) == XFRM_AVX512 && (x & XFRM_AVX);
+}
+
+static uint64_t xfrm_supported(const struct sgx_cpu *cpu)
+{
+	uint64_t x = cpu->cfg.xfrm_supported ? cpu->cfg.xfrm_supported :
+					       ECREATE_XFRM_DEFAULT;
+
+	return x & SGX_XFRM_ARCH;
 }
 
 /* 48-bit linear addresses: bits 63:47 are all equal. */
@@ -96,8 +131,8 @@ static int check_template(struct sgx_lp *lp, const struct sgx_secs *t)
 	/* C8: x87 and SSE state are always saved. */
 	if ((t->xfrm & ECREATE_XFRM_LEGACY) != ECREATE_XFRM_LEGACY)
 		return sgx_gp(lp);
-	/* C9: no XSAVE feature beyond what the CPU supports. */
-	if (t->xfrm & ~ECREATE_XFRM_SUPPORTED)
+	/* C9: no XSAVE feature beyond what the CPU supports, as XCR0 could. */
+	if (t->xfrm & ~xfrm_supported(lp->cpu) || !xcr0_legal(t->xfrm))
 		return sgx_gp(lp);
 	/* C10: no MISCSELECT feature beyond what the CPU supports. */
 	if (t->miscselect & ~ECREATE_MISC_SUPPORTED)

@@ -78,7 +78,7 @@
 struct entry {
 	bool resume;
 	uint64_t tcs_lin, aep;
-	uint64_t tcs_idx, gpr_idx;
+	uint64_t tcs_idx, gpr_idx, xsave_idx;
 	struct sgx_tcs *tcs;
 	uint32_t secs_idx;
 	struct sgx_secs *secs;
@@ -189,10 +189,9 @@ static int check_ssa(struct sgx_lp *lp, struct entry *en)
 	uint64_t frame = secs->base + en->tcs->ssa_offset +
 			 (uint64_t)en->cssa * secs->ssa_frame_size * PAGE_SIZE;
 	uint64_t gpr_lin = ssa_gpr_lin(secs, frame);
-	uint64_t idx;
 	int ret;
 
-	ret = check_ssa_page(lp, en, frame, &idx);
+	ret = check_ssa_page(lp, en, frame, &en->xsave_idx);
 	if (ret)
 		return ret;
 	ret = check_ssa_page(lp, en, gpr_lin, &en->gpr_idx);
@@ -274,6 +273,7 @@ static void enter_effects(struct sgx_lp *lp, const struct entry *en)
 	hid->save_fsbase = lp->regs.fsbase; /* E2 */
 	hid->save_gsbase = lp->regs.gsbase;
 	hid->gpr_epc = en->gpr_idx + 1;
+	hid->xsave_epc = en->xsave_idx + 1;
 	lp->enclave_mode = true; /* E3 */
 	lp->active_secs = en->secs_idx;
 	lp->tcs = (uint32_t)en->tcs_idx;

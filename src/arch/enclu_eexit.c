@@ -12,15 +12,14 @@
  * Effects:
  *   E1 RIP := RBX; RCX := TCS.AEP.
  *   E2 the FS/GS bases saved at entry come back.
- *   E3 RSP/RBP := the outside values saved at entry.
+ *   E3 RSP/RBP stay as the enclave set them.
  *   E4 TCS.STATE := INACTIVE.
  *   E5 the LP leaves the enclave's tracking set and enclave mode.
  *   E6 Flush_linear_context: the LP's TLB is flushed.
  *
- * UNCERTAIN: E3. The SDM's EEXIT pseudocode leaves RSP/RBP as the enclave
- * set them (runtimes restore them from SSA.URSP themselves), but its EENTER
- * text says they "are automatically restored on EEXIT or interrupt". We
- * restore them, so the caller always sees its own stack again.
+ * E3 follows the SDM's EEXIT pseudocode, which writes neither RSP nor RBP:
+ * runtimes build an OCALL's frame below the enclave's RSP, or restore the
+ * outside stack from SSA.URSP themselves. Only an AEX restores them.
  * MODEL: EEXIT has no concurrency restriction that can fail.
  */
 #include "arch/entry.h"
@@ -31,8 +30,6 @@ void lp_exit_enclave(struct sgx_lp *lp)
 
 	lp->regs.fsbase = hid->save_fsbase;
 	lp->regs.gsbase = hid->save_gsbase;
-	lp->regs.rsp = lp->save_rsp;
-	lp->regs.rbp = lp->save_rbp;
 	/* The TCS cannot leave the enclave while this LP runs on it. */
 	ASSERT(tcs_bound(lp));
 	tcs_at(lp->cpu, lp->tcs)->state = TCS_STATE_INACTIVE;
@@ -53,7 +50,7 @@ static int eexit(struct sgx_lp *lp, uint64_t target)
 
 	lp->regs.rip = target; /* E1 */
 	lp->regs.rcx = tcs_at(lp->cpu, lp->tcs)->exit_addr;
-	lp_exit_enclave(lp); /* E2-E6 */
+	lp_exit_enclave(lp); /* E2, E4-E6 */
 	return 0;
 }
 

@@ -25,6 +25,7 @@
 
 struct tcs_hidden {
 	uint64_t gpr_epc; /* CR_GPR_PA: EPC index of the GPRSGX page + 1 */
+	uint64_t xsave_epc; /* the frame's first page (its XSAVE area) + 1 */
 	uint64_t save_fsbase; /* CR_SAVE_FS: outside FS base */
 	uint64_t save_gsbase; /* CR_SAVE_GS: outside GS base */
 };
@@ -87,7 +88,7 @@ static inline bool tcs_bound(const struct sgx_lp *lp)
 
 /*
  * lp_exit_enclave() - the exit steps EEXIT and AEX share: restore the
- * outside RSP/RBP and FS/GS bases, mark the TCS INACTIVE, leave the
+ * outside FS/GS bases, mark the TCS INACTIVE, leave the
  * tracking set and enclave mode, and flush the TLB (enclu_eexit.c).
  */
 void lp_exit_enclave(struct sgx_lp *lp);

@@ -222,6 +222,14 @@ struct sgx_gprsgx {
 };
 _Static_assert(sizeof(struct sgx_gprsgx) == 184, "GPRSGX is 184 bytes");
 
+/*
+ * The XSAVE state components the model can hold in an SSA frame: x87, SSE,
+ * AVX, MPX (BNDREGS, BNDCSR), AVX-512 (opmask, ZMM_Hi256, Hi16_ZMM) and
+ * PKRU. MODEL: AMX (bits 17-18) is left out: its 8 KiB tile data would not
+ * fit in a frame's first page, which the model assumes (enclu_eenter.c).
+ */
+#define SGX_XFRM_ARCH 0x2ffULL
+
 /* EXITINFO: vector in 7:0, exit type in 10:8, VALID in 31. */
 #define SGX_EXITINFO_VALID 0x80000000U
 #define SGX_EXITINFO_TYPE_HW 3U

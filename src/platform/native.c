@@ -22,6 +22,8 @@ static __thread struct {
 	uint64_t generation;
 	struct sgx_lp *lp;
 } self;
+/* This thread holds the model lock. */
+static __thread bool holding;
 
 static struct native *native_of(void *ctx)
 {
@@ -228,11 +230,18 @@ int native_init(struct native *n, struct sgx_cpu *cpu, int ipi_signo)
 void native_lock(struct native *n)
 {
 	pthread_mutex_lock(&n->model_lock);
+	holding = true;
 }
 
 void native_unlock(struct native *n)
 {
+	holding = false;
 	pthread_mutex_unlock(&n->model_lock);
+}
+
+bool native_holds_lock(void)
+{
+	return holding;
 }
 
 int native_lock_or_ipi(struct native *n, struct sgx_lp *lp)
@@ -242,6 +251,7 @@ int native_lock_or_ipi(struct native *n, struct sgx_lp *lp)
 			return -EINTR;
 		sched_yield();
 	}
+	holding = true;
 	return 0;
 }
 

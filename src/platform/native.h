@@ -68,6 +68,8 @@ int native_init(struct native *n, struct sgx_cpu *cpu, int ipi_signo);
 
 void native_lock(struct native *n);
 void native_unlock(struct native *n);
+/* Whether the calling thread holds the model lock (of any instance). */
+bool native_holds_lock(void);
 /*
  * Take the model lock, unless an IPI is waiting for lp (non-NULL, in
  * enclave mode) first: then return -EINTR without the lock, and the caller

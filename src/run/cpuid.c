@@ -39,9 +39,6 @@
  * ECREATE_MAX_SIZE_64); the model rejects 32-bit enclaves anyway. */
 #define MAX_ENCLAVE_SIZE_NOT64_LOG2 31U
 #define MAX_ENCLAVE_SIZE_64_LOG2 36U
-/* MODEL: the XFRM bits ECREATE accepts (x87, SSE, AVX), as
- * ECREATE_XFRM_SUPPORTED in src/arch/encls_ecreate.c. */
-#define SGX_XFRM_SUPPORTED 0x7ULL
 /* MODEL: the attributes ECREATE lets software set: every non-reserved bit
  * but INIT, which only EINIT sets. */
 #define SGX_ATTR_SETTABLE (~SGX_ATTR_RESERVED_MASK & ~(uint64_t)SGX_ATTR_INIT)
@@ -79,6 +76,25 @@ static void split(uint64_t v, uint32_t low_flags, uint32_t *low,
 	*high = (uint32_t)(v >> 32) & CPUID_12_HIGH_MASK;
 }
 
+/**
+ * run_cpuid_xfrm() - the XFRM bits the runner's ECREATE accepts, which
+ * CPUID.(12H,1):ECX..EDX reports: the state the host's XCR0 enables, as
+ * far as the model can hold it (SGX_XFRM_ARCH), so that leaf 7's features
+ * (AVX-512, say) can be used in enclaves.
+ *
+ * Return: the XFRM mask, at least x87 | SSE.
+ */
+uint64_t run_cpuid_xfrm(void)
+{
+	unsigned int a, b, c, d;
+	uint32_t lo, hi;
+
+	if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_OSXSAVE))
+		return 0x3;
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	return ((uint64_t)hi << 32 | lo) & SGX_XFRM_ARCH;
+}
+
 /* CPUID.(12H, sub): SDM "CPUID Leaf 12H" (Intel SGX capability). */
 static void sgx_leaf(uint32_t sub, uint32_t r[4])
 {
@@ -91,8 +107,8 @@ static void sgx_leaf(uint32_t sub, uint32_t r[4])
 	} else if (sub == 1) {
 		r[0] = (uint32_t)SGX_ATTR_SETTABLE;
 		r[1] = (uint32_t)(SGX_ATTR_SETTABLE >> 32);
-		r[2] = (uint32_t)SGX_XFRM_SUPPORTED;
-		r[3] = (uint32_t)(SGX_XFRM_SUPPORTED >> 32);
+		r[2] = (uint32_t)run_cpuid_xfrm();
+		r[3] = (uint32_t)(run_cpuid_xfrm() >> 32);
 	} else if (sub == 2 && epc_size) {
 		/* MODEL: one EPC section, --epc-size bytes; sub-leaf 3 and
 		 * up are invalid (type 0), which ends the enumeration. */

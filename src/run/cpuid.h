@@ -67,6 +67,9 @@ size_t run_cpuid_sites(uintptr_t *addrs, size_t max);
 /* If RIP is a patched CPUID: emulate it, advance RIP, return true. */
 bool run_cpuid_trap(ucontext_t *uc);
 
+/* The XFRM set CPUID.(12H,1) reports and ECREATE accepts: XCR0's. */
+uint64_t run_cpuid_xfrm(void);
+
 /* The CPUID the patched code sees for leaf/subleaf: regs = EAX..EDX. */
 void run_cpuid_emulate(uint32_t leaf, uint32_t subleaf, uint32_t regs[4]);
 

@@ -29,7 +29,7 @@
 #include "kernel/encl.h"
 #include "run/runtime.h"
 
-#define SGX_DEVICE "/dev/sgx_enclave"
+#define SGX_DEVICE RUN_SGX_DEVICE
 
 static long ret_errno(long ret)
 {
@@ -50,14 +50,16 @@ static void model_enter(sigset_t *saved)
 	sigset_t all;
 
 	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, saved);
+	/* A stray trapped call in model code must not find SIGSYS blocked. */
+	sigdelset(&all, SIGSYS);
+	run_sys_sigmask(SIG_BLOCK, &all, saved);
 	native_lock(&run.native);
 }
 
 static void model_leave(const sigset_t *saved)
 {
 	native_unlock(&run.native);
-	pthread_sigmask(SIG_SETMASK, saved, NULL);
+	run_sys_sigmask(SIG_SETMASK, saved, NULL);
 }
 
 static struct sgx_file *sgx_fd(int fd)
@@ -79,16 +81,18 @@ static int dev_open(int flags)
 	if (fd < 0)
 		return -1;
 	if (fd >= RUN_FDS_MAX) {
-		syscall(SYS_close, fd);
+		run_syscall(SYS_close, fd);
 		return (int)ret_errno(-EMFILE);
 	}
 	model_enter(&saved);
 	ret = sgx_open(&run.drv, &filp);
-	if (!ret)
+	if (!ret) {
 		run.files[fd] = filp;
+		run_sysgate_device_fd(fd);
+	}
 	model_leave(&saved);
 	if (ret) {
-		syscall(SYS_close, fd);
+		run_syscall(SYS_close, fd);
 		return (int)ret_errno(ret);
 	}
 	return fd;
@@ -98,7 +102,7 @@ static int do_openat(int dirfd, const char *path, int flags, mode_t mode)
 {
 	if (path && !strcmp(path, SGX_DEVICE))
 		return dev_open(flags);
-	return (int)syscall(SYS_openat, dirfd, path, flags, mode);
+	return (int)run_syscall(SYS_openat, dirfd, path, flags, mode);
 }
 
 static mode_t open_mode(int flags, va_list ap)
@@ -173,7 +177,7 @@ int ioctl(int fd, unsigned long request, ...)
 	arg = va_arg(ap, unsigned long);
 	va_end(ap);
 	if (!filp)
-		return (int)syscall(SYS_ioctl, fd, request, arg);
+		return (int)run_syscall(SYS_ioctl, fd, request, arg);
 	model_enter(&saved);
 	/* What the syscall layer does with -ERESTARTSYS: restart. */
 	do
@@ -213,6 +217,8 @@ static void *dev_mmap(struct sgx_file *filp, void *addr, size_t len, int prot,
 		       (unsigned long)flags);
 	if (!ret)
 		ret = run_host_reserve(start, (len + PAGE_SIZE - 1) & PAGE_MASK);
+	if (!ret)
+		run_sysgate_range(start, len);
 	model_leave(&saved);
 	if (ret) {
 		if (placed)
@@ -305,7 +311,7 @@ static int dup_done(int oldfd, int newfd)
 		return newfd;
 	if (newfd >= RUN_FDS_MAX) {
 		if (filp) {
-			syscall(SYS_close, newfd);
+			run_syscall(SYS_close, newfd);
 			return (int)ret_errno(-EMFILE);
 		}
 		return newfd;
@@ -313,6 +319,8 @@ static int dup_done(int oldfd, int newfd)
 	model_enter(&saved);
 	prev = run.files[newfd];
 	run.files[newfd] = filp ? get_file(filp) : NULL;
+	if (filp)
+		run_sysgate_device_fd(newfd);
 	if (prev)
 		sgx_release(prev);
 	model_leave(&saved);
@@ -321,24 +329,24 @@ static int dup_done(int oldfd, int newfd)
 
 int dup(int fd)
 {
-	return dup_done(fd, (int)syscall(SYS_dup, fd));
+	return dup_done(fd, (int)run_syscall(SYS_dup, fd));
 }
 
 int dup2(int fd, int newfd)
 {
-	int ret = (int)syscall(SYS_dup2, fd, newfd);
+	int ret = (int)run_syscall(SYS_dup2, fd, newfd);
 
 	return fd == newfd ? ret : dup_done(fd, ret);
 }
 
 int dup3(int fd, int newfd, int flags)
 {
-	return dup_done(fd, (int)syscall(SYS_dup3, fd, newfd, flags));
+	return dup_done(fd, (int)run_syscall(SYS_dup3, fd, newfd, flags));
 }
 
 static int do_fcntl(int fd, int cmd, unsigned long arg)
 {
-	int ret = (int)syscall(SYS_fcntl, fd, cmd, arg);
+	int ret = (int)run_syscall(SYS_fcntl, fd, cmd, arg);
 
 	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
 		return dup_done(fd, ret);
@@ -379,7 +387,7 @@ int close(int fd)
 		run_publish_stats();
 		model_leave(&saved);
 	}
-	return (int)syscall(SYS_close, fd);
+	return (int)run_syscall(SYS_close, fd);
 }
 
 /*
@@ -394,38 +402,38 @@ static const char *stat_path(const char *path)
 
 int stat(const char *path, struct stat *st)
 {
-	return (int)syscall(SYS_newfstatat, AT_FDCWD, stat_path(path), st, 0);
+	return (int)run_syscall(SYS_newfstatat, AT_FDCWD, stat_path(path), st, 0);
 }
 
 int stat64(const char *path, struct stat64 *st)
 {
-	return (int)syscall(SYS_newfstatat, AT_FDCWD, stat_path(path), st, 0);
+	return (int)run_syscall(SYS_newfstatat, AT_FDCWD, stat_path(path), st, 0);
 }
 
 int lstat(const char *path, struct stat *st)
 {
-	return (int)syscall(SYS_newfstatat, AT_FDCWD, stat_path(path), st,
+	return (int)run_syscall(SYS_newfstatat, AT_FDCWD, stat_path(path), st,
 			    AT_SYMLINK_NOFOLLOW);
 }
 
 int fstatat(int dirfd, const char *path, struct stat *st, int flags)
 {
-	return (int)syscall(SYS_newfstatat, dirfd, stat_path(path), st, flags);
+	return (int)run_syscall(SYS_newfstatat, dirfd, stat_path(path), st, flags);
 }
 
 int fstatat64(int dirfd, const char *path, struct stat64 *st, int flags)
 {
-	return (int)syscall(SYS_newfstatat, dirfd, stat_path(path), st, flags);
+	return (int)run_syscall(SYS_newfstatat, dirfd, stat_path(path), st, flags);
 }
 
 int statx(int dirfd, const char *path, int flags, unsigned int mask,
 	  struct statx *stx)
 {
-	return (int)syscall(SYS_statx, dirfd, stat_path(path), flags, mask,
+	return (int)run_syscall(SYS_statx, dirfd, stat_path(path), flags, mask,
 			    stx);
 }
 
 int access(const char *path, int mode)
 {
-	return (int)syscall(SYS_faccessat, AT_FDCWD, stat_path(path), mode);
+	return (int)run_syscall(SYS_faccessat, AT_FDCWD, stat_path(path), mode);
 }

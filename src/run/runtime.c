@@ -27,17 +27,17 @@ static pthread_once_t lp_key_once = PTHREAD_ONCE_INIT;
 void *run_sys_mmap(void *addr, size_t len, int prot, int flags, int fd,
 		   off_t off)
 {
-	return (void *)syscall(SYS_mmap, addr, len, prot, flags, fd, off);
+	return (void *)run_syscall(SYS_mmap, addr, len, prot, flags, fd, off);
 }
 
 int run_sys_munmap(void *addr, size_t len)
 {
-	return (int)syscall(SYS_munmap, addr, len);
+	return (int)run_syscall(SYS_munmap, addr, len);
 }
 
 int run_sys_mprotect(void *addr, size_t len, int prot)
 {
-	return (int)syscall(SYS_mprotect, addr, len, prot);
+	return (int)run_syscall(SYS_mprotect, addr, len, prot);
 }
 
 static uint64_t env_u64(const char *name, uint64_t dflt)
@@ -92,6 +92,21 @@ static void lp_key_destructor(void *p)
 	native_unlock(&run.native);
 }
 
+/**
+ * run_thread_exit() - the calling thread exits without its destructors
+ * (a raw exit): what lp_key_destructor() would have done.
+ */
+void run_thread_exit(void)
+{
+	struct sgx_lp *lp;
+
+	if (!run_ready())
+		return;
+	lp = native_current_lp(&run.native);
+	if (lp)
+		lp_key_destructor(lp);
+}
+
 static void lp_key_create(void)
 {
 	pthread_key_create(&lp_key, lp_key_destructor);
@@ -110,6 +125,7 @@ static int model_init(void)
 		.epc_pages = run.cfg.epc_pages,
 		.nr_lps = run.cfg.cpus + 1,
 		.seed = 1,
+		.xfrm_supported = run_cpuid_xfrm(),
 	};
 	struct sgx_driver_config dc = {
 		.sgx2 = true,
@@ -138,7 +154,7 @@ static int model_init(void)
 	run.revoked_gen = 0;
 	run_hostmap_install();
 	run_record_install();
-	run.pid = getpid();
+	run.pid = run.self;
 	return native_start_ksgxd(&run.native, ksgxd, &run.drv);
 }
 
@@ -198,8 +214,23 @@ void run_publish_stats(void)
 	}
 }
 
+/*
+ * getpid() is a system call on every trap otherwise: the process's pid is
+ * kept, and a fork's child (libc's fork(); a raw one is issue 12 item 11)
+ * learns its own.
+ */
+static void fork_child(void)
+{
+	run.self = getpid();
+}
+
 __attribute__((constructor)) static void run_init(void)
 {
+	run.self = getpid();
+	pthread_atfork(NULL, NULL, fork_child);
+	run_sysgate_map();
+	run_fs_setup();
+	run_xstate_setup();
 	read_config(&run.cfg);
 	map_shared_stats(run.cfg.stats_fd);
 	/* MODEL: a real-time signal near the top stands for the IPI vector. */
@@ -212,13 +243,23 @@ __attribute__((constructor)) static void run_init(void)
 		fprintf(stderr, "sgxemu: cannot install the runtime's traps\n");
 		abort();
 	}
+	/* After the traps: SIGSYS must have its handler first. */
+	run_sysgate_setup();
 }
 
-__attribute__((destructor)) static void run_fini(void)
+/**
+ * run_at_exit() - the process exits: its counters go to --stats.
+ */
+void run_at_exit(void)
 {
 	if (!run_ready())
 		return;
 	native_lock(&run.native);
 	run_publish_stats();
 	native_unlock(&run.native);
+}
+
+__attribute__((destructor)) static void run_fini(void)
+{
+	run_at_exit();
 }

@@ -43,6 +43,7 @@ struct run_config {
 struct run_state {
 	struct run_config cfg;
 	pid_t pid; /* the process the model belongs to; 0: none yet */
+	pid_t self; /* this process: set at start and in a fork's child */
 	struct sgx_cpu cpu;
 	struct native native;
 	struct sgx_driver drv;
@@ -63,7 +64,7 @@ extern struct run_state run;
 /* The model exists in this process (it is made at the first open). */
 static inline bool run_ready(void)
 {
-	return run.pid != 0 && run.pid == getpid();
+	return run.pid != 0 && run.pid == run.self;
 }
 
 /* runtime.c */
@@ -79,8 +80,17 @@ int run_host_reserve(uint64_t addr, uint64_t len);
 /* fsgs.c: the alternate stacks, and FS/GS across the enclave boundary */
 int run_altstack(void);
 void run_altstack_get(stack_t *ss);
+bool run_altstack_ready(void);
 void run_fs_enter(void);
 void run_fs_leave(void);
+void run_fs_setup(void);
+void run_sud_on(uint64_t gen);
+long run_fs_arch_prctl(int code, uint64_t arg);
+
+/* xstate.c: the extended state across AEX and ERESUME */
+void run_xstate_setup(void);
+void run_xstate_aex(const struct sgx_lp *lp, ucontext_t *uc);
+void run_xstate_resume(const struct sgx_lp *lp, ucontext_t *uc);
 
 /* record.c: `sgxemu run --record` (docs/TRACE.md) */
 void run_record_install(void);
@@ -91,6 +101,34 @@ void run_record_leaf(struct sgx_lp *lp, enum sgx_leaf_class cls,
 int run_traps_install(void);
 void run_regs_from_uc(struct sgx_lp *lp, const ucontext_t *uc);
 void run_regs_to_uc(const struct sgx_lp *lp, ucontext_t *uc);
+
+/*
+ * sysgate.c: the runtime's own system calls, through its gate (the one
+ * site the seccomp filters let through), and the emulation of the calls
+ * the filters trap.
+ */
+#define RUN_SGX_DEVICE "/dev/sgx_enclave"
+#define RUN_GATE_TAG 0x5e5 /* si_errno of the runtime's SIGSYS */
+long run_sys6(long nr, long a1, long a2, long a3, long a4, long a5, long a6);
+long run_sys_ret(long ret);
+#define RUN_SYS7(nr, a, b, c, d, e, f, ...)                                \
+	run_sys_ret(run_sys6((long)(nr), (long)(a), (long)(b), (long)(c), \
+			     (long)(d), (long)(e), (long)(f)))
+/* syscall(2) through the gate: -1 and errno on failure. */
+#define run_syscall(...) RUN_SYS7(__VA_ARGS__, 0, 0, 0, 0, 0, 0, 0)
+int run_sysgate_map(void);
+uint64_t run_sysgate_page(void);
+int run_sysgate_setup(void);
+void run_sysgate_device_fd(int fd);
+void run_sysgate_range(uint64_t start, uint64_t len);
+long run_sysgate_emulate(long nr, const long a[6], ucontext_t *uc);
+int run_sys_sigaction(int sig, const struct sigaction *act,
+		      struct sigaction *old);
+int run_sys_sigmask(int how, const sigset_t *set, sigset_t *old);
+
+/* runtime.c: what the process's exit and a thread's exit do. */
+void run_at_exit(void);
+void run_thread_exit(void);
 
 /* Raw system calls: the runtime never goes through its own interposers. */
 void *run_sys_mmap(void *addr, size_t len, int prot, int flags, int fd,

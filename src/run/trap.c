@@ -27,10 +27,9 @@
  * code (fsgs.c). The program's handlers of other signals are wrapped too:
  * a signal that interrupts enclave code makes the LP take an AEX first, as
  * the hardware does, so the handler sees the AEP and the thread ERESUMEs.
- * MODEL: the FPU/XSAVE state is shared by the enclave and the host, as the
- * vDSO ABI allows (its caller owns it); AEX does not save it in the SSA.
+ * The extended state goes into the SSA at AEX and comes back at ERESUME
+ * (xstate.c).
  */
-#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -49,8 +48,23 @@
 /* Page-fault error code bits the host kernel reports in REG_ERR. */
 #define HOST_PF_WRITE 0x2
 #define HOST_PF_INSTR 0x10
+/* si_code of a SIGSYS from a seccomp filter (linux/signal.h). */
+#ifndef SYS_SECCOMP
+#define SYS_SECCOMP 1
+#endif
+#ifndef SYS_USER_DISPATCH
+#define SYS_USER_DISPATCH 2
+#endif
 
-static const int trapped[] = { SIGILL, SIGSEGV, SIGBUS };
+static const int trapped[] = { SIGILL, SIGSEGV, SIGBUS, SIGFPE, SIGTRAP };
+
+/* Exception vectors (SDM Vol. 3A Table 6-1) not in arch/sdm.h. */
+#define X86_TRAP_DE 0
+#define X86_TRAP_DB 1
+#define X86_TRAP_BP 3
+#define X86_TRAP_MF 16
+#define X86_TRAP_AC 17
+#define X86_TRAP_XM 19
 
 /* The program's own dispositions of the signals the runtime takes. */
 static struct sigaction program_act[_NSIG];
@@ -60,14 +74,14 @@ static __thread bool must_yield;
 /* A signal for the program, decided under the model lock (unfixed()). */
 static __thread struct {
 	int sig;
-	uint64_t addr;
+	int code; /* si_code */
+	struct sgx_exception exc; /* trapno, err and address */
 } pending;
-
-static int (*real_sigaction)(int, const struct sigaction *,
-			     struct sigaction *);
 
 static bool runtime_signal(int sig)
 {
+	if (sig == SIGSYS)
+		return true;
 	for (unsigned int i = 0; i < sizeof(trapped) / sizeof(trapped[0]); i++)
 		if (trapped[i] == sig)
 			return true;
@@ -155,31 +169,73 @@ static void deliver(int sig, siginfo_t *si, ucontext_t *uc)
 		return;
 	dfl.sa_handler = SIG_DFL;
 	sigemptyset(&dfl.sa_mask);
-	real_sigaction(sig, &dfl, NULL);
+	run_sys_sigaction(sig, &dfl, NULL);
 	/* Blocked in this handler: it strikes as the handler returns. */
 	raise(sig);
 }
 
-/* A fault the runtime raises itself (not the host's). */
-static void deliver_fault(int sig, uint64_t addr, ucontext_t *uc)
+/*
+ * An exception of enclave code, after its AEX, as Linux reports it: the
+ * signal with si_addr = the #PF address or the AEP (the RIP the kernel
+ * saw), and in uc_mcontext the vector (trapno) and the error code, with
+ * X86_PF_SGX for an EPCM fault.
+ */
+static void deliver_exception(int sig, int code,
+			      const struct sgx_exception *exc, ucontext_t *uc)
 {
+	greg_t *g = uc->uc_mcontext.gregs;
 	siginfo_t si;
 
 	memset(&si, 0, sizeof(si));
 	si.si_signo = sig;
-	si.si_code = sig == SIGSEGV ? SEGV_ACCERR : BUS_ADRERR;
-	si.si_addr = (void *)(uintptr_t)addr;
+	si.si_code = code;
+	si.si_addr = exc->vector == X86_TRAP_PF ?
+			     (void *)(uintptr_t)exc->addr :
+		     exc->vector == X86_TRAP_GP ? NULL :
+						  (void *)(uintptr_t)g[REG_RIP];
+	g[REG_TRAPNO] = exc->vector;
+	g[REG_ERR] = exc->error_code;
 	deliver(sig, &si, uc);
 }
 
 /* ---- Exceptions --------------------------------------------------------- */
 
+/* The signal Linux sends for an exception, and its si_code. */
 static int fault_signal(const struct sgx_exception *exc,
-			enum sgx_fault_result fr)
+			enum sgx_fault_result fr, int *code)
 {
-	if (exc->vector == X86_TRAP_UD)
+	switch (exc->vector) {
+	case X86_TRAP_UD:
+		*code = ILL_ILLOPN;
 		return SIGILL;
-	return fr == SGX_FAULT_SIGBUS ? SIGBUS : SIGSEGV;
+	case X86_TRAP_DE:
+		*code = FPE_INTDIV;
+		return SIGFPE;
+	case X86_TRAP_MF:
+	case X86_TRAP_XM:
+		*code = FPE_FLTINV; /* the host's code replaces it */
+		return SIGFPE;
+	case X86_TRAP_DB:
+		*code = TRAP_TRACE;
+		return SIGTRAP;
+	case X86_TRAP_BP:
+		*code = SI_KERNEL;
+		return SIGTRAP;
+	case X86_TRAP_AC:
+		*code = BUS_ADRALN;
+		return SIGBUS;
+	case X86_TRAP_GP:
+		*code = SI_KERNEL;
+		return SIGSEGV;
+	default:
+		break;
+	}
+	if (fr == SGX_FAULT_SIGBUS) {
+		*code = BUS_ADRERR;
+		return SIGBUS;
+	}
+	*code = exc->error_code & X86_PF_PROT ? SEGV_ACCERR : SEGV_MAPERR;
+	return SIGSEGV;
 }
 
 /*
@@ -199,8 +255,8 @@ static void unfixed(const struct sgx_exception *exc, enum sgx_fault_result fr,
 		g[REG_RDX] = (greg_t)exc->addr;
 		return;
 	}
-	pending.sig = fault_signal(exc, fr);
-	pending.addr = exc->addr;
+	pending.sig = fault_signal(exc, fr, &pending.code);
+	pending.exc = *exc;
 }
 
 /*
@@ -218,7 +274,7 @@ static void deliver_pending(ucontext_t *uc)
 	if (!sig)
 		return;
 	pending.sig = 0;
-	deliver_fault(sig, pending.addr, uc);
+	deliver_exception(sig, pending.code, &pending.exc, uc);
 }
 
 /*
@@ -238,6 +294,19 @@ static enum sgx_fault_result user_fault(uint64_t addr, uint32_t error_code)
 }
 
 /*
+ * The AEX of @lp at the state in @uc: the GPRs and the extended state go
+ * into the SSA, and @uc becomes the synthetic state at the AEP.
+ */
+static void take_aex(struct sgx_lp *lp, ucontext_t *uc,
+		     const struct sgx_exception *exc)
+{
+	run_regs_from_uc(lp, uc);
+	run_xstate_aex(lp, uc);
+	sgx_aex(lp, exc);
+	run_regs_to_uc(lp, uc);
+}
+
+/*
  * An exception in enclave mode: AEX into the SSA (the ucontext becomes the
  * synthetic state at the AEP), then the kernel's #PF handling.
  */
@@ -247,9 +316,7 @@ static void enclave_exception(struct sgx_lp *lp, ucontext_t *uc,
 	struct sgx_exception exc = *raised;
 	enum sgx_fault_result fr = SGX_FAULT_SIGSEGV;
 
-	run_regs_from_uc(lp, uc);
-	sgx_aex(lp, &exc);
-	run_regs_to_uc(lp, uc);
+	take_aex(lp, uc, &exc);
 	exc = lp->exc; /* CR2 is page aligned after an AEX */
 	if (exc.vector == X86_TRAP_PF) {
 		fr = user_fault(exc.addr, exc.error_code);
@@ -282,12 +349,54 @@ static void ipi_aex(struct sgx_lp *lp, ucontext_t *uc)
 
 	if (lp->enclave_mode) {
 		pthread_mutex_lock(&targets);
-		run_regs_from_uc(lp, uc);
-		sgx_aex(lp, NULL);
-		run_regs_to_uc(lp, uc);
+		take_aex(lp, uc, NULL);
 		pthread_mutex_unlock(&targets);
 	}
 	native_ipi_ack(&run.native, lp);
+}
+
+/* #UD of enclave code, with RIP at the instruction. */
+static void enclave_ud(struct sgx_lp *lp, ucontext_t *uc)
+{
+	struct sgx_exception ud = { .vector = X86_TRAP_UD };
+
+	/* An IPI first: the instruction runs again later. */
+	if (native_lock_or_ipi(&run.native, lp)) {
+		ipi_aex(lp, uc);
+		return;
+	}
+	enclave_exception(lp, uc, &ud);
+	native_unlock(&run.native);
+	deliver_pending(uc);
+}
+
+/*
+ * Instructions the SDM makes illegal in enclave mode (#UD) that the host
+ * answers with #GP in user mode: I/O (IN, OUT, INS, OUTS), INT n, and
+ * SLDT/STR/SGDT/SIDT and RDPMC where the host forbids them.
+ */
+static bool illegal_in_enclave(uint64_t rip)
+{
+	const uint8_t *p = (const uint8_t *)(uintptr_t)rip;
+	unsigned int i = 0;
+
+	/* Legacy and REX prefixes. */
+	while (i < 14 && (p[i] == 0x66 || p[i] == 0x67 || p[i] == 0xf2 ||
+			  p[i] == 0xf3 || p[i] == 0x2e || p[i] == 0x36 ||
+			  p[i] == 0x3e || p[i] == 0x26 || p[i] == 0x64 ||
+			  p[i] == 0x65 || (p[i] & 0xf0) == 0x40))
+		i++;
+	p += i;
+	if ((p[0] >= 0xe4 && p[0] <= 0xe7) || (p[0] >= 0xec && p[0] <= 0xef) ||
+	    (p[0] >= 0x6c && p[0] <= 0x6f) || p[0] == 0xcd)
+		return true;
+	if (p[0] != 0x0f)
+		return false;
+	/* 0F 00 /0 /1, 0F 01 /0 /1 (memory forms), 0F 33. */
+	if ((p[1] == 0x00 || p[1] == 0x01) && ((p[2] >> 3) & 7) < 2 &&
+	    (p[1] == 0x00 || (p[2] >> 6) != 3))
+		return true;
+	return p[1] == 0x33;
 }
 
 /* ---- ENCLU -------------------------------------------------------------- */
@@ -299,14 +408,21 @@ static bool is_enclu(uint64_t rip)
 	return p[0] == 0x0f && p[1] == 0x01 && p[2] == 0xd7;
 }
 
-/* EAX and ZF for the leaves that return an SGX code. */
-static void leaf_result(struct sgx_lp *lp, int ret)
+/*
+ * What a leaf that stays in place leaves behind. EACCEPT, EACCEPTCOPY and
+ * EGETKEY return their code in EAX with ZF set on error and CF, PF, AF,
+ * OF, SF cleared; EMODPE and EREPORT change no register or flag (SDM,
+ * "Flags Affected: None"): an EMODPE loop keeps EAX = EMODPE.
+ */
+static void leaf_result(struct sgx_lp *lp, uint64_t leaf, int ret)
 {
+	lp->regs.rip += 3;
+	if (leaf == EMODPE || leaf == EREPORT)
+		return;
 	lp->regs.rax = (uint64_t)ret;
 	lp->regs.rflags &= ~X86_EFLAGS_ARITH;
 	if (ret)
 		lp->regs.rflags |= X86_EFLAGS_ZF_BIT;
-	lp->regs.rip += 3;
 }
 
 static int run_leaf(struct sgx_lp *lp)
@@ -355,7 +471,9 @@ static void enclu(struct sgx_lp *lp, ucontext_t *uc)
 	ret = run_leaf(lp);
 	if (!sgx_faulted(ret)) {
 		if (leaf_moves_rip(leaf))
-			leaf_result(lp, ret);
+			leaf_result(lp, leaf, ret);
+		if (leaf == ERESUME)
+			run_xstate_resume(lp, uc);
 		run_regs_to_uc(lp, uc);
 		return;
 	}
@@ -379,20 +497,10 @@ __attribute__((noinline)) static void sigill_body(int sig, siginfo_t *si,
 		goto out;
 	lp = run_ready() ? native_current_lp(&run.native) : NULL;
 	if (!run_ready() || !is_enclu(uc_reg(uc, REG_RIP))) {
-		if (lp && lp->enclave_mode) {
-			struct sgx_exception ud = { .vector = X86_TRAP_UD };
-
-			/* An IPI first: the instruction runs again later. */
-			if (native_lock_or_ipi(&run.native, lp)) {
-				ipi_aex(lp, uc);
-				goto out;
-			}
-			enclave_exception(lp, uc, &ud);
-			native_unlock(&run.native);
-			deliver_pending(uc);
-		} else {
+		if (lp && lp->enclave_mode)
+			enclave_ud(lp, uc);
+		else
 			deliver(sig, si, uc);
-		}
 		goto out;
 	}
 	if (native_lock_or_ipi(&run.native, lp)) {
@@ -408,9 +516,12 @@ __attribute__((noinline)) static void sigill_body(int sig, siginfo_t *si,
 	 * sigreturn restores the alternate stack the ucontext recorded, so
 	 * one installed in this handler goes in there too.
 	 */
-	if (run_altstack())
-		abort();
-	run_altstack_get(&uc->uc_stack);
+	if (!run_altstack_ready()) {
+		if (run_altstack())
+			abort();
+		run_altstack_get(&uc->uc_stack);
+	}
+	run_sud_on(run.native.generation);
 	enclu(lp, uc);
 	native_unlock(&run.native);
 	deliver_pending(uc);
@@ -448,6 +559,8 @@ static void enclave_fault(struct sgx_lp *lp, siginfo_t *si, ucontext_t *uc)
 	if (si->si_code == SI_KERNEL) {
 		/* #GP: no address, no error code the program can use. */
 		exc = (struct sgx_exception){ .vector = X86_TRAP_GP };
+		if (illegal_in_enclave(uc_reg(uc, REG_RIP)))
+			exc.vector = X86_TRAP_UD;
 	} else if (in_elrange(lp, addr)) {
 		if (!run_host_fill(lp, addr, acc))
 			return;
@@ -490,6 +603,44 @@ __attribute__((noinline)) static void ipi_body(int sig, siginfo_t *si,
 	errno = saved_errno;
 }
 
+/*
+ * SIGSYS: a system call one of the runtime's seccomp filters trapped
+ * (sysgate.c). The result goes in RAX; RIP is already past the `syscall`.
+ * Any other SIGSYS is the program's.
+ */
+__attribute__((noinline)) static void sigsys_body(int sig, siginfo_t *si,
+						 void *ucv)
+{
+	ucontext_t *uc = ucv;
+	greg_t *g = uc->uc_mcontext.gregs;
+	int saved_errno = errno;
+
+	struct sgx_lp *lp = run_ready() ? native_current_lp(&run.native) :
+					  NULL;
+
+	if (si->si_code == SYS_USER_DISPATCH) {
+		/*
+		 * SYSCALL (or INT 80h) in enclave mode: the kernel rolled the
+		 * call back and left RIP after it; the enclave gets the #UD
+		 * at the instruction. Outside enclave mode (a signal that came
+		 * before the selector was reset) the call simply runs again.
+		 */
+		g[REG_RIP] -= 2;
+		g[REG_RAX] = si->si_syscall;
+		if (lp && lp->enclave_mode)
+			enclave_ud(lp, uc);
+	} else if (si->si_code == SYS_SECCOMP &&
+		   si->si_errno == RUN_GATE_TAG) {
+		const long a[6] = { g[REG_RDI], g[REG_RSI], g[REG_RDX],
+				    g[REG_R10], g[REG_R8],  g[REG_R9] };
+
+		g[REG_RAX] = run_sysgate_emulate(si->si_syscall, a, uc);
+	} else {
+		deliver(sig, si, uc);
+	}
+	errno = saved_errno;
+}
+
 static void runtime_mask(sigset_t *mask);
 
 /*
@@ -510,15 +661,13 @@ __attribute__((noinline)) static void foreign_body(int sig, siginfo_t *si,
 		if (native_lock_or_ipi(&run.native, lp)) {
 			ipi_aex(lp, ucv);
 		} else {
-			run_regs_from_uc(lp, ucv);
-			sgx_aex(lp, NULL);
-			run_regs_to_uc(lp, ucv);
+			take_aex(lp, ucv, NULL);
 			native_unlock(&run.native);
 		}
 	}
 	/* The program's handler may fault or enter an enclave itself. */
 	runtime_mask(&traps);
-	pthread_sigmask(SIG_UNBLOCK, &traps, NULL);
+	run_sys_sigmask(SIG_UNBLOCK, &traps, NULL);
 	errno = saved_errno;
 	deliver(sig, si, ucv);
 }
@@ -536,10 +685,48 @@ __attribute__((noinline)) static void foreign_body(int sig, siginfo_t *si,
 		run_fs_leave();                                           \
 	}
 
+/*
+ * SIGFPE and SIGTRAP: #DE, #MF, #XM, #DB or #BP of enclave code is an
+ * exception in the enclave (AEX with EXITINFO, then Linux's signal at the
+ * AEP), not an interrupt. One sent with kill() is an interrupt, as any
+ * other signal of the program's.
+ */
+__attribute__((noinline)) static void exception_body(int sig, siginfo_t *si,
+						    void *ucv)
+{
+	ucontext_t *uc = ucv;
+	struct sgx_lp *lp = run_ready() ? native_current_lp(&run.native) :
+					  NULL;
+	int saved_errno = errno;
+	struct sgx_exception exc = {
+		.vector = (uint8_t)uc_reg(uc, REG_TRAPNO),
+		.error_code = (uint32_t)uc_reg(uc, REG_ERR),
+	};
+
+	if (!lp || !lp->enclave_mode) {
+		deliver(sig, si, uc);
+	} else if (si->si_code <= 0) {
+		foreign_body(sig, si, ucv);
+	} else if (native_lock_or_ipi(&run.native, lp)) {
+		/* A fault runs again after ERESUME; a trap (#BP) is lost. */
+		ipi_aex(lp, uc);
+	} else {
+		enclave_exception(lp, uc, &exc);
+		native_unlock(&run.native);
+		/* The host's code is the precise one (#MF, #XM, #DB). */
+		if (pending.sig == sig)
+			pending.code = si->si_code;
+		deliver_pending(uc);
+	}
+	errno = saved_errno;
+}
+
 HANDLER(on_sigill, sigill_body)
 HANDLER(on_sigsegv, sigsegv_body)
 HANDLER(on_ipi, ipi_body)
 HANDLER(on_foreign, foreign_body)
+HANDLER(on_sigsys, sigsys_body)
+HANDLER(on_exception, exception_body)
 
 /* ---- Installation ------------------------------------------------------- */
 
@@ -560,7 +747,15 @@ static int install(int sig, void (*fn)(int, siginfo_t *, void *))
 	 */
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
 	sigfillset(&sa.sa_mask);
-	return real_sigaction(sig, &sa, &program_act[sig]);
+	/*
+	 * Except SIGSYS: a call a filter traps inside a handler (libc's
+	 * raise() masks signals) is emulated, not fatal. Its own handler
+	 * nests for the same reason.
+	 */
+	sigdelset(&sa.sa_mask, SIGSYS);
+	if (sig == SIGSYS)
+		sa.sa_flags |= SA_NODEFER;
+	return run_sys_sigaction(sig, &sa, &program_act[sig]);
 }
 
 /*
@@ -576,12 +771,12 @@ static int install_foreign(int sig, const struct sigaction *act,
 	int ret;
 
 	if (act->sa_handler == SIG_DFL || act->sa_handler == SIG_IGN) {
-		ret = real_sigaction(sig, act, old);
+		ret = run_sys_sigaction(sig, act, old);
 	} else {
 		sa.sa_sigaction = on_foreign;
 		sa.sa_flags |= SA_SIGINFO | SA_ONSTACK;
 		runtime_mask(&sa.sa_mask);
-		ret = real_sigaction(sig, &sa, old);
+		ret = run_sys_sigaction(sig, &sa, old);
 	}
 	if (ret)
 		return ret;
@@ -599,13 +794,10 @@ static int install_foreign(int sig, const struct sigaction *act,
  */
 int run_traps_install(void)
 {
-	real_sigaction = (int (*)(int, const struct sigaction *,
-				  struct sigaction *))dlsym(RTLD_NEXT,
-							    "sigaction");
-	if (!real_sigaction)
-		return -1;
 	if (install(SIGILL, on_sigill) || install(SIGSEGV, on_sigsegv) ||
-	    install(SIGBUS, on_sigsegv) || install(run.ipi_signo, on_ipi))
+	    install(SIGBUS, on_sigsegv) || install(SIGSYS, on_sigsys) ||
+	    install(SIGFPE, on_exception) || install(SIGTRAP, on_exception) ||
+	    install(run.ipi_signo, on_ipi))
 		return -1;
 	return 0;
 }
@@ -616,15 +808,11 @@ int run_traps_install(void)
  */
 int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
-	if (!real_sigaction)
-		real_sigaction = (int (*)(int, const struct sigaction *,
-					  struct sigaction *))
-			dlsym(RTLD_NEXT, "sigaction");
 	if (sig <= 0 || sig >= _NSIG || sig == SIGKILL || sig == SIGSTOP)
-		return real_sigaction(sig, act, old);
+		return run_sys_sigaction(sig, act, old);
 	if (!runtime_signal(sig)) {
 		int ret = act ? install_foreign(sig, act, old) :
-				real_sigaction(sig, NULL, old);
+				run_sys_sigaction(sig, NULL, old);
 
 		if (!ret && !act && old && old->sa_sigaction == on_foreign)
 			*old = program_act[sig];

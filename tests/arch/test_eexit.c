@@ -119,12 +119,15 @@ Test(enclu_eexit, e2_fs_gs_bases_restored)
 	cr_assert_eq(lp->regs.gsbase, OUT_GS);
 }
 
-Test(enclu_eexit, e3_outside_stack_restored)
+/* E3: an OCALL frame below the enclave's RSP stays where it was built. */
+Test(enclu_eexit, e3_stack_left_as_the_enclave_set_it)
 {
 	enter();
+	lp->regs.rsp = OUT_RSP - 0x240;
+	lp->regs.rbp = 0x1234;
 	cr_assert_eq(enclu_eexit(lp, TARGET), 0);
-	cr_assert_eq(lp->regs.rsp, OUT_RSP);
-	cr_assert_eq(lp->regs.rbp, OUT_RBP);
+	cr_assert_eq(lp->regs.rsp, OUT_RSP - 0x240);
+	cr_assert_eq(lp->regs.rbp, 0x1234);
 }
 
 Test(enclu_eexit, e4_tcs_inactive_and_reusable)

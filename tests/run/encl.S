@@ -17,10 +17,19 @@
  *   1 PUT: data = RSI          2 GET: RDX = data
  *   3 READ: RDX = *RSI         4 WRITE: *RSI = RDX
  *   5 EACCEPT: SECINFO.FLAGS = RDX, EACCEPT(RSI), RDX = its code
- *   6 EMODPE: the same with EMODPE
+ *   6 EMODPE: the same with EMODPE, RDX = 0 once it returns (it has no
+ *     code: it faults or succeeds)
  *   7 SPIN: count RDX down to zero (interrupts land in the middle)
  *   8 FS: RDX = %fs:0      9 GS: RDX = %gs:0x1000    10 UD2
  *     (OFSBASE is the data page, OGSBASE the code page: both read data)
+ *  11 EMODPE as 6 with CF set before; RDX = RAX << 8 | CF after
+ *  12 EREPORT (TARGETINFO 0xB000, REPORTDATA 0xB200, REPORT 0xB400) with
+ *     CF set before; RDX = RAX << 8 | CF after
+ *  13 EEXIT with RSP 64 bytes lower and RBP = 0x7777 (host_enter_stack)
+ *  14 SYSCALL getpid: RDX = RAX    15 OUT to port 0x80    16 INT 80h getpid
+ *  17 DIV by zero (#DE)            18 INT3 (#BP)
+ *  19 XMM0 = RDX, *RSI = RDX, RDX = XMM0 (a fault in between: XMM0 must
+ *     survive the host's handling)
  */
 	.section .rodata
 	.balign 4096
@@ -48,6 +57,66 @@ encl_code:
 	je 11f
 	cmp $10, %rdi
 	je 12f
+	cmp $11, %rdi
+	je 13f
+	cmp $12, %rdi
+	je 14f
+	cmp $13, %rdi
+	je 15f
+	cmp $14, %rdi
+	je 17f
+	cmp $15, %rdi
+	je 18f
+	cmp $16, %rdi
+	je 19f
+	cmp $17, %rdi
+	je 20f
+	cmp $18, %rdi
+	je 21f
+	cmp $19, %rdi
+	je 22f
+	jmp 9f
+22:	movq %rdx, %xmm0
+	mov %rdx, (%rsi)
+	movq %xmm0, %rdx
+	jmp 9f
+20:	xor %ecx, %ecx
+	div %ecx
+	jmp 9f
+21:	int3
+	jmp 9f
+17:	mov $39, %eax			/* getpid */
+	syscall
+	mov %rax, %rdx
+	jmp 9f
+18:	out %al, $0x80
+	jmp 9f
+19:	mov $20, %eax			/* getpid, i386 */
+	int $0x80
+	mov %rax, %rdx
+	jmp 9f
+13:	mov %r10, %rbx			/* this TCS's SECINFO, as in 6 */
+	and $0x7000, %rbx
+	shr $6, %rbx
+	lea encl_code + 0x2040(%rip), %r9
+	add %r9, %rbx
+	mov %rdx, (%rbx)
+	mov %rsi, %rcx
+	mov $6, %eax			/* EMODPE */
+	jmp 16f
+14:	lea encl_code + 0x3000(%rip), %rbx	/* TARGETINFO */
+	lea encl_code + 0x3200(%rip), %rcx	/* REPORTDATA */
+	lea encl_code + 0x3400(%rip), %rdx	/* REPORT */
+	xor %eax, %eax			/* EREPORT */
+16:	stc
+	.byte 0x0f, 0x01, 0xd7		/* ENCLU */
+	setc %dl
+	movzbl %dl, %edx
+	shl $8, %rax
+	or %rax, %rdx
+	jmp 9f
+15:	sub $64, %rsp
+	mov $0x7777, %rbp
 	jmp 9f
 12:	ud2
 10:	mov %fs:0, %rdx
@@ -63,8 +132,10 @@ encl_code:
 4:	mov %rdx, (%rsi)
 	jmp 9f
 5:	mov $5, %eax			/* EACCEPT */
+	xor %r8d, %r8d
 	jmp 8f
-6:	mov $6, %eax			/* EMODPE */
+6:	mov $6, %eax			/* EMODPE: no code, RDX = 0 */
+	mov $1, %r8d
 8:	mov %r10, %rbx			/* this TCS's SECINFO */
 	and $0x7000, %rbx
 	shr $6, %rbx
@@ -74,6 +145,9 @@ encl_code:
 	mov %rsi, %rcx
 	.byte 0x0f, 0x01, 0xd7		/* ENCLU */
 	mov %rax, %rdx
+	test %r8, %r8
+	jz 9f
+	xor %edx, %edx
 	jmp 9f
 7:	dec %rdx
 	jnz 7b
@@ -89,7 +163,16 @@ encl_code_end:
  * uint64_t host_enter(uint64_t tcs, uint64_t op, uint64_t rsi,
  *		       uint64_t rdx): EENTER with RDI = op, RSI and RDX, and
  * return the enclave's RDX. The enclave clobbers every register.
+ *
+ * EEXIT leaves RSP as the enclave had it, and after an AEX that the
+ * program left with longjmp, host_resume's ERESUME finishes a call whose
+ * RSP was host_enter's. So the AEP's code takes its stack from
+ * host_rsp (thread-local, saved and restored around each call: a
+ * signal handler may enter while an AEX'd call waits).
  */
+	.section .tbss, "awT", @nobits
+	.balign 8
+host_rsp:	.zero 8
 	.text
 	.globl host_enter
 	.type host_enter, @function
@@ -100,6 +183,8 @@ host_enter:
 	push %r13
 	push %r14
 	push %r15
+	push %fs:host_rsp@tpoff
+	mov %rsp, %fs:host_rsp@tpoff
 	mov %rdi, %rbx			/* TCS */
 	mov %rsi, %rdi
 	mov %rdx, %rsi
@@ -109,6 +194,8 @@ host_enter:
 	.globl host_aep
 host_aep:
 	.byte 0x0f, 0x01, 0xd7		/* EENTER, and ERESUME after an AEX */
+	mov %fs:host_rsp@tpoff, %rsp
+	pop %fs:host_rsp@tpoff
 	mov %rdx, %rax
 	pop %r15
 	pop %r14
@@ -118,6 +205,46 @@ host_aep:
 	pop %rbx
 	ret
 	.size host_enter, . - host_enter
+
+/*
+ * void host_enter_stack(uint64_t tcs, uint64_t out[3]): EENTER op 13 and
+ * record RSP before the ENCLU, then RSP and RBP right after the EEXIT.
+ */
+	.globl host_enter_stack
+	.type host_enter_stack, @function
+host_enter_stack:
+	push %rbx
+	push %rbp
+	push %r12
+	push %r13
+	push %r14
+	push %r15
+	mov %rsi, stack_out(%rip)
+	mov %rsp, (%rsi)
+	mov %rsp, stack_saved(%rip)
+	mov %rdi, %rbx
+	mov $13, %edi
+	lea 1f(%rip), %rcx
+	mov $2, %eax
+1:	.byte 0x0f, 0x01, 0xd7		/* EENTER */
+	mov stack_out(%rip), %rax
+	mov %rsp, 8(%rax)
+	mov %rbp, 16(%rax)
+	mov stack_saved(%rip), %rsp
+	pop %r15
+	pop %r14
+	pop %r13
+	pop %r12
+	pop %rbp
+	pop %rbx
+	ret
+	.size host_enter_stack, . - host_enter_stack
+
+	.bss
+	.balign 8
+stack_out:	.quad 0
+stack_saved:	.quad 0
+	.text
 
 /*
  * uint64_t host_resume(uint64_t tcs): ERESUME what an AEX left in the TCS's
@@ -133,6 +260,8 @@ host_resume:
 	push %r13
 	push %r14
 	push %r15
+	push %fs:host_rsp@tpoff
+	mov %rsp, %fs:host_rsp@tpoff
 	mov %rdi, %rbx
 	lea host_aep(%rip), %rcx
 	mov $3, %eax			/* ERESUME */

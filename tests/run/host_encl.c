@@ -20,6 +20,15 @@
 #include "sign/enclave_hash.h"
 #include "sign/sign.h"
 
+#ifdef HE_RAW_SYSCALLS
+#include "raw_sys.h"
+#define open(path, flags) raw_open(path, flags)
+#define ioctl raw_ioctl
+#define mmap raw_mmap
+#define munmap raw_munmap
+#define close raw_close
+#endif
+
 extern const uint8_t encl_code[], encl_code_end[];
 
 struct he_page {

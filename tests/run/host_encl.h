@@ -20,7 +20,9 @@
 
 enum he_op {
 	HE_PUT = 1, HE_GET, HE_READ, HE_WRITE, HE_EACCEPT, HE_EMODPE, HE_SPIN,
-	HE_FS, HE_GS, HE_UD2,
+	HE_FS, HE_GS, HE_UD2, HE_EMODPE_REGS, HE_EREPORT_REGS, HE_EEXIT_STACK,
+	HE_SYSCALL, HE_OUT, HE_INT80, HE_DIV0, HE_INT3,
+	HE_XMM,
 };
 
 struct host_encl {
@@ -37,5 +39,7 @@ uint64_t host_enter(uint64_t tcs, uint64_t op, uint64_t rsi, uint64_t rdx);
 /* ERESUME the TCS after an AEX; the enclave's RDX comes back. */
 uint64_t host_resume(uint64_t tcs);
 extern const char host_aep[];
+/* EENTER HE_EEXIT_STACK: out = { RSP before, RSP after, RBP after }. */
+void host_enter_stack(uint64_t tcs, uint64_t out[3]);
 
 #endif
