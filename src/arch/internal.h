@@ -202,11 +202,21 @@ static inline bool in_elrange(const struct sgx_lp *lp, uint64_t lin)
 	return lin - lp->elrange_base < lp->elrange_size;
 }
 
-/* Leaf prologue/epilogue: counters, the platform hook, invariant checks. */
-void sgx_leaf_begin(struct sgx_lp *lp, enum sgx_leaf_class cls,
-		    unsigned int leaf);
+/*
+ * Leaf prologue/epilogue: counters, the platform hook, invariant checks.
+ * The prologue returns the #UD of an ENCLS in enclave mode, else 0; the
+ * epilogue turns a fault in enclave mode into an AEX (lp_fault_exit()).
+ */
+int sgx_leaf_begin(struct sgx_lp *lp, enum sgx_leaf_class cls,
+		   unsigned int leaf);
 int sgx_leaf_end(struct sgx_lp *lp, enum sgx_leaf_class cls,
 		 unsigned int leaf, int ret);
+
+/*
+ * A fault (lp->exc) raised in enclave mode is delivered through an AEX, as
+ * every exception in enclave mode is: nothing if the LP is outside (aex.c).
+ */
+void lp_fault_exit(struct sgx_lp *lp);
 
 /* Tracking transitions for entry and exit (lp.c). */
 void lp_enter_tracking(struct sgx_lp *lp, uint64_t secs_idx);

@@ -239,7 +239,9 @@ static enum sgx_fault_result user_fault(uint64_t addr, uint32_t error_code)
 
 /*
  * An exception in enclave mode: AEX into the SSA (the ucontext becomes the
- * synthetic state at the AEP), then the kernel's #PF handling.
+ * synthetic state at the AEP), then the kernel's #PF handling. A fault the
+ * CPU model raised (a leaf's, an access's) had its AEX in arch already,
+ * from lp->regs, which the caller loaded from the ucontext first.
  */
 static void enclave_exception(struct sgx_lp *lp, ucontext_t *uc,
 			      const struct sgx_exception *raised)
@@ -247,8 +249,10 @@ static void enclave_exception(struct sgx_lp *lp, ucontext_t *uc,
 	struct sgx_exception exc = *raised;
 	enum sgx_fault_result fr = SGX_FAULT_SIGSEGV;
 
-	run_regs_from_uc(lp, uc);
-	sgx_aex(lp, &exc);
+	if (lp->enclave_mode) {
+		run_regs_from_uc(lp, uc);
+		sgx_aex(lp, &exc);
+	}
 	run_regs_to_uc(lp, uc);
 	exc = lp->exc; /* CR2 is page aligned after an AEX */
 	if (exc.vector == X86_TRAP_PF) {
@@ -449,6 +453,7 @@ static void enclave_fault(struct sgx_lp *lp, siginfo_t *si, ucontext_t *uc)
 		/* #GP: no address, no error code the program can use. */
 		exc = (struct sgx_exception){ .vector = X86_TRAP_GP };
 	} else if (in_elrange(lp, addr)) {
+		run_regs_from_uc(lp, uc); /* for the AEX of a refused fill */
 		if (!run_host_fill(lp, addr, acc))
 			return;
 		exc = lp->exc;
