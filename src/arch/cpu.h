@@ -109,6 +109,12 @@ struct sgx_cpu_hooks {
 	void (*leaf)(void *ctx, struct sgx_lp *lp, enum sgx_leaf_class cls,
 		     unsigned int leaf);
 	void (*access)(void *ctx, struct sgx_lp *lp, uint64_t lin);
+	/*
+	 * Every EPC page (its EPCM entry or its contents, a SECS's hidden
+	 * state included) a leaf, an access or an AEX touches, by index: the
+	 * explorer's dependency relation (DPOR). May be NULL.
+	 */
+	void (*touch)(void *ctx, uint64_t index);
 };
 
 struct sgx_cpu_config {

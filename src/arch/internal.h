@@ -40,16 +40,25 @@ _Static_assert(SECS_HIDDEN_OFFSET >= 262 + 0 &&
 		       SECS_HIDDEN_OFFSET + sizeof(struct secs_hidden) <= 4096,
 	       "hidden SECS state must sit inside reserved4");
 
+/* The touch hook (cpu.h): every EPCM entry and EPC page goes through here. */
+static inline void epc_touch(const struct sgx_cpu *cpu, uint64_t idx)
+{
+	if (cpu->hooks.touch)
+		cpu->hooks.touch(cpu->hooks.ctx, idx);
+}
+
 static inline struct epcm_entry *epcm_at(const struct sgx_cpu *cpu,
 					 uint64_t idx)
 {
 	ASSERT(idx < cpu->cfg.epc_pages);
+	epc_touch(cpu, idx);
 	return &cpu->epcm[idx];
 }
 
 static inline void *epc_page_at(const struct sgx_cpu *cpu, uint64_t idx)
 {
 	ASSERT(idx < cpu->cfg.epc_pages);
+	epc_touch(cpu, idx);
 	return cpu->epc + idx * PAGE_SIZE;
 }
 

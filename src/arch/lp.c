@@ -157,6 +157,8 @@ static int lp_access(struct sgx_lp *lp, uint64_t lin, enum sgx_access acc,
 	t = &lp->tlb[vpn % SGX_TLB_ENTRIES];
 	if (t->gen == lp->tlb_gen && t->vpn == vpn) {
 		if (!(acc & ~t->rights)) {
+			epc_touch(cpu, (t->frame - (uint64_t)(uintptr_t)cpu->epc) >>
+					       PAGE_SHIFT);
 			*host = (void *)(uintptr_t)(t->frame + (lin & ~PAGE_MASK));
 			return 0;
 		}

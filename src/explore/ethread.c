@@ -525,8 +525,14 @@ int xp_ethread_spawn(struct xp_env *env, const char *name, unsigned int lp,
 
 	if (env->nr_ethreads == XP_ETHREADS_MAX)
 		return -ENOSPC;
+	unsigned int id = env->w->sim.nr_threads;
+	int ret;
+
 	t = &env->ethreads[env->nr_ethreads++];
 	*t = (struct xp_ethread){ .env = env, .name = name, .lp = lp,
 				  .ops = ops };
-	return xp_env_spawn(env, name, lp, xp_ethread_main, t);
+	ret = xp_env_spawn(env, name, lp, xp_ethread_main, t);
+	if (!ret)
+		env->w->user_threads |= 1U << id;
+	return ret;
 }
