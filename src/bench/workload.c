@@ -228,6 +228,7 @@ static int machine_up(struct bench_machine *m)
 	const struct sgx_driver_config drv_cfg = {
 		.sgx2 = true,
 		.etrack_batch = m->p->etrack_batch,
+		.no_loop_checks = m->p->no_loop_checks,
 	};
 	int ret = sgx_cpu_init(&m->cpu, &cpu_cfg);
 

@@ -35,6 +35,7 @@ struct bench_point {
 	unsigned int cpus; /* 1 .. BENCH_CPUS_MAX */
 	unsigned int threads; /* enclave threads, 0 .. cpus - 1 */
 	unsigned int etrack_batch; /* 1 Linux, N, 0 once per call */
+	bool no_loop_checks; /* no per-page signal/resched checks (Linux) */
 	enum bench_op op;
 	struct sgx_costs costs;
 };

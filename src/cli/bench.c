@@ -30,6 +30,7 @@ struct bench_args {
 	struct u64_list pages, cpus, threads, batches, points;
 	struct u64_list emodpr, etrack; /* cycles; empty: the cost point's */
 	bool threads_others; /* --threads others: cpus - 1 */
+	bool loop_checks; /* --loop-checks */
 	enum bench_op op;
 	const char *out;
 	bool json, plots, quiet;
@@ -45,9 +46,10 @@ static int bench_usage(FILE *out, int status)
 	fprintf(out,
 		"usage: sgxemu bench [--pages LIST] [--cpus LIST] "
 		"[--threads LIST|others]\n"
-		"                    [--etrack-batch LIST] [--costs LIST] "
-		"[--emodpr LIST]\n"
-		"                    [--etrack LIST] [--op restrict|trim] "
+		"                    [--etrack-batch LIST] [--loop-checks on|off] "
+		"[--costs LIST]\n"
+		"                    [--emodpr LIST] [--etrack LIST] "
+		"[--op restrict|trim] "
 		"[--full] [--out DIR]\n"
 		"                    [--no-plots] [--json] [--quiet]\n\n"
 		"Price one EDMM call over N enclave pages, Linux's ETRACK per "
@@ -64,6 +66,9 @@ static int bench_usage(FILE *out, int status)
 		"  --etrack-batch LIST  the driver's pages per ETRACK flow: 1 "
 		"is Linux 6.12,\n"
 		"                       0 one flow per call (1,0)\n"
+		"  --loop-checks on|off the driver's per-page signal and "
+		"resched checks (on);\n"
+		"                       batch 1 and off is Linux 6.12\n"
 		"  --costs LIST         cost points: low, typical, high "
 		"(typical)\n"
 		"  --emodpr LIST        EMODPR/EMODT cycles, overriding the "
@@ -150,6 +155,8 @@ static bool bench_option(struct bench_args *a, int c, const char *arg)
 		       parse_list(arg, 0, BENCH_CPUS_MAX - 1, &a->threads);
 	case 'b':
 		return parse_list(arg, 0, UINT32_MAX, &a->batches);
+	case 'L':
+		return cli_parse_on_off(arg, &a->loop_checks);
 	case 'C':
 		return parse_tokens(arg, point_token, NULL, &a->points);
 	case 'E':
@@ -189,6 +196,7 @@ static int bench_parse(int argc, char **argv, struct bench_args *a)
 		{ "cpus", required_argument, 0, 'c' },
 		{ "threads", required_argument, 0, 't' },
 		{ "etrack-batch", required_argument, 0, 'b' },
+		{ "loop-checks", required_argument, 0, 'L' },
 		{ "costs", required_argument, 0, 'C' },
 		{ "emodpr", required_argument, 0, 'E' },
 		{ "etrack", required_argument, 0, 'T' },
@@ -208,6 +216,7 @@ static int bench_parse(int argc, char **argv, struct bench_args *a)
 	set_list(&a->batches, (const uint64_t[]){ 1, 0 }, 2);
 	set_list(&a->points, (const uint64_t[]){ SGX_COST_TYPICAL }, 1);
 	a->threads_others = true;
+	a->loop_checks = true;
 	a->out = "bench-out";
 	a->plots = true;
 	optind = 1;
@@ -329,6 +338,7 @@ static int sweep_build(const struct bench_args *a, struct sweep *s)
 				.cpus = (unsigned int)a->cpus.v[c],
 				.threads = (unsigned int)th.v[h],
 				.etrack_batch = (unsigned int)a->batches.v[b],
+				.no_loop_checks = !a->loop_checks,
 				.op = a->op,
 			};
 			costs_of(&row->point, row->cost,

@@ -17,6 +17,8 @@ int cmd_run(int argc, char **argv);
 
 /* A whole decimal number in [min, max]; false for anything else. */
 bool cli_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+/* "on" or "off", as --loop-checks takes it; false if neither. */
+bool cli_parse_on_off(const char *s, bool *on);
 
 /* "SGX_NOT_TRACKED", "#PF", "SUCCESS", ... for a leaf result. */
 const char *cli_result_name(int ret);

@@ -97,10 +97,9 @@ static int explore_usage(FILE *out, int status)
 		"                      [--executions N] [--seed S] "
 		"[--preemptions K|unbounded]\n"
 		"                      [--depth D] [--steps-max N] "
-		"[--etrack-batch N] [--jobs N]\n"
-		"                      [--shard I/N] "
-		"                      [--stop-on-violation] [--json] "
-		"[--list]\n\n"
+		"[--etrack-batch N] [--loop-checks on|off]\n"
+		"                      [--jobs N] [--shard I/N] "
+		"[--stop-on-violation] [--json] [--list]\n\n"
 		"Run scenarios under many schedules, checking the invariants "
 		"after every step.\n\n"
 		"  --scenario NAME|all  one scenario, or each in turn (all)\n"
@@ -118,6 +117,10 @@ static int explore_usage(FILE *out, int status)
 		"  --etrack-batch N     the driver's pages per ETRACK flow: 1 "
 		"is Linux (1),\n"
 		"                       0 one flow per call\n"
+		"  --loop-checks on|off the driver's per-page signal and "
+		"resched checks in\n"
+		"                       those ioctls (on); batch 1 and off "
+		"is Linux 6.12\n"
 		"  --jobs N             worker processes for random and pct "
 		"(online CPUs),\n"
 		"                       1..%u; dfs and dpor run in one\n"
@@ -203,6 +206,7 @@ static bool explore_option(struct explore_args *a, int c, const char *arg)
 {
 	struct xp_options *o = &a->opt;
 	uint64_t v = 0;
+	bool on = true;
 	bool ok = true;
 
 	switch (c) {
@@ -231,6 +235,10 @@ static bool explore_option(struct explore_args *a, int c, const char *arg)
 	case 'b':
 		ok = cli_parse_u64(arg, 0, UINT32_MAX, &v);
 		o->etrack_batch = (unsigned int)v;
+		break;
+	case 'L':
+		ok = cli_parse_on_off(arg, &on);
+		o->no_loop_checks = !on;
 		break;
 	case 'J':
 		ok = cli_parse_u64(arg, 1, XP_JOBS_MAX, &v);
@@ -263,6 +271,7 @@ static int explore_parse(int argc, char **argv, struct explore_args *a)
 		{ "depth", required_argument, 0, 'd' },
 		{ "steps-max", required_argument, 0, 'm' },
 		{ "etrack-batch", required_argument, 0, 'b' },
+		{ "loop-checks", required_argument, 0, 'L' },
 		{ "jobs", required_argument, 0, 'J' },
 		{ "stop-on-violation", no_argument, 0, 'x' },
 		{ "shard", required_argument, 0, 'P' },
@@ -324,10 +333,12 @@ static void print_settings(const struct explore_args *a)
 	fprintf(stderr,
 		"explore: --scenario %s --strategy %s --executions %" PRIu64
 		" --seed %" PRIu64 " --preemptions %s --depth %u --steps-max %"
-		PRIu64 " --etrack-batch %u --jobs %u --shard %u/%u%s\n",
+		PRIu64 " --etrack-batch %u --loop-checks %s --jobs %u --shard %u/%u"
+		"%s\n",
 		a->scenario, strategy_name(o->strategy), o->executions,
 		o->seed, bound, o->depth, o->steps_max, o->etrack_batch,
-		o->jobs, o->shard, o->shards ? o->shards : 1,
+		o->no_loop_checks ? "off" : "on", o->jobs, o->shard,
+		o->shards ? o->shards : 1,
 		o->stop_on_violation ? " --stop-on-violation" : "");
 }
 

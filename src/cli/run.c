@@ -28,8 +28,9 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: sgxemu run [--etrack-batch N] [--epc-size SIZE] "
-		"[--cpus N] [--stats] -- PROGRAM [ARGS]\n\n"
+		"usage: sgxemu run [--etrack-batch N] [--loop-checks on|off] "
+		"[--epc-size SIZE]\n"
+		"                  [--cpus N] [--stats] -- PROGRAM [ARGS]\n\n"
 		"Run PROGRAM with /dev/sgx_enclave provided by the driver "
 		"model and its\nenclaves running natively on the emulated "
 		"CPU.\n\n"
@@ -37,6 +38,10 @@ static void usage(FILE *out)
 		"and\n"
 		"                    MODIFY_TYPES (1: Linux, 0: whole range; "
 		"default %u)\n"
+		"  --loop-checks on|off  per-page signal and resched checks in "
+		"those\n"
+		"                    ioctls (default on); batch 1 and off is "
+		"Linux 6.12\n"
 		"  --epc-size SIZE   EPC size, bytes with optional K, M or G "
 		"(default 64M)\n"
 		"  --cpus N          logical processors for program threads "
@@ -202,6 +207,7 @@ int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "etrack-batch", required_argument, NULL, 'b' },
+		{ "loop-checks", required_argument, NULL, 'L' },
 		{ "epc-size", required_argument, NULL, 'e' },
 		{ "cpus", required_argument, NULL, 'c' },
 		{ "stats", no_argument, NULL, 's' },
@@ -211,13 +217,17 @@ int cmd_run(int argc, char **argv)
 	unsigned int batch = SGX_ETRACK_BATCH_DEFAULT, cpus = RUN_DEFAULT_CPUS;
 	uint64_t epc = RUN_DEFAULT_EPC_SIZE;
 	char runtime[PATH_MAX];
-	bool stats = false;
+	bool stats = false, loop_checks = true;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'b':
 			if (!parse_uint(optarg, UINT_MAX, &batch))
+				goto bad;
+			break;
+		case 'L':
+			if (!cli_parse_on_off(optarg, &loop_checks))
 				goto bad;
 			break;
 		case 'e':
@@ -248,6 +258,7 @@ int cmd_run(int argc, char **argv)
 		return CLI_FAIL;
 	}
 	if (set_preload(runtime) || set_env_u64(RUN_ETRACK_BATCH_ENV, batch) ||
+	    set_env_u64(RUN_LOOP_CHECKS_ENV, loop_checks) ||
 	    set_env_u64(RUN_EPC_SIZE_ENV, epc) ||
 	    set_env_u64(RUN_CPUS_ENV, cpus)) {
 		perror("sgxemu run: environment");

@@ -64,6 +64,7 @@ void xp_choices_free(struct xp_choices *c);
 struct xp_schedule {
 	char scenario[XP_NAME_MAX];
 	unsigned int etrack_batch;
+	bool no_loop_checks;
 	unsigned int plants;
 	uint64_t steps_max;
 	uint64_t seed; /* the scenario's data seed, xp_world.seed */

@@ -300,6 +300,7 @@ static int engine_execute(struct engine *e, bool record)
 
 	memset(w, 0, sizeof(*w));
 	w->etrack_batch = e->schedule.etrack_batch;
+	w->no_loop_checks = e->schedule.no_loop_checks;
 	w->plants = e->schedule.plants;
 	w->seed = e->schedule.seed;
 	ret = e->sc->build(w);
@@ -403,6 +404,7 @@ static int engine_init(struct engine *e, const struct xp_options *opt,
 	e->sc = sc;
 	strcpy(e->schedule.scenario, sc->name);
 	e->schedule.etrack_batch = opt->etrack_batch;
+	e->schedule.no_loop_checks = opt->no_loop_checks;
 	e->schedule.plants = opt->plants;
 	e->schedule.steps_max = opt->steps_max ? opt->steps_max :
 						 XP_STEPS_MAX_DEFAULT;
@@ -859,6 +861,7 @@ int xp_replay_scenario(const struct xp_scenario *sc, const char *schedule,
 	if (!ret && (!sc || !sc->name || strcmp(parsed.scenario, sc->name)))
 		ret = -EINVAL;
 	opt.etrack_batch = parsed.etrack_batch;
+	opt.no_loop_checks = parsed.no_loop_checks;
 	opt.plants = parsed.plants;
 	opt.steps_max = parsed.steps_max;
 	if (!ret)

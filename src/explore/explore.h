@@ -41,6 +41,7 @@ struct xp_world {
 	 */
 	unsigned int etrack_batch;
 	unsigned int plants;
+	bool no_loop_checks; /* the driver's no_loop_checks (Linux 6.12) */
 	/*
 	 * Set by the explorer before build (x2, additive): this execution's
 	 * data seed, the source of every random choice a scenario makes by
@@ -114,6 +115,7 @@ struct xp_options {
 	unsigned int depth; /* PCT: bug depth d, 1..XP_PCT_DEPTH_MAX */
 	uint64_t steps_max; /* per execution; beyond it: livelock violation */
 	unsigned int etrack_batch; /* the driver's setting (batched-ETRACK issue) */
+	bool no_loop_checks; /* no per-page signal/resched checks (Linux) */
 	/* Progress, called now and then; may be NULL. */
 	void (*progress)(void *ctx, uint64_t done, uint64_t violations);
 	void *progress_ctx;

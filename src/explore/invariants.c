@@ -285,10 +285,10 @@ void xp_check_modified(struct xp_env *env, struct sgx_encl *encl,
 		uint64_t index;
 
 		e = xp_settled(env, encl, off, &index, &entry);
-		if (entry && entry->type != type)
+		if (entry && sgx_encl_page_type_now(entry) != type)
 			xp_violation(env, "driver: MODIFY_TYPES counted page "
 				     "%u, recorded as type %u", page,
-				     entry->type);
+				     sgx_encl_page_type_now(entry));
 		if (!e)
 			continue;
 		if (e->pt != type || (!e->modified && !env->accepted[page]))

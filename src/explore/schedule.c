@@ -2,12 +2,13 @@
 /*
  * Schedule strings: everything a replay needs, in one shell-safe word.
  *
- *   s1:SCENARIO:bBATCH,mSTEPS,sSEED[,pPLANTS]:CHOICES
+ *   s1:SCENARIO:bBATCH,mSTEPS,sSEED[,pPLANTS][,l0]:CHOICES
  *
  * s1 is the format's version. BATCH is the driver's etrack_batch, STEPS the
  * step bound that makes a livelock a violation, SEED the scenario's data
  * seed (xp_world.seed), PLANTS the planted bugs switched on (planted builds
- * only; absent means none). CHOICES lists the
+ * only; absent means none), l0 the driver's per-page signal and resched
+ * checks off (no_loop_checks; absent means on). CHOICES lists the
  * thread picked at every step where more than one could run, in order,
  * whichever strategy picked it: thread ids 0..31 are the letters a..z A..F,
  * and a letter followed by a decimal count N >= 2 stands for N picks of that
@@ -28,7 +29,7 @@
 
 #define SCHEDULE_PREFIX "s1:"
 
-static const char setting_keys[] = "bmsp";
+static const char setting_keys[] = "bmspl";
 
 int xp_choices_push(struct xp_choices *c, unsigned int id)
 {
@@ -122,6 +123,8 @@ int xp_schedule_encode(const struct xp_schedule *s, char *buf, size_t size)
 		if (!put(buf, size, &pos, head))
 			return -ENOSPC;
 	}
+	if (s->no_loop_checks && !put(buf, size, &pos, ",l0"))
+		return -ENOSPC;
 	if (!put(buf, size, &pos, ":"))
 		return -ENOSPC;
 	for (size_t i = 0, run = 1; i < c->len; i += run, run = 1) {
@@ -168,7 +171,7 @@ static int parse_name(const char **p, struct xp_schedule *s)
 	return 0;
 }
 
-/* "bN,mN,sN[,pN]:" in any order, each once; all but p are required. */
+/* "bN,mN,sN[,pN][,l0]:" in any order, each once; b, m, s are required. */
 static int parse_settings(const char **p, struct xp_schedule *s)
 {
 	const char *q = *p;
@@ -186,7 +189,8 @@ static int parse_settings(const char **p, struct xp_schedule *s)
 		if (seen & bit ||
 		    parse_number(&q, *key == 'b' || *key == 'p' ? UINT32_MAX :
 								   UINT64_MAX,
-				 &v))
+				 &v) ||
+		    (*key == 'l' && v))
 			return -EINVAL;
 		seen |= bit;
 		if (*key == 'b')
@@ -195,8 +199,10 @@ static int parse_settings(const char **p, struct xp_schedule *s)
 			s->steps_max = v;
 		else if (*key == 's')
 			s->seed = v;
-		else
+		else if (*key == 'p')
 			s->plants = (unsigned int)v;
+		else
+			s->no_loop_checks = true;
 		if (*q == ':')
 			break;
 		if (*q++ != ',')
@@ -240,6 +246,7 @@ int xp_schedule_parse(const char *text, struct xp_schedule *s)
 
 	s->scenario[0] = '\0';
 	s->etrack_batch = 0;
+	s->no_loop_checks = false;
 	s->plants = 0;
 	s->steps_max = 0;
 	s->seed = 0;

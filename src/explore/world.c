@@ -334,6 +334,7 @@ static int xp_driver_init(struct xp_env *env, const struct xp_made *m)
 	struct sgx_driver_config cfg = {
 		.sgx2 = true,
 		.etrack_batch = w->etrack_batch,
+		.no_loop_checks = w->no_loop_checks,
 #ifdef SGXEMU_PLANTS
 		.plants = w->plants,
 #endif

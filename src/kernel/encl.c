@@ -496,32 +496,33 @@ static int __sgx_encl_eldu(struct sgx_encl *encl,
 /*
  * Load an evicted page into a new EPC page, allocated without reclaim: the
  * caller holds encl->lock, which the reclaimer needs. The freed VA slot's
- * page moves to the head of the list, where EWB looks first.
+ * page moves to the head of the list, where EWB looks first. @secs_page is
+ * NULL when @encl_page is the SECS.
+ *
+ * Return: the new EPC page, or ERR_PTR(-EBUSY, -ENOMEM, -EFAULT).
  */
-static struct sgx_epc_page *sgx_encl_eldu(struct sgx_encl *encl,
-					  struct sgx_encl_page *encl_page,
-					  struct sgx_epc_page *secs_page,
-					  int *err)
+static struct sgx_epc_page *sgx_encl_eldu(struct sgx_encl_page *encl_page,
+					  struct sgx_epc_page *secs_page)
 {
 	uint64_t va_offset = encl_page->desc & SGX_ENCL_PAGE_VA_OFFSET_MASK;
+	struct sgx_encl *encl = encl_page->encl;
 	struct sgx_epc_page *epc_page;
+	int err;
 
 	/*
 	 * MODEL: an injected ELDU failure (tests only) comes before anything
 	 * is allocated or consumed, so the page loads once the fault is gone;
 	 * a real one loses the page, as in Linux.
 	 */
-	if (sgx_inject_fire(&encl->drv->inject.eldu_fail)) {
-		*err = -EFAULT;
-		return NULL;
-	}
-	epc_page = sgx_alloc_epc_page(encl->drv, encl_page, false, err);
+	if (sgx_inject_fire(&encl->drv->inject.eldu_fail))
+		return ERR_PTR(-EFAULT);
+	epc_page = sgx_alloc_epc_page(encl->drv, encl_page, false, &err);
 	if (!epc_page)
-		return NULL;
-	*err = __sgx_encl_eldu(encl, encl_page, epc_page, secs_page);
-	if (*err) {
+		return ERR_PTR(err);
+	err = __sgx_encl_eldu(encl, encl_page, epc_page, secs_page);
+	if (err) {
 		sgx_encl_free_epc_page(encl, epc_page);
-		return NULL;
+		return ERR_PTR(err);
 	}
 	sgx_free_va_slot(encl_page->va_page, va_offset);
 	list_move(&encl_page->va_page->list, &encl->va_pages);
@@ -530,39 +531,27 @@ static struct sgx_epc_page *sgx_encl_eldu(struct sgx_encl *encl,
 	return epc_page;
 }
 
-/**
- * sgx_encl_load_secs() - bring SECS back if the reclaimer evicted it. Call
- * with encl->lock held.
- * @encl: the enclave
- *
- * Return: 0, -EBUSY (no free EPC page; reclaim is not allowed here),
- * -ENOMEM, or -EFAULT (ELDU failed).
- */
-int sgx_encl_load_secs(struct sgx_encl *encl)
-{
-	int err = 0;
-
-	if (!encl->secs.epc_page)
-		sgx_encl_eldu(encl, &encl->secs, NULL, &err);
-	return err;
-}
+/* sgx_encl_load_secs(), single source with the Linux patch (patch 1). */
+#include "kernel/compat/fragment.h"
+#include "kernel/upstream/encl.c"
+#include "kernel/compat/fragment_end.h"
 
 static struct sgx_encl_page *__sgx_encl_load_page(struct sgx_encl *encl,
-						  struct sgx_encl_page *entry,
-						  int *err)
+						  struct sgx_encl_page *entry)
 {
+	struct sgx_epc_page *epc_page;
+
 	if (entry->epc_page) {
-		if (entry->desc & SGX_ENCL_PAGE_BEING_RECLAIMED) {
-			*err = -EBUSY;
-			return NULL;
-		}
+		if (entry->desc & SGX_ENCL_PAGE_BEING_RECLAIMED)
+			return ERR_PTR(-EBUSY);
 		return entry;
 	}
-	*err = sgx_encl_load_secs(encl);
-	if (*err)
-		return NULL;
-	if (!sgx_encl_eldu(encl, entry, encl->secs.epc_page, err))
-		return NULL;
+	epc_page = sgx_encl_load_secs(encl);
+	if (IS_ERR(epc_page))
+		return ERR_CAST(epc_page);
+	epc_page = sgx_encl_eldu(entry, encl->secs.epc_page);
+	if (IS_ERR(epc_page))
+		return ERR_CAST(epc_page);
 	encl->secs_child_cnt++;
 	sgx_mark_page_reclaimable(encl->drv, entry->epc_page);
 	return entry;
@@ -573,26 +562,23 @@ static struct sgx_encl_page *__sgx_encl_load_page(struct sgx_encl *encl,
  * encl->lock held.
  * @encl: the enclave
  * @addr: an address inside the page
- * @err: receives the error when NULL is returned
  *
  * No VMA permission check is made. An evicted page is reloaded with ELDU,
  * SECS first.
  *
- * Return: the page, or NULL with *@err: -EFAULT if no page was added at
- * @addr or ELDU failed; -EBUSY if the reclaimer is writing the page back
- * or no EPC page is free; -ENOMEM.
+ * Return: the page, or ERR_PTR(-EFAULT) if no page was added at @addr or
+ * ELDU failed, ERR_PTR(-EBUSY) if the reclaimer is writing the page back
+ * or no EPC page is free, ERR_PTR(-ENOMEM).
  */
 struct sgx_encl_page *sgx_encl_load_page(struct sgx_encl *encl,
-					 uint64_t addr, int *err)
+					 unsigned long addr)
 {
 	struct sgx_encl_page *entry = sgx_encl_lookup(encl, addr);
 
 	sgx_charge(encl->drv, SGX_COST_PAGE_LOOKUP);
-	if (!entry) {
-		*err = -EFAULT;
-		return NULL;
-	}
-	return __sgx_encl_load_page(encl, entry, err);
+	if (!entry)
+		return ERR_PTR(-EFAULT);
+	return __sgx_encl_load_page(encl, entry);
 }
 
 /**
@@ -686,4 +672,470 @@ void sgx_encl_release(struct sgx_encl *encl)
 	if (encl->secs.epc_page)
 		sgx_warn(drv, "enclave released with SECS leaked");
 	free(encl);
+}
+
+/* sgx_encl_may_map() offers a preemption point this often (Linux's). */
+#define XA_CHECK_SCHED 4096
+
+/*
+ * The EAUG pageinfo and leaf. A free EPC page cannot fault EAUG unless the
+ * driver is wrong, but Linux does not warn here and neither does the model:
+ * the fault just ends in SIGBUS.
+ */
+static int sgx_encl_eaug(struct sgx_encl *encl, struct sgx_encl_page *page,
+			 struct sgx_epc_page *epc_page)
+{
+	struct sgx_driver *drv = encl->drv;
+	struct sgx_pageinfo pginfo = {
+		.secs = sgx_get_epc_virt_addr(drv, encl->secs.epc_page),
+		.linaddr = sgx_encl_page_addr(page),
+	};
+
+	return __eaug(drv, &pginfo, sgx_get_epc_virt_addr(drv, epc_page));
+}
+
+/*
+ * sgx_encl_eaug_page() under encl->lock, from SECS reload to the PTE: the
+ * steps after the descriptor is allocated. On failure everything is undone
+ * except the descriptor, which the caller frees.
+ */
+static enum sgx_fault_result __sgx_encl_eaug_page(struct sgx_mm *mm,
+						  struct sgx_vma *vma,
+						  struct sgx_encl_page *page)
+{
+	struct sgx_encl *encl = page->encl;
+	struct sgx_driver *drv = encl->drv;
+	/* -EBUSY: no EPC without reclaim; NOPAGE retries while ksgxd works. */
+	enum sgx_fault_result busy = SGX_FAULT_FIXED;
+	struct sgx_epc_page *epc_page;
+	struct sgx_va_page *va_page;
+	struct sgx_epc_page *secs = sgx_encl_load_secs(encl);
+	int err;
+
+	if (IS_ERR(secs))
+		return PTR_ERR(secs) == -EBUSY ? busy : SGX_FAULT_SIGBUS;
+	epc_page = sgx_alloc_epc_page(drv, page, false, &err);
+	if (!epc_page)
+		return err == -EBUSY ? busy : SGX_FAULT_SIGBUS;
+	va_page = sgx_encl_grow(encl, false, &err);
+	if (err) {
+		sgx_encl_free_epc_page(encl, epc_page);
+		return err == -EBUSY ? busy : SGX_FAULT_SIGBUS;
+	}
+	if (va_page)
+		list_add(&va_page->list, &encl->va_pages);
+	/* -EBUSY: a racing fault added the page while we slept on the lock. */
+	if (sgx_encl_insert(encl, page))
+		goto err_out_shrink;
+	if (sgx_encl_eaug(encl, page, epc_page))
+		goto err_out;
+	encl->stats.eaug++;
+	page->epc_page = epc_page;
+	page->type = PT_REG;
+	encl->secs_child_cnt++;
+	sgx_mark_page_reclaimable(drv, epc_page);
+	/* A failed PTE insert is not undone: the next fault finds the page. */
+	if (vmf_insert_pfn(mm, vma, sgx_encl_page_addr(page), epc_page) !=
+	    SGX_FAULT_FIXED)
+		return SGX_FAULT_SIGBUS;
+	return SGX_FAULT_FIXED;
+
+err_out:
+	sgx_encl_erase(encl, page);
+err_out_shrink:
+	sgx_encl_shrink(encl, va_page);
+	sgx_encl_free_epc_page(encl, epc_page);
+	return SGX_FAULT_SIGBUS;
+}
+
+/*
+ * sgx_encl_eaug_page() - add a regular page at addr to an initialized
+ * enclave with EAUG and map it. The page is PENDING until the enclave
+ * EACCEPTs it; its vm_max_prot_bits are RWX, because the enclave, not the
+ * kernel, decides the permissions of dynamic pages (EACCEPT, EACCEPTCOPY,
+ * EMODPE). No ETRACK is needed: no LP can hold a translation for a page
+ * that was not valid.
+ */
+static enum sgx_fault_result sgx_encl_eaug_page(struct sgx_mm *mm,
+						struct sgx_vma *vma,
+						struct sgx_encl *encl,
+						uint64_t addr)
+{
+	struct sgx_driver *drv = encl->drv;
+	struct sgx_encl_page *page;
+	enum sgx_fault_result ret;
+	bool added;
+
+	if (!(encl->flags & SGX_ENCL_INITIALIZED))
+		return SGX_FAULT_SIGBUS;
+	page = sgx_encl_page_alloc(encl, addr - encl->base,
+				   SGX_SECINFO_R | SGX_SECINFO_W |
+					   SGX_SECINFO_X);
+	if (!page)
+		return SGX_FAULT_OOM;
+	mutex_lock(drv, &encl->lock);
+	ret = __sgx_encl_eaug_page(mm, vma, page);
+	/* Once unlocked, the reclaimer may evict the page at any time. */
+	added = page->epc_page;
+	mutex_unlock(drv, &encl->lock);
+	if (!added)
+		free(page);
+	return ret;
+}
+
+/*
+ * sgx_encl_load_page_in_vma(): sgx_encl_load_page() for a fault, which
+ * first requires the VMA's rights to be within what the page was added
+ * with (vm_max_prot_bits).
+ */
+static struct sgx_encl_page *sgx_encl_load_page_in_vma(struct sgx_encl *encl,
+						       uint64_t addr,
+						       unsigned long vm_flags)
+{
+	unsigned long vm_prot_bits = vm_flags & VM_ACCESS_FLAGS;
+	struct sgx_encl_page *entry = sgx_encl_lookup(encl, addr);
+
+	if (!entry ||
+	    (entry->vm_max_prot_bits & vm_prot_bits) != vm_prot_bits)
+		return ERR_PTR(-EFAULT);
+	return sgx_encl_load_page(encl, addr);
+}
+
+/**
+ * sgx_vma_fault() - the fault handler of an enclave VMA (vm_ops->fault).
+ * Call with mm->mmap_lock held.
+ * @mm: the faulting address space
+ * @vma: the enclave VMA that covers @addr
+ * @addr: the page-aligned faulting address
+ *
+ * An address with no enclave page is EAUGed on an SGX2 CPU. Otherwise the
+ * page is loaded (ELDU if it was evicted, SECS first) and mapped with the
+ * VMA's rights, and its accessed bit in this mm is cleared, as Linux does.
+ *
+ * Return: SGX_FAULT_FIXED (VM_FAULT_NOPAGE; also while the reclaimer holds
+ * the page, so the access retries), SGX_FAULT_SIGBUS or SGX_FAULT_OOM.
+ */
+enum sgx_fault_result sgx_vma_fault(struct sgx_mm *mm, struct sgx_vma *vma,
+				    uint64_t addr)
+{
+	struct sgx_encl *encl = vma->encl;
+	struct sgx_encl_page *entry;
+	enum sgx_fault_result ret;
+
+	/* vm_private_data is NULL after sgx_encl_mm_add() failed on fork. */
+	if (!encl)
+		return SGX_FAULT_SIGBUS;
+	if (encl->drv->cfg.sgx2 && !sgx_encl_lookup(encl, addr))
+		return sgx_encl_eaug_page(mm, vma, encl, addr);
+	mutex_lock(encl->drv, &encl->lock);
+	entry = sgx_encl_load_page_in_vma(encl, addr, vma->vm_flags);
+	if (IS_ERR(entry)) {
+		mutex_unlock(encl->drv, &encl->lock);
+		return PTR_ERR(entry) == -EBUSY ? SGX_FAULT_FIXED :
+						  SGX_FAULT_SIGBUS;
+	}
+	ret = vmf_insert_pfn(mm, vma, addr, entry->epc_page);
+	if (ret == SGX_FAULT_FIXED)
+		sgx_encl_mm_test_and_clear_young(mm, entry);
+	else
+		ret = SGX_FAULT_SIGBUS;
+	mutex_unlock(encl->drv, &encl->lock);
+	return ret;
+}
+
+/*
+ * sgx_mmu_notifier_release() for each enclave that still lists mm: take
+ * the entry off its mm_list (6.12's "found" walk is list_empty() here,
+ * since entries leave with list_del_init) and queue it on released.
+ * Entries sgx_release already took off are left to it. Call with
+ * mm->mmap_lock held.
+ */
+void sgx_mmu_notifier_release(struct sgx_mm *mm,
+				     struct list_head *released)
+{
+	struct list_head *pos, *tmp;
+
+	list_for_each_safe(pos, tmp, &mm->notifiers) {
+		struct sgx_encl_mm *encl_mm =
+			list_entry(pos, struct sgx_encl_mm, mm_node);
+		struct sgx_encl *encl = encl_mm->encl;
+		bool found;
+
+		mutex_lock(mm->drv, &encl->mm_lock);
+		found = !list_empty(&encl_mm->list);
+		if (found) {
+			list_del_init(&encl_mm->list);
+			encl->mm_list_version++;
+		}
+		mutex_unlock(mm->drv, &encl->mm_lock);
+		if (found) {
+			list_del_init(&encl_mm->mm_node);
+			list_add_tail(&encl_mm->mm_node, released);
+		}
+	}
+}
+
+/* Whether mm is on encl->mm_list. Call with encl->mm_lock held. */
+static bool sgx_encl_find_mm(struct sgx_encl *encl, struct sgx_mm *mm)
+{
+	struct list_head *pos, *tmp;
+
+	list_for_each_safe(pos, tmp, &encl->mm_list) {
+		if (list_entry(pos, struct sgx_encl_mm, list)->mm == mm)
+			return true;
+	}
+	return false;
+}
+
+/**
+ * sgx_encl_mm_add() - list @mm on the enclave, once. Call with
+ * mm->mmap_lock held, which keeps a second caller for the same mm out.
+ * @encl: the enclave
+ * @mm: an address space that maps it
+ *
+ * The entry holds an enclave reference and grabs the mm, as Linux's
+ * mmu_notifier registration does; it is removed on file release or mm
+ * exit, not on munmap.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int sgx_encl_mm_add(struct sgx_encl *encl, struct sgx_mm *mm)
+{
+	struct sgx_driver *drv = encl->drv;
+	struct sgx_encl_mm *encl_mm;
+	bool listed;
+
+	mutex_lock(drv, &encl->mm_lock);
+	listed = sgx_encl_find_mm(encl, mm);
+	mutex_unlock(drv, &encl->mm_lock);
+	if (listed)
+		return 0;
+	encl_mm = calloc(1, sizeof(*encl_mm));
+	if (!encl_mm)
+		return -ENOMEM;
+	sgx_encl_get(encl);
+	encl_mm->encl = encl;
+	encl_mm->mm = mm;
+	mm->mm_count++;
+	list_add_tail(&encl_mm->mm_node, &mm->notifiers);
+	mutex_lock(drv, &encl->mm_lock);
+	list_add(&encl_mm->list, &encl->mm_list);
+	encl->mm_list_version++;
+	mutex_unlock(drv, &encl->mm_lock);
+	return 0;
+}
+
+/*
+ * MODEL: Linux walks mm_list under SRCU while it sleeps on each mm's
+ * mmap_lock. The model has no SRCU: each step takes the index-th entry
+ * under mm_lock and grabs its mm, so entries may come and go between
+ * steps. Every change of the list bumps mm_list_version (Linux bumps it on
+ * additions only), so a walk that must see every mm repeats until the
+ * version holds still over a whole pass.
+ *
+ * Return: the index-th mm, grabbed (mmdrop() it), or NULL past the end;
+ * *version receives the list's version at that moment.
+ */
+static struct sgx_mm *sgx_encl_mm_grab(struct sgx_encl *encl,
+				       unsigned int index, uint64_t *version)
+{
+	struct sgx_mm *mm = NULL;
+	struct list_head *pos, *tmp;
+
+	mutex_lock(encl->drv, &encl->mm_lock);
+	list_for_each_safe(pos, tmp, &encl->mm_list) {
+		if (!index--) {
+			mm = list_entry(pos, struct sgx_encl_mm, list)->mm;
+			mm->mm_count++;
+			break;
+		}
+	}
+	*version = encl->mm_list_version;
+	mutex_unlock(encl->drv, &encl->mm_lock);
+	return mm;
+}
+
+/**
+ * sgx_encl_cpumask() - the LPs that may run inside the enclave: the union
+ * of mm_cpumask() over the enclave's mm_list.
+ * @encl: the enclave; call with encl->lock held, after the ETRACK it
+ *	  pairs with, so that an mm added later enters with fresh mappings
+ *
+ * Return: encl->cpumask, recomputed.
+ */
+const struct sgx_cpumask *sgx_encl_cpumask(struct sgx_encl *encl)
+{
+	struct sgx_cpumask *mask = &encl->cpumask;
+	struct list_head *pos, *tmp;
+
+	memset(mask, 0, sizeof(*mask));
+	mutex_lock(encl->drv, &encl->mm_lock);
+	list_for_each_safe(pos, tmp, &encl->mm_list) {
+		const struct sgx_mm *mm =
+			list_entry(pos, struct sgx_encl_mm, list)->mm;
+
+		for (unsigned int w = 0; w < SGX_CPUMASK_WORDS; w++)
+			mask->bits[w] |= mm->cpumask.bits[w];
+	}
+	mutex_unlock(encl->drv, &encl->mm_lock);
+	return mask;
+}
+
+/* Unmap addr in mm if an SGX VMA of encl maps it there. */
+static void sgx_zap_mm_pte(struct sgx_mm *mm, struct sgx_encl *encl,
+			   uint64_t addr)
+{
+	struct sgx_vma *vma;
+
+	mutex_lock(mm->drv, &mm->mmap_lock);
+	vma = vma_lookup(mm, addr);
+	if (vma && vma->encl == encl)
+		zap_page_range(mm, addr, addr + PAGE_SIZE);
+	mutex_unlock(mm->drv, &mm->mmap_lock);
+}
+
+/**
+ * sgx_zap_enclave_ptes() - unmap the page at @addr from every mm that maps
+ * it through a VMA of this enclave. Call without encl->lock (it takes each
+ * mm's mmap_lock, which nests outside).
+ * @encl: the enclave
+ * @addr: the page's address
+ *
+ * Passes over mm_list repeat until no mm joined or left during one, as
+ * Linux repeats until mm_list_version holds still.
+ */
+void sgx_zap_enclave_ptes(struct sgx_encl *encl, uint64_t addr)
+{
+	uint64_t start, version;
+	struct sgx_mm *mm;
+
+	addr &= PAGE_MASK;
+	do {
+		unsigned int i = 0;
+
+		mm = sgx_encl_mm_grab(encl, 0, &start);
+		version = start;
+		while (mm) {
+			sgx_zap_mm_pte(mm, encl, addr);
+			mmdrop(mm);
+			mm = sgx_encl_mm_grab(encl, ++i, &version);
+		}
+	} while (version != start);
+}
+
+/**
+ * sgx_encl_mm_test_and_clear_young() - Linux's per-mm
+ * sgx_encl_test_and_clear_young(). Call with mm->mmap_lock held.
+ * @mm: the address space
+ * @page: an enclave page
+ *
+ * Return: whether mm maps @page through a VMA of its enclave with the
+ * accessed bit set; the bit is cleared.
+ */
+bool sgx_encl_mm_test_and_clear_young(struct sgx_mm *mm,
+				      struct sgx_encl_page *page)
+{
+	uint64_t addr = sgx_encl_page_addr(page);
+	struct sgx_vma *vma = vma_lookup(mm, addr);
+	struct sgx_pte *pte;
+
+	if (!vma || vma->encl != page->encl)
+		return false;
+	pte = sgx_pgtable_lookup(&mm->pgtable, addr);
+	if (!pte || !(pte->flags & SGX_PTE_ACCESSED))
+		return false;
+	pte->flags &= ~SGX_PTE_ACCESSED;
+	return true;
+}
+
+/**
+ * sgx_encl_test_and_clear_young() - the aging step of the reclaimer
+ * (sgx_reclaimer_age()): was @page accessed through any mm since the last
+ * look? Call without encl->lock.
+ * @encl: the enclave
+ * @page: one of its pages
+ *
+ * The mms are tried in mm_list order and the walk stops at the first young
+ * one, as Linux's does, so only the mms up to it have their bit cleared.
+ *
+ * Return: true if the page is young in some mm.
+ */
+bool sgx_encl_test_and_clear_young(struct sgx_encl *encl,
+				   struct sgx_encl_page *page)
+{
+	uint64_t version;
+	struct sgx_mm *mm;
+	bool young = false;
+
+	for (unsigned int i = 0;
+	     !young && (mm = sgx_encl_mm_grab(encl, i, &version)); i++) {
+		mutex_lock(encl->drv, &mm->mmap_lock);
+		young = sgx_encl_mm_test_and_clear_young(mm, page);
+		mutex_unlock(encl->drv, &mm->mmap_lock);
+		mmdrop(mm);
+	}
+	return young;
+}
+
+/**
+ * sgx_encl_may_map() - may a VMA over [@start, @end) have @vm_flags?
+ * @encl: the enclave
+ * @start: the range's first byte
+ * @end: the byte after its last
+ * @vm_flags: the VMA's requested flags; only R/W/X matter
+ *
+ * After INIT the range must lie inside the enclave. Every page already
+ * added in the range must allow the requested rights (vm_max_prot_bits);
+ * addresses with no page impose nothing, so holes can be mapped RWX and
+ * later EAUGed. The READ_IMPLIES_EXEC check is the caller's:
+ * sgx_mm_may_map().
+ *
+ * Return: 0 or -EACCES.
+ */
+int sgx_encl_may_map(struct sgx_encl *encl, uint64_t start, uint64_t end,
+		     unsigned long vm_flags)
+{
+	unsigned long vm_prot_bits = vm_flags & VM_ACCESS_FLAGS;
+	struct sgx_driver *drv = encl->drv;
+	uint64_t first, last, count = 0;
+	int ret = 0;
+
+	if ((encl->flags & SGX_ENCL_INITIALIZED) &&
+	    (start < encl->base || end > encl->base + encl->size))
+		return -EACCES;
+	/* Pages exist only inside [base, base + size). */
+	first = start > encl->base ? start : encl->base;
+	last = end < encl->base + encl->size ? end : encl->base + encl->size;
+	mutex_lock(drv, &encl->lock);
+	for (uint64_t addr = first; addr < last; addr += PAGE_SIZE) {
+		const struct sgx_encl_page *page = sgx_encl_lookup(encl, addr);
+
+		if (!page)
+			continue;
+		if (~page->vm_max_prot_bits & vm_prot_bits) {
+			ret = -EACCES;
+			break;
+		}
+		if (!(++count % XA_CHECK_SCHED)) {
+			mutex_unlock(drv, &encl->lock);
+			drv->plat->preempt(drv->plat->ctx);
+			mutex_lock(drv, &encl->lock);
+		}
+	}
+	mutex_unlock(drv, &encl->lock);
+	return ret;
+}
+
+/*
+ * MODEL: current->personality lives in the mm here, which
+ * sgx_encl_may_map()'s Linux signature does not carry, so its
+ * READ_IMPLIES_EXEC check is made by this wrapper. Both checks give
+ * -EACCES, so their order cannot be observed.
+ */
+int sgx_mm_may_map(struct sgx_mm *mm, struct sgx_encl *encl,
+			  uint64_t start, uint64_t end, unsigned long vm_flags)
+{
+	if (mm->read_implies_exec)
+		return -EACCES;
+	return sgx_encl_may_map(encl, start, end, vm_flags);
 }

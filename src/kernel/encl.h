@@ -7,6 +7,7 @@
 #ifndef SGXEMU_KERNEL_ENCL_H
 #define SGXEMU_KERNEL_ENCL_H
 
+#include "kernel/compat/kernel.h"
 #include "kernel/driver.h"
 #include "kernel/sgx.h"
 
@@ -57,10 +58,11 @@ struct sgx_encl_page *sgx_encl_lookup(const struct sgx_encl *encl,
 				      uint64_t addr);
 int sgx_encl_insert(struct sgx_encl *encl, struct sgx_encl_page *page);
 void sgx_encl_erase(struct sgx_encl *encl, struct sgx_encl_page *page);
-/* Load a page (and SECS first) under encl->lock; ERR codes as Linux. */
+/* Load a page (and SECS first) under encl->lock; ERR_PTR()s as Linux. */
 struct sgx_encl_page *sgx_encl_load_page(struct sgx_encl *encl,
-					 uint64_t addr, int *err);
-int sgx_encl_load_secs(struct sgx_encl *encl);
+					 unsigned long addr);
+/* upstream/encl.c, single source with the Linux patch. */
+struct sgx_epc_page *sgx_encl_load_secs(struct sgx_encl *encl);
 struct sgx_va_page *sgx_encl_grow(struct sgx_encl *encl, bool reclaim,
 				  int *err);
 void sgx_encl_shrink(struct sgx_encl *encl, struct sgx_va_page *va_page);
@@ -78,7 +80,7 @@ void sgx_encl_release(struct sgx_encl *encl);
 void sgx_encl_get(struct sgx_encl *encl);
 void sgx_encl_put(struct sgx_encl *encl);
 
-/* Address spaces (driver.c): mm list, cpumask, PTE zapping, may_map. */
+/* Address spaces (encl.c): mm list, cpumask, PTE zapping, may_map. */
 int sgx_encl_mm_add(struct sgx_encl *encl, struct sgx_mm *mm);
 const struct sgx_cpumask *sgx_encl_cpumask(struct sgx_encl *encl);
 void sgx_zap_enclave_ptes(struct sgx_encl *encl, uint64_t addr);
@@ -86,24 +88,23 @@ bool sgx_encl_test_and_clear_young(struct sgx_encl *encl,
 				   struct sgx_encl_page *page);
 int sgx_encl_may_map(struct sgx_encl *encl, uint64_t start, uint64_t end,
 		     unsigned long vm_flags);
-/* The VMA of mm covering addr, or NULL; mm->mmap_lock held. */
-struct sgx_vma *vma_lookup(struct sgx_mm *mm, uint64_t addr);
-/* The PTE bits of a mapping in a VMA with vm_flags (vm_page_prot). */
-uint32_t vm_get_page_prot(unsigned long vm_flags);
 /* Linux's per-mm sgx_encl_test_and_clear_young(); mm->mmap_lock held. */
 bool sgx_encl_mm_test_and_clear_young(struct sgx_mm *mm,
 				      struct sgx_encl_page *page);
 /*
- * The file's reference count. A syscall on the file holds one for its
- * duration, as fdget() does, so a racing close() cannot release the enclave
- * under it; the last fput() runs what Linux's sgx_release() does.
+ * The driver's hooks core mm (src/mm/) calls: f_op->release once the last
+ * reference is gone, the mmu notifier's release at mm exit, the mmap and
+ * mprotect checks, and vm_ops->fault.
  */
-struct sgx_file *get_file(struct sgx_file *filp);
-void fput(struct sgx_file *filp);
-
-/* fault.c */
+void sgx_file_release(struct sgx_file *filp);
+void sgx_mmu_notifier_release(struct sgx_mm *mm, struct list_head *released);
+int sgx_mm_may_map(struct sgx_mm *mm, struct sgx_encl *encl, uint64_t start,
+		   uint64_t end, unsigned long vm_flags);
 enum sgx_fault_result sgx_vma_fault(struct sgx_mm *mm, struct sgx_vma *vma,
 				    uint64_t addr);
+
+/* ioctl.c: an enclave page's type once its MODIFY_TYPES change is tracked. */
+enum sgx_page_type sgx_encl_page_type_now(const struct sgx_encl_page *entry);
 
 /*
  * sgx_ipi_mask() - the IPI round of the ETRACK flows: counts it in the
@@ -111,43 +112,5 @@ enum sgx_fault_result sgx_vma_fault(struct sgx_mm *mm, struct sgx_vma *vma,
  * asks the platform to deliver it and wait.
  */
 void sgx_ipi_mask(struct sgx_encl *encl, const struct sgx_cpumask *mask);
-
-/* etrack.c */
-int sgx_enclave_etrack(struct sgx_encl *encl);
-
-/*
- * One RESTRICT_PERMISSIONS or MODIFY_TYPES call, as sgx_edmm_walk() runs
- * it: the worker (ioctl.c) fills in the range, result, secinfo, page_type
- * and the two callbacks; the walk keeps the progress.
- */
-struct sgx_edmm_walk {
-	struct sgx_secinfo secinfo; /* what EMODPR or EMODT is given */
-	uint64_t offset, length; /* the checked range, from the enclave base */
-	uint64_t *result; /* the ioctl's result field */
-	enum sgx_page_type page_type; /* MODIFY_TYPES: the new type */
-	/*
-	 * Under encl->lock: load, check and modify the page at addr, or find
-	 * it modified but untracked by an earlier call. 0 or -errno.
-	 */
-	int (*modify)(struct sgx_encl *encl, uint64_t addr,
-		      struct sgx_edmm_walk *w);
-	/*
-	 * Under encl->lock, right after the ETRACK flow tracked the pages of
-	 * [start, end): the driver's own records. May be NULL.
-	 */
-	void (*tracked)(struct sgx_encl *encl, uint64_t start, uint64_t end);
-	uint64_t modified; /* bytes from offset modified by this call */
-	uint64_t count; /* of those, bytes tracked since: the ioctl's count */
-#ifdef SGXEMU_PLANTS
-	bool etrack_first; /* ETRACK_BEFORE_EMODPR: the flow runs per page */
-	uint64_t secs_addr; /* BATCH_SECS_EVICTED: SECS when the batch began */
-#endif
-};
-
-long sgx_edmm_walk(struct sgx_encl *encl, struct sgx_edmm_walk *w);
-
-/* uaccess.c: copy_from_user/copy_to_user; 0 or -EFAULT. */
-int copy_from_user(void *dst, uint64_t user_src, size_t len);
-int copy_to_user(uint64_t user_dst, const void *src, size_t len);
 
 #endif

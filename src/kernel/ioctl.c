@@ -9,11 +9,15 @@
  * EDMM handler copies its structure back whatever the worker returned, so
  * that user space sees count and result exactly as on Linux.
  *
- * RESTRICT_PERMISSIONS and MODIFY_TYPES share one per-page loop,
- * sgx_edmm_walk() (etrack.c), which runs the ETRACK flow once per batch of
- * encl->etrack_batch pages; batch 1 is Linux 6.12's loop. That loop also
- * stops for a pending signal between pages; REMOVE_PAGES keeps Linux's loop
- * with no signal or resched check.
+ * RESTRICT_PERMISSIONS and MODIFY_TYPES share one per-page walk that runs
+ * the ETRACK flow once per batch of encl->etrack_batch pages. It, its
+ * helpers, sgx_enclave_etrack() and REMOVE_PAGES are written once, in
+ * kernel C, in upstream/ioctl.c, which this file includes where Linux has
+ * those functions, through the kernel-API compatibility layer (compat/);
+ * scripts/kernel-patch.sh splices the same file into Linux's ioctl.c
+ * (docs/BATCHED-ETRACK.md). Batch 1 with the per-page signal and resched
+ * checks off (cfg.no_loop_checks) is Linux 6.12's walk exactly; the checks,
+ * on by default, are patch 3 of the series.
  */
 #include <errno.h>
 #include <openssl/sha.h>
@@ -129,6 +133,7 @@ static int sgx_encl_create(struct sgx_encl *encl, struct sgx_secs *secs)
 	encl->attributes = secs->attributes;
 	encl->attributes_mask = SGX_ATTR_UNPRIV_MASK;
 	encl->etrack_batch = drv->cfg.etrack_batch;
+	encl->loop_checks = !drv->cfg.no_loop_checks;
 	/* Last, as encl->lock is not held. */
 	sgx_encl_set_flag(encl, SGX_ENCL_CREATED);
 	return 0;
@@ -561,99 +566,29 @@ static int sgx_ioc_sgx2_ready(struct sgx_encl *encl)
 	return 0;
 }
 
-/*
- * Look up and load the page at addr under encl->lock, with the errno the
- * EDMM loops give: -EAGAIN while the reclaimer holds it, else -EFAULT.
- */
-static struct sgx_encl_page *sgx_edmm_load_page(struct sgx_encl *encl,
-						uint64_t addr, int *ret)
-{
-	struct sgx_encl_page *entry = sgx_encl_load_page(encl, addr, ret);
-
-	if (!entry)
-		*ret = *ret == -EBUSY ? -EAGAIN : -EFAULT;
-	return entry;
-}
 
 /*
- * One page of sgx_enclave_restrict_permissions(), under encl->lock: load,
- * check, EMODPR. The ETRACK flow is sgx_edmm_walk()'s. A page restricted
- * by an earlier call whose tracking failed is simply restricted again:
- * EMODPR allows a page that has PR set, and the rights are the same.
+ * The ETRACK flow, the batched walk of RESTRICT_PERMISSIONS and
+ * MODIFY_TYPES with their per-page steps, and REMOVE_PAGES: single source
+ * with the Linux patch (patches 2 and 3, scripts/kernel-patch.sh).
  */
-static int sgx_enclave_restrict_page(struct sgx_encl *encl, uint64_t addr,
-				     struct sgx_edmm_walk *w)
-{
-	struct sgx_driver *drv = encl->drv;
-	struct sgx_encl_page *entry;
-	uint64_t epc;
-	int ret;
-
-	entry = sgx_edmm_load_page(encl, addr, &ret);
-	if (!entry)
-		return ret;
-	/* EMODPR works on regular pages only; others would #PF. */
-	if (entry->type != PT_REG)
-		return -EINVAL;
-	/*
-	 * No check of the requested bits beyond W-without-R: EMODPR can only
-	 * take rights away, and ignores an attempt to add any.
-	 */
-	encl->stats.emodpr++;
-	epc = sgx_get_epc_virt_addr(drv, entry->epc_page);
-#ifdef SGXEMU_PLANTS
-	if (w->etrack_first && sgx_enclave_etrack(encl))
-		return -EFAULT;
-#endif
-	ret = __emodpr(drv, &w->secinfo, epc);
-	/*
-	 * A fault cannot happen: the arguments were checked, the page is
-	 * regular and encl->lock keeps other ENCLS off it. Linux only
-	 * pr_err_once()s it.
-	 */
-	if (encls_faulted(ret))
-		return -EFAULT;
-	if (encls_failed(ret)) {
-		*w->result = (uint64_t)ret;
-		return -EFAULT;
-	}
-	return 0;
-}
+#include "kernel/compat/fragment.h"
+#include "kernel/upstream/ioctl.c"
+#include "kernel/compat/fragment_end.h"
 
 /**
- * sgx_enclave_restrict_permissions() - restrict the EPCM permissions of a
- * range of regular pages
- * @encl:	an enclave pointer
- * @modp:	the checked parameters; count and result are written
+ * sgx_encl_page_type_now() - the type of @entry as the driver relies on it:
+ * a MODIFY_TYPES change once it is tracked (sgx_encl_page_type()). For
+ * tests and the explorer's invariants; call with encl->lock held or with
+ * the enclave quiet.
+ * @entry: an enclave page
  *
- * Per page: direct reclaim without the lock, then under encl->lock load
- * the page and EMODPR it; the ETRACK flow runs after the page that ends a
- * batch of encl->etrack_batch pages (after every page with batch 1, as in
- * Linux), and before any early return, so that @modp->count covers exactly
- * the pages whose restriction is tracked (sgx_edmm_walk()).
- *
- * Return: 0, -ERESTARTSYS, or -EAGAIN/-EFAULT/-EINVAL for the page at
- * offset + count.
+ * Return: the page type.
  */
-static long sgx_enclave_restrict_permissions(struct sgx_encl *encl,
-		struct sgx_enclave_restrict_permissions *modp)
+enum sgx_page_type sgx_encl_page_type_now(const struct sgx_encl_page *entry)
 {
-	struct sgx_edmm_walk w = {
-		.secinfo.flags = modp->permissions &
-				 SGX_SECINFO_PERMISSION_MASK,
-		.offset = modp->offset,
-		.length = modp->length,
-		.result = &modp->result,
-		.modify = sgx_enclave_restrict_page,
-	};
-	long ret;
-
-#ifdef SGXEMU_PLANTS
-	w.etrack_first = sgx_planted(encl->drv, ETRACK_BEFORE_EMODPR);
-#endif
-	ret = sgx_edmm_walk(encl, &w);
-	modp->count = w.count;
-	return ret;
+	/* Settling a tracked change writes the entry, which is not const. */
+	return sgx_encl_page_type((struct sgx_encl_page *)entry);
 }
 
 /**
@@ -700,150 +635,6 @@ static long sgx_ioc_enclave_restrict_permissions(struct sgx_encl *encl,
 	return ret;
 }
 
-/*
- * REG->TCS: a TCS is RW to the kernel and never accessible to the enclave.
- * The page's vetted maximum must already allow RW; X is dropped and every
- * PTE zapped so an old executable mapping faults and is checked again.
- * Called and returns with encl->lock held; drops it around the zap.
- */
-static int sgx_encl_page_to_tcs(struct sgx_encl *encl,
-				struct sgx_encl_page *entry, uint64_t addr)
-{
-	struct sgx_driver *drv = encl->drv;
-
-	if (~entry->vm_max_prot_bits & (VM_READ | VM_WRITE))
-		return -EPERM;
-	entry->vm_max_prot_bits = VM_READ | VM_WRITE;
-	/* Keep the reclaimer away while encl->lock is dropped. */
-	if (sgx_unmark_page_reclaimable(drv, entry->epc_page))
-		return -EAGAIN;
-	/* sgx_zap_enclave_ptes() takes mmap_lock, which nests outside. */
-	mutex_unlock(drv, &encl->lock);
-	sgx_zap_enclave_ptes(encl, addr);
-	mutex_lock(drv, &encl->lock);
-	sgx_mark_page_reclaimable(drv, entry->epc_page);
-	return 0;
-}
-
-/* EMODT to the type in w->secinfo; an SGX error code goes to result. */
-static int sgx_encl_emodt(struct sgx_encl *encl, struct sgx_encl_page *entry,
-			  struct sgx_edmm_walk *w)
-{
-	struct sgx_driver *drv = encl->drv;
-	int ret;
-
-	encl->stats.emodt++;
-	ret = __emodt(drv, &w->secinfo,
-		      sgx_get_epc_virt_addr(drv, entry->epc_page));
-	/* As for EMODPR, a fault is impossible; Linux pr_err_once()s it. */
-	if (encls_faulted(ret))
-		return -EFAULT;
-	if (encls_failed(ret)) {
-		*w->result = (uint64_t)ret;
-		return -EFAULT;
-	}
-	return 0;
-}
-
-/*
- * One page of sgx_enclave_modify_types(), under encl->lock: load, check,
- * EMODT. The ETRACK flow is sgx_edmm_walk()'s, and entry->type changes
- * only once it has tracked the page (sgx_enclave_types_tracked()).
- *
- * KERNEL: entry->untracked_type remembers an EMODT not yet tracked. If an
- * earlier call's tracking failed, a repeat call finds the page already of
- * the new type and MODIFIED, where EMODT would fail (#PF or
- * SGX_PAGE_NOT_MODIFIABLE); it skips the EMODT and only tracks the page.
- */
-static int sgx_enclave_modify_page(struct sgx_encl *encl, uint64_t addr,
-				   struct sgx_edmm_walk *w)
-{
-	enum sgx_page_type page_type = w->page_type;
-	struct sgx_encl_page *entry;
-	unsigned long max_prot_restore;
-	int ret;
-
-	entry = sgx_edmm_load_page(encl, addr, &ret);
-	if (!entry)
-		return ret;
-	/* REG may become TCS or TRIM, TCS only TRIM (CET is not supported). */
-	if (!(entry->type == PT_REG ||
-	      (entry->type == PT_TCS && page_type == PT_TRIM)))
-		return -EINVAL;
-	if (entry->untracked_type == page_type)
-		return 0;
-	max_prot_restore = entry->vm_max_prot_bits;
-	if (entry->type == PT_REG && page_type == PT_TCS) {
-		ret = sgx_encl_page_to_tcs(encl, entry, addr);
-		if (ret)
-			goto out_entry_changed;
-	}
-	ret = sgx_encl_emodt(encl, entry, w);
-	if (ret)
-		goto out_entry_changed;
-	/* EMODT is done: an ETRACK failure no longer restores the bits. */
-	entry->untracked_type = page_type;
-	return 0;
-
-out_entry_changed:
-	entry->vm_max_prot_bits = max_prot_restore;
-	return ret;
-}
-
-/*
- * Under encl->lock, once the ETRACK flow has tracked the pages of [start,
- * end): record their new type, which is how REMOVE_PAGES later knows a
- * page was trimmed. Every page of the range was modified by this call.
- */
-static void sgx_enclave_types_tracked(struct sgx_encl *encl, uint64_t start,
-				      uint64_t end)
-{
-	for (uint64_t addr = start; addr < end; addr += PAGE_SIZE) {
-		struct sgx_encl_page *entry = sgx_encl_lookup(encl, addr);
-
-		ASSERT(entry && entry->untracked_type != PT_SECS);
-		entry->type = entry->untracked_type;
-		entry->untracked_type = PT_SECS;
-	}
-}
-
-/**
- * sgx_enclave_modify_types() - change the type of a range of pages
- * @encl:	an enclave pointer
- * @modt:	the checked parameters; count and result are written
- *
- * Per page: direct reclaim without the lock, then under encl->lock load
- * the page, check the transition and EMODT it; the ETRACK flow runs after
- * the page that ends a batch (every page with batch 1, as in Linux) and
- * before any early return (sgx_edmm_walk()). Only a tracked page gets its
- * new type recorded by the driver.
- *
- * Return: 0, -EINVAL for a type other than TCS or TRIM, -ERESTARTSYS, or
- * the error of the page at offset + count.
- */
-static long sgx_enclave_modify_types(struct sgx_encl *encl,
-				     struct sgx_enclave_modify_types *modt)
-{
-	enum sgx_page_type page_type = modt->page_type & SGX_PAGE_TYPE_MASK;
-	struct sgx_edmm_walk w = {
-		.secinfo.flags = SGX_SECINFO_TYPE(page_type),
-		.offset = modt->offset,
-		.length = modt->length,
-		.result = &modt->result,
-		.page_type = page_type,
-		.modify = sgx_enclave_modify_page,
-		.tracked = sgx_enclave_types_tracked,
-	};
-	long ret;
-
-	/* The only new types the hardware allows. */
-	if (page_type != PT_TCS && page_type != PT_TRIM)
-		return -EINVAL;
-	ret = sgx_edmm_walk(encl, &w);
-	modt->count = w.count;
-	return ret;
-}
-
 /**
  * sgx_ioc_enclave_modify_types() - handler for %SGX_IOC_ENCLAVE_MODIFY_TYPES
  * @encl:	an enclave pointer
@@ -879,92 +670,6 @@ static long sgx_ioc_enclave_modify_types(struct sgx_encl *encl, uint64_t arg)
 	ret = sgx_enclave_modify_types(encl, &params);
 	if (copy_to_user(arg, &params, sizeof(params)))
 		return -EFAULT;
-	return ret;
-}
-
-/*
- * EREMOVE a trimmed, accepted page and forget it. Called with encl->lock
- * held and the page off the reclaimer's list; drops the lock around the
- * zap.
- */
-static void sgx_encl_remove_page(struct sgx_encl *encl,
-				 struct sgx_encl_page *entry, uint64_t addr)
-{
-	struct sgx_driver *drv = encl->drv;
-
-	/* sgx_zap_enclave_ptes() takes mmap_lock, which nests outside. */
-	mutex_unlock(drv, &encl->lock);
-	sgx_zap_enclave_ptes(encl, addr);
-	mutex_lock(drv, &encl->lock);
-
-	sgx_encl_free_epc_page(encl, entry->epc_page);
-	encl->secs_child_cnt--;
-	entry->epc_page = NULL;
-	sgx_encl_erase(encl, entry);
-	/* Only page_cnt: VA pages are kept, as the kernel-doc says. */
-	sgx_encl_shrink(encl, NULL);
-	free(entry);
-}
-
-/* One page of sgx_encl_remove_pages(), under encl->lock. */
-static int sgx_encl_remove_one(struct sgx_encl *encl, uint64_t addr,
-			       struct sgx_secinfo *secinfo)
-{
-	struct sgx_driver *drv = encl->drv;
-	struct sgx_encl_page *entry;
-	uint64_t epc;
-	int ret;
-
-	entry = sgx_edmm_load_page(encl, addr, &ret);
-	if (!entry)
-		return ret;
-	if (entry->type != PT_TRIM)
-		return -EPERM;
-	/*
-	 * EMODPR with RWX as a probe of EACCEPT: a trimmed page the enclave
-	 * has not accepted is still MODIFIED (SGX_PAGE_NOT_MODIFIABLE); an
-	 * accepted one is no longer modifiable at all (#PF).
-	 */
-	encl->stats.emodpr++;
-	epc = sgx_get_epc_virt_addr(drv, entry->epc_page);
-	ret = __emodpr(drv, secinfo, epc);
-	if (!encls_faulted(ret) || ENCLS_TRAPNR(ret) != X86_TRAP_PF)
-		return -EPERM;
-	if (sgx_unmark_page_reclaimable(drv, entry->epc_page))
-		return -EBUSY;
-	sgx_encl_remove_page(encl, entry, addr);
-	return 0;
-}
-
-/**
- * sgx_encl_remove_pages() - remove trimmed pages the enclave has accepted
- * @encl:	an enclave pointer
- * @params:	the checked parameters; count is written
- *
- * Return: 0, or -EAGAIN/-EFAULT/-EPERM/-EBUSY for the page at offset +
- * count.
- */
-static long sgx_encl_remove_pages(struct sgx_encl *encl,
-				  struct sgx_enclave_remove_pages *params)
-{
-	struct sgx_driver *drv = encl->drv;
-	struct sgx_secinfo secinfo = {
-		.flags = SGX_SECINFO_R | SGX_SECINFO_W | SGX_SECINFO_X,
-	};
-	uint64_t c;
-	int ret = 0;
-
-	for (c = 0; c < params->length; c += PAGE_SIZE) {
-		uint64_t addr = encl->base + params->offset + c;
-
-		sgx_reclaim_direct(drv);
-		mutex_lock(drv, &encl->lock);
-		ret = sgx_encl_remove_one(encl, addr, &secinfo);
-		mutex_unlock(drv, &encl->lock);
-		if (ret)
-			break;
-	}
-	params->count = c;
 	return ret;
 }
 

@@ -360,6 +360,34 @@ void sgx_reclaim_direct(struct sgx_driver *drv)
 }
 
 /**
+ * sgx_ipi_mask() - on_each_cpu_mask(mask, sgx_ipi_cb, NULL, true).
+ * @encl: the enclave whose flow sends the round (for its counters)
+ * @mask: the target LPs
+ *
+ * Counts the round, its targets, and the targets that are inside this
+ * enclave and so will take an AEX, then has the platform deliver it and
+ * wait for every target.
+ */
+void sgx_ipi_mask(struct sgx_encl *encl, const struct sgx_cpumask *mask)
+{
+	struct sgx_driver *drv = encl->drv;
+	const struct sgx_cpu *cpu = drv->cpu;
+	const struct sgx_epc_page *secs = encl->secs.epc_page;
+
+	encl->stats.ipi_rounds++;
+	for (unsigned int i = 0; i < cpu->cfg.nr_lps; i++) {
+		const struct sgx_lp *lp = &cpu->lps[i];
+
+		if (!sgx_cpumask_test(mask, i))
+			continue;
+		encl->stats.ipis++;
+		if (secs && lp->enclave_mode && lp->active_secs == secs->index)
+			encl->stats.ipi_aex++;
+	}
+	drv->plat->ipi(drv->plat->ctx, mask);
+}
+
+/**
  * ksgxd() - the reclaimer thread's body.
  * @p: the struct sgx_driver
  *

@@ -66,12 +66,13 @@ struct sgx_encl_page {
 	struct sgx_encl *encl;
 	struct sgx_va_page *va_page;
 	/*
-	 * MODIFY_TYPES with batched ETRACK: the type (PT_TCS or PT_TRIM) an
-	 * EMODT gave the page while no ETRACK flow has tracked that change;
-	 * PT_SECS (never a target) when none is pending. @type takes the new
-	 * type only once the page is tracked, as in Linux.
+	 * MODIFY_TYPES (upstream/ioctl.c, sgx_encl_page_type()): the type an
+	 * EMODT gave the page, PT_SECS (never a target) when none is
+	 * pending, and encl->etrack_gen at that EMODT. @type takes the new
+	 * type once a later ETRACK flow has advanced encl->etrack_gen.
 	 */
-	enum sgx_page_type untracked_type;
+	enum sgx_page_type modt_type;
+	unsigned long modt_gen;
 };
 
 /* struct sgx_encl.flags */
@@ -122,12 +123,23 @@ struct sgx_encl {
 	struct sgx_encl_stats stats;
 	struct sgx_mutex mm_lock; /* mm_list, mm_list_version (driver.c) */
 	uint64_t mm_list_version; /* bumped whenever mm_list changes */
+	unsigned long etrack_gen; /* ETRACK flows completed by the ioctls */
 	/*
 	 * Pages per ETRACK flow in RESTRICT_PERMISSIONS and MODIFY_TYPES:
 	 * 1 is Linux 6.12, N > 1 every N pages, 0 once per call. Set from
 	 * drv->cfg.etrack_batch at ECREATE; may be changed any time after.
+	 * It is the patch's constant SGX_EDMM_ETRACK_BATCH (compat/fragment.h).
 	 */
 	unsigned int etrack_batch;
+	/*
+	 * Whether those ioctls check for a pending signal and offer to
+	 * reschedule before each page (patch 3 of the series); off is Linux
+	 * 6.12. Set from !drv->cfg.no_loop_checks at ECREATE.
+	 */
+	bool loop_checks;
+	/* Planted bugs' state (compat/plants.h); unused elsewhere. */
+	bool plant_etrack_first; /* ETRACK_BEFORE_EMODPR: in RESTRICT */
+	uint64_t plant_secs_addr; /* BATCH_SECS_EVICTED: SECS at batch start */
 };
 
 struct sgx_mm;
@@ -160,6 +172,12 @@ struct sgx_driver_stats {
 struct sgx_driver_config {
 	bool sgx2; /* X86_FEATURE_SGX2 */
 	unsigned int etrack_batch; /* each new enclave's encl->etrack_batch */
+	/*
+	 * No per-page signal and resched checks in RESTRICT_PERMISSIONS and
+	 * MODIFY_TYPES, as in Linux 6.12: with etrack_batch 1 the walk is
+	 * then 6.12's exactly. A zeroed configuration has the checks.
+	 */
+	bool no_loop_checks;
 #ifdef SGXEMU_PLANTS
 	unsigned int plants; /* SGX_PLANT_* bits, below */
 #endif

@@ -65,6 +65,7 @@ static void read_config(struct run_config *cfg)
 						 RUN_DEFAULT_CPUS;
 	cfg->etrack_batch = (unsigned int)env_u64(RUN_ETRACK_BATCH_ENV,
 						  SGX_ETRACK_BATCH_DEFAULT);
+	cfg->no_loop_checks = !env_u64(RUN_LOOP_CHECKS_ENV, 1);
 	cfg->stats_fd = (int)env_u64(RUN_STATS_FD_ENV, (uint64_t)-1);
 }
 
@@ -113,6 +114,7 @@ static int model_init(void)
 	struct sgx_driver_config dc = {
 		.sgx2 = true,
 		.etrack_batch = run.cfg.etrack_batch,
+		.no_loop_checks = run.cfg.no_loop_checks,
 	};
 	int ret;
 

@@ -29,11 +29,13 @@ struct run_config {
 	uint64_t epc_pages;
 	unsigned int cpus; /* LPs for program threads; ksgxd gets one more */
 	unsigned int etrack_batch;
+	bool no_loop_checks; /* --loop-checks off */
 	int stats_fd; /* -1: no --stats */
 };
 
 #define RUN_CPUS_ENV "SGXEMU_CPUS"
 #define RUN_ETRACK_BATCH_ENV "SGXEMU_ETRACK_BATCH"
+#define RUN_LOOP_CHECKS_ENV "SGXEMU_LOOP_CHECKS"
 #define RUN_DEFAULT_EPC_SIZE (64ULL << 20)
 #define RUN_DEFAULT_CPUS 8
 

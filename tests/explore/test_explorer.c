@@ -472,6 +472,8 @@ static const char *const bad_schedules[] = {
 	"s1:tiny:b0,b0,m10,s0:",
 	"s1:tiny:b0,m0,s0:",
 	"s1:tiny:b0,m10,s0,p0:",
+	"s1:tiny:b0,m10,s0,l1:",
+	"s1:tiny:b0,m10,s0,l0,l0:",
 	"s1:tiny:b0,m10,s0,q1:",
 	"s1:tiny:b0,m010,s0:",
 	"s1:tiny:b-1,m10,s0:",
@@ -513,6 +515,7 @@ Test(schedule, parse_then_encode_is_the_identity)
 	static const char *const good[] = {
 		"s1:tiny:b0,m10,s0:",
 		"s1:tiny:b1,m200000,s18446744073709551615:a3bca12",
+		"s1:tiny:b1,m10,s0,l0:",
 		"s1:a-b_C9:b4294967295,m1,s5,p3:FaEbDcC1000000",
 	};
 	struct xp_schedule s = { 0 };
@@ -533,10 +536,12 @@ Test(schedule, parse_then_encode_is_the_identity)
 
 static unsigned int built_batch, built_plants;
 static uint64_t built_seed;
+static bool built_no_checks;
 
 static int settings_build(struct xp_world *w)
 {
 	built_batch = w->etrack_batch;
+	built_no_checks = w->no_loop_checks;
 	built_plants = w->plants;
 	built_seed = w->seed;
 	return tiny_build(w);
@@ -560,6 +565,11 @@ Test(schedule, settings_reach_the_world)
 	cr_expect_eq(built_batch, 7);
 	cr_expect_eq(built_seed, 99);
 	cr_expect_eq(built_plants, 0);
+	cr_expect(!built_no_checks);
+	cr_assert_eq(xp_replay_scenario(&settings, "s1:settings:b1,m10,s9,l0:",
+					NULL, &res, NULL),
+		     0);
+	cr_expect(built_no_checks, "l0: the driver without loop checks");
 	cr_assert_eq(xp_explore(&opt, &res), 0);
 	cr_expect_eq(built_batch, 3);
 	cr_expect_eq(built_seed, 5, "DFS keeps the seed");

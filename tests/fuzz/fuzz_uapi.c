@@ -533,7 +533,7 @@ static void check_restricted(struct sgx_encl *encl, uint64_t offset,
 		const struct sgx_encl_page *page = sgx_encl_lookup(encl, addr);
 		const struct epcm_entry *e = resident(encl, addr, &idx);
 
-		if (!page || page->type != PT_REG)
+		if (!page || sgx_encl_page_type_now(page) != PT_REG)
 			violation("RESTRICT counted a non-REG page", 0,
 				  (long)addr);
 		if (e && (!e->pr || (e->r && !(perm & SGX_SECINFO_R)) ||
@@ -597,7 +597,7 @@ static void check_retyped(struct sgx_encl *encl, uint64_t offset,
 		const struct sgx_encl_page *page = sgx_encl_lookup(encl, addr);
 		const struct epcm_entry *e = resident(encl, addr, &idx);
 
-		if (!page || page->type != type)
+		if (!page || sgx_encl_page_type_now(page) != type)
 			violation("MODIFY_TYPES counted an unchanged page", 0,
 				  (long)addr);
 		if (e && (e->pt != type || !e->modified))

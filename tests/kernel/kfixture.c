@@ -128,6 +128,7 @@ void kfx_init(struct kfx *fx, const struct kfx_config *cfg)
 	struct sgx_driver_config drv_cfg = {
 		.sgx2 = !c.no_sgx2,
 		.etrack_batch = c.pin_batch ? c.etrack_batch : kfx_env_batch(),
+		.no_loop_checks = c.no_loop_checks,
 	};
 
 	memset(fx, 0, sizeof(*fx));

@@ -78,6 +78,8 @@ struct kfx_config {
 	 */
 	bool pin_batch;
 	unsigned int etrack_batch;
+	/* The driver's no_loop_checks: no per-page signal/resched checks. */
+	bool no_loop_checks;
 };
 
 struct kfx {

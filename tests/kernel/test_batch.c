@@ -263,7 +263,7 @@ Test(batch_counts, batch_zero_is_one_flow_and_one_round)
 	cr_assert_eq(fx.encl->stats.ipi_rounds, 2);
 	cr_assert_eq(fx.encl->stats.emodt, 16);
 	for (uint64_t i = 0; i < 16; i++)
-		cr_assert_eq(page_at(KFX_HEAP + i * PAGE_SIZE)->type, PT_TRIM);
+		cr_assert_eq(sgx_encl_page_type_now(page_at(KFX_HEAP + i * PAGE_SIZE)), PT_TRIM);
 	finish();
 }
 
@@ -421,6 +421,61 @@ Test(batch_contract, early_exits_track_first)
 			early_exit(batches[b], &exits[i]);
 }
 
+/*
+ * Linux 6.12 exactly: etrack_batch 1 with the loop checks off. A signal
+ * pending from before the first page, or raised between pages, changes
+ * nothing: the whole range, 0, and one ETRACK (flow, IPI round) per page,
+ * as 6.12's loop, which never looks at signals. With the checks on the
+ * same signal stops the call (-ERESTARTSYS before the first page, else 0
+ * and the partial count).
+ */
+static void linux_signal(unsigned int cmd, uint64_t at, bool checks)
+{
+	struct kfx_config cfg = {
+		.heap_size = HEAP_PAGES * PAGE_SIZE,
+		.pin_batch = true,
+		.etrack_batch = 1,
+		.no_loop_checks = !checks,
+	};
+	uint64_t etrack, full = HEAP_PAGES * PAGE_SIZE;
+	struct call c;
+
+	kfx_init(&fx, &cfg);
+	kfx_build(&fx);
+	etrack = fx.cpu.stats.encls[ETRACK];
+	at_page(at, raise_signal);
+	c = run_call(cmd, KFX_HEAP, full,
+		     cmd == SGX_IOC_ENCLAVE_MODIFY_TYPES ? PT_TRIM : R);
+	cr_assert_null(win.fn, "the signal was raised");
+	if (checks) {
+		cr_assert_eq(c.ret, at ? 0 : -ERESTARTSYS);
+		cr_assert_eq(c.count, at * PAGE_SIZE);
+	} else {
+		cr_assert_eq(c.ret, 0);
+		cr_assert_eq(c.count, full);
+	}
+	cr_assert_eq(c.result, 0);
+	cr_assert_eq(fx.cpu.stats.encls[ETRACK] - etrack, c.count / PAGE_SIZE);
+	cr_assert_eq(fx.encl->stats.etrack_flows, c.count / PAGE_SIZE);
+	cr_assert_eq(fx.encl->stats.ipi_rounds, c.count / PAGE_SIZE);
+	finish();
+}
+
+Test(batch_linux, signal_changes_nothing_with_checks_off)
+{
+	static const unsigned int cmds[] = {
+		SGX_IOC_ENCLAVE_RESTRICT_PERMISSIONS,
+		SGX_IOC_ENCLAVE_MODIFY_TYPES,
+	};
+
+	for (size_t i = 0; i < 2; i++) {
+		for (uint64_t at = 0; at < HEAP_PAGES; at += 3) {
+			linux_signal(cmds[i], at, false);
+			linux_signal(cmds[i], at, true);
+		}
+	}
+}
+
 /* A signal before the first page: -ERESTARTSYS, nothing done or tracked. */
 Test(batch_contract, signal_first_is_erestartsys)
 {
@@ -434,7 +489,7 @@ Test(batch_contract, signal_first_is_erestartsys)
 		cr_assert_eq(c.count, 0);
 		cr_assert_eq(fx.encl->stats.emodt, 0);
 		cr_assert_eq(fx.encl->stats.etrack_flows, 0);
-		cr_assert_eq(page_at(KFX_HEAP)->type, PT_REG);
+		cr_assert_eq(sgx_encl_page_type_now(page_at(KFX_HEAP)), PT_REG);
 		finish();
 	}
 }
@@ -646,8 +701,8 @@ static void check_untracked_trims(void)
 		uint64_t off = KFX_HEAP + i * PAGE_SIZE;
 		const struct sgx_encl_page *p = page_at(off);
 
-		cr_assert_eq(p->type, PT_REG);
-		cr_assert_eq(p->untracked_type, PT_TRIM);
+		cr_assert_eq(sgx_encl_page_type_now(p), PT_REG);
+		cr_assert_eq(p->modt_type, PT_TRIM);
 		cr_assert_eq(kfx_epcm(&fx, off)->pt, PT_TRIM);
 		cr_assert(kfx_epcm(&fx, off)->modified);
 		cr_assert(!sgx_page_tracked(&fx.cpu, kfx_epc_index(&fx, off)));
@@ -667,10 +722,39 @@ Test(batch_types, type_recorded_only_once_tracked)
 		const struct sgx_encl_page *p =
 			page_at(KFX_HEAP + i * PAGE_SIZE);
 
-		cr_assert_eq(p->type, PT_TRIM);
-		cr_assert_eq(p->untracked_type, PT_SECS);
+		cr_assert_eq(sgx_encl_page_type_now(p), PT_TRIM);
+		cr_assert_eq(p->modt_type, PT_SECS);
 	}
 	finish();
+}
+
+/*
+ * No walk over the batch under encl->lock: the flow that tracks a batch
+ * touches none of its pages. Each keeps its pending type until the driver
+ * next reads it, and the generation then makes it the page's type.
+ */
+Test(batch_types, flow_touches_no_page)
+{
+	for (unsigned int b = 0; b < NR_BATCHES; b++) {
+		struct call c;
+
+		setup_batch(batches[b], HEAP_PAGES);
+		c = trim(KFX_HEAP, HEAP_PAGES);
+		cr_assert_eq(c.ret, 0);
+		cr_assert_eq(fx.encl->etrack_gen,
+			     kfx_flows(&fx, HEAP_PAGES));
+		for (uint64_t i = 0; i < HEAP_PAGES; i++) {
+			const struct sgx_encl_page *p =
+				page_at(KFX_HEAP + i * PAGE_SIZE);
+
+			cr_assert_eq(p->type, PT_REG, "batch %u", batches[b]);
+			cr_assert_eq(p->modt_type, PT_TRIM);
+			cr_assert_lt(p->modt_gen, fx.encl->etrack_gen);
+			cr_assert_eq(sgx_encl_page_type_now(p), PT_TRIM);
+			cr_assert_eq(p->type, PT_TRIM);
+		}
+		finish();
+	}
 }
 
 /* The first call's tracking fails; the repeat does no EMODT, only tracks. */
@@ -687,8 +771,8 @@ static void repeat_only_tracks(unsigned int batch, uint64_t type)
 	cr_assert_eq(c.count, 0);
 	emodt = fx.encl->stats.emodt;
 	cr_assert_eq(emodt, batch == 1 ? 1 : 2);
-	cr_assert_eq(page_at(KFX_HEAP)->type, PT_REG);
-	cr_assert_eq(page_at(KFX_HEAP)->untracked_type, type);
+	cr_assert_eq(sgx_encl_page_type_now(page_at(KFX_HEAP)), PT_REG);
+	cr_assert_eq(page_at(KFX_HEAP)->modt_type, type);
 	fx.drv.inject.etrack_fail = 0;
 	flows = fx.encl->stats.etrack_flows;
 	c = run_call(SGX_IOC_ENCLAVE_MODIFY_TYPES, KFX_HEAP, 2 * PAGE_SIZE,
@@ -702,8 +786,8 @@ static void repeat_only_tracks(unsigned int batch, uint64_t type)
 	for (uint64_t i = 0; i < 2; i++) {
 		uint64_t off = KFX_HEAP + i * PAGE_SIZE;
 
-		cr_assert_eq(page_at(off)->type, type);
-		cr_assert_eq(page_at(off)->untracked_type, PT_SECS);
+		cr_assert_eq(sgx_encl_page_type_now(page_at(off)), type);
+		cr_assert_eq(page_at(off)->modt_type, PT_SECS);
 		cr_assert_eq(kfx_epcm(&fx, off)->pt, type);
 		cr_assert(sgx_page_tracked(&fx.cpu, kfx_epc_index(&fx, off)));
 	}

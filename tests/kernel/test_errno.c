@@ -1109,7 +1109,7 @@ Test(ioctl_errno, trim_being_reclaimed)
 	run_window(&w);
 	cr_assert_eq(w.ret, -EAGAIN);
 	cr_assert_eq(w.count, 0);
-	cr_assert_eq(kfx_page(w.fx, w.offset)->type, PT_REG);
+	cr_assert_eq(sgx_encl_page_type_now(kfx_page(w.fx, w.offset)), PT_REG);
 	cr_assert_eq(w.fx->encl->stats.emodt, 0);
 	kfx_fini(w.fx);
 }
@@ -1125,7 +1125,7 @@ Test(ioctl_errno, to_tcs_isolated)
 	cr_assert_eq(w.count, 0);
 	cr_assert_eq(kfx_page(w.fx, w.offset)->vm_max_prot_bits,
 		     VM_READ | VM_WRITE);
-	cr_assert_eq(kfx_page(w.fx, w.offset)->type, PT_REG);
+	cr_assert_eq(sgx_encl_page_type_now(kfx_page(w.fx, w.offset)), PT_REG);
 	cr_assert_eq(w.fx->encl->stats.emodt, 0);
 	kfx_fini(w.fx);
 }
@@ -1217,8 +1217,8 @@ Test(ioctl_errno, modify_types_etrack_fails)
 	cr_assert_eq(result, 0);
 	cr_assert_eq(fx->encl->stats.etrack_failures, 2);
 	/* The driver records the type only once the page is tracked. */
-	cr_assert_eq(kfx_page(fx, KFX_DATA)->type, PT_TRIM);
-	cr_assert_eq(kfx_page(fx, KFX_DATA + PAGE_SIZE)->type, PT_REG);
+	cr_assert_eq(sgx_encl_page_type_now(kfx_page(fx, KFX_DATA)), PT_TRIM);
+	cr_assert_eq(sgx_encl_page_type_now(kfx_page(fx, KFX_DATA + PAGE_SIZE)), PT_REG);
 	cr_assert_eq(kfx_epcm(fx, KFX_DATA + PAGE_SIZE)->pt, PT_TRIM);
 	cr_assert(kfx_epcm(fx, KFX_DATA + PAGE_SIZE)->modified);
 	lost_cpu_teardown(fx);
@@ -1268,7 +1268,7 @@ Test(ioctl_errno, copy_back_fails)
 	cr_assert(kfx_epcm(fx, KFX_DATA)->pr);
 	cr_assert_eq(fx->encl->stats.etrack_flows, 1);
 	cr_assert_eq(readonly_ioctl(fx, MT, &mt, sizeof(mt)), -EFAULT);
-	cr_assert_eq(kfx_page(fx, KFX_HEAP)->type, PT_TRIM);
+	cr_assert_eq(sgx_encl_page_type_now(kfx_page(fx, KFX_HEAP)), PT_TRIM);
 	p_trimmed_accepted(&ctx);
 	cr_assert_eq(readonly_ioctl(fx, RM, &rm, sizeof(rm)), -EFAULT);
 	cr_assert_null(kfx_page(fx, KFX_DATA_START));

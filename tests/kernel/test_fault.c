@@ -76,7 +76,7 @@ Test(eaug, a_hole_gets_a_pending_page_mapped_rw)
 	cr_assert_eq(fx.encl->secs_child_cnt, children + 1);
 	cr_assert_eq(fx.encl->page_cnt, page_cnt + 1);
 	cr_assert_eq(fx.drv.nr_free_pages, free0 - 1);
-	cr_assert_eq(kfx_page(&fx, HOLE)->type, PT_REG);
+	cr_assert_eq(sgx_encl_page_type_now(kfx_page(&fx, HOLE)), PT_REG);
 	cr_assert_eq(kfx_page(&fx, HOLE)->vm_max_prot_bits, VM_ACCESS_FLAGS);
 	e = kfx_epcm(&fx, HOLE);
 	cr_assert(e->valid && e->pending && e->r && e->w && !e->x);

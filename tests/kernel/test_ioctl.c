@@ -54,7 +54,7 @@ static void expect_page(uint64_t offset, enum sgx_page_type type,
 	const struct epcm_entry *e = kfx_epcm(&fx, offset);
 
 	cr_assert_not_null(page);
-	cr_assert_eq(page->type, type, "page %#lx", (unsigned long)offset);
+	cr_assert_eq(sgx_encl_page_type_now(page), type, "page %#lx", (unsigned long)offset);
 	cr_assert_eq(page->vm_max_prot_bits, max_prot, "page %#lx",
 		     (unsigned long)offset);
 	cr_assert_eq(e->pt, type);
@@ -266,7 +266,7 @@ Test(ioctl, trim_n_pages_baseline)
 	for (unsigned int i = 0; i < n; i++) {
 		uint64_t off = KFX_DATA + i * PAGE_SIZE;
 
-		cr_assert_eq(kfx_page(&fx, off)->type, PT_TRIM);
+		cr_assert_eq(sgx_encl_page_type_now(kfx_page(&fx, off)), PT_TRIM);
 		cr_assert_eq(kfx_epcm(&fx, off)->pt, PT_TRIM);
 		cr_assert(kfx_epcm(&fx, off)->modified);
 		/* No zap and no new ceiling for a trim. */
@@ -283,8 +283,8 @@ Test(ioctl, trim_partial)
 				      PT_TRIM, &count, &result), -EFAULT);
 	cr_assert_eq(count, 2 * PAGE_SIZE);
 	cr_assert_eq(result, 0);
-	cr_assert_eq(kfx_page(&fx, KFX_STACK2)->type, PT_TRIM);
-	cr_assert_eq(kfx_page(&fx, KFX_HEAP)->type, PT_TRIM);
+	cr_assert_eq(sgx_encl_page_type_now(kfx_page(&fx, KFX_STACK2)), PT_TRIM);
+	cr_assert_eq(sgx_encl_page_type_now(kfx_page(&fx, KFX_HEAP)), PT_TRIM);
 	cr_assert_eq(fx.encl->stats.etrack_flows, kfx_flows(&fx, 2));
 }
 
@@ -296,7 +296,7 @@ Test(ioctl, trim_a_tcs)
 	cr_assert_eq(kfx_modify_types(&fx, KFX_TCS1, 2 * PAGE_SIZE, PT_TRIM,
 				      &count, NULL), 0);
 	cr_assert_eq(count, 2 * PAGE_SIZE);
-	cr_assert_eq(kfx_page(&fx, KFX_TCS2)->type, PT_TRIM);
+	cr_assert_eq(sgx_encl_page_type_now(kfx_page(&fx, KFX_TCS2)), PT_TRIM);
 	cr_assert_eq(kfx_epcm(&fx, KFX_TCS2)->pt, PT_TRIM);
 }
 
@@ -319,7 +319,7 @@ Test(ioctl, to_tcs_zaps_and_lowers_ceiling)
 	cr_assert_null(sgx_pgtable_lookup(&fx.mm->pgtable, lin));
 	cr_assert_eq(kfx_page(&fx, KFX_STACK2)->vm_max_prot_bits,
 		     VM_READ | VM_WRITE);
-	cr_assert_eq(kfx_page(&fx, KFX_STACK2)->type, PT_TCS);
+	cr_assert_eq(sgx_encl_page_type_now(kfx_page(&fx, KFX_STACK2)), PT_TCS);
 	cr_assert_eq(kfx_epcm(&fx, KFX_STACK2)->pt, PT_TCS);
 	cr_assert(kfx_epcm(&fx, KFX_STACK2)->modified);
 }
@@ -414,7 +414,7 @@ static void augment(unsigned int lp, uint64_t offset)
 	cr_assert_eq(kfx_eaccept(&fx, lp, offset, ACCEPT_AUG, &f), 0);
 	cr_assert_geq(f.fixed, 1);
 	cr_assert_eq(fx.encl->stats.eaug - eaug, 1);
-	cr_assert_eq(kfx_page(&fx, offset)->type, PT_REG);
+	cr_assert_eq(sgx_encl_page_type_now(kfx_page(&fx, offset)), PT_REG);
 }
 
 static void init_tcs_page(unsigned int lp, uint64_t tcs, uint64_t ssa)

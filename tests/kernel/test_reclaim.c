@@ -92,12 +92,12 @@ static struct sgx_encl_page *load(uint64_t offset, int *err)
 {
 	struct sgx_encl_page *page;
 
-	*err = 0;
 	sgx_reclaim_direct(&fx.drv);
 	mutex_lock(&fx.drv, &fx.encl->lock);
-	page = sgx_encl_load_page(fx.encl, fx.base + offset, err);
+	page = sgx_encl_load_page(fx.encl, fx.base + offset);
 	mutex_unlock(&fx.drv, &fx.encl->lock);
-	return page;
+	*err = IS_ERR(page) ? (int)PTR_ERR(page) : 0;
+	return IS_ERR(page) ? NULL : page;
 }
 
 static void assert_free_pages_invalid(void)
@@ -276,7 +276,7 @@ static void scribble_reg_pages(void)
 	for (uint64_t off = 0; off < fx.total_size; off += PAGE_SIZE) {
 		uint8_t *p;
 
-		if (kfx_page(&fx, off)->type != PT_REG)
+		if (sgx_encl_page_type_now(kfx_page(&fx, off)) != PT_REG)
 			continue;
 		p = epc_bytes(off);
 		for (unsigned int i = 0; i < PAGE_SIZE; i++)
@@ -401,9 +401,9 @@ Test(reclaim, load_without_a_free_page)
 	evict_all();
 	n = hold_all_free(held, ARRAY_SIZE(held));
 	mutex_lock(&fx.drv, &fx.encl->lock);
-	cr_assert_null(sgx_encl_load_page(fx.encl, fx.base + KFX_DATA, &err));
-	cr_assert_eq(err, -ENOMEM);
-	cr_assert_eq(sgx_encl_load_secs(fx.encl), -ENOMEM);
+	cr_assert_eq(PTR_ERR(sgx_encl_load_page(fx.encl, fx.base + KFX_DATA)),
+		     -ENOMEM);
+	cr_assert_eq(PTR_ERR(sgx_encl_load_secs(fx.encl)), -ENOMEM);
 	mutex_unlock(&fx.drv, &fx.encl->lock);
 	cr_assert_null(kfx_page(&fx, KFX_DATA)->epc_page);
 	cr_assert_eq(fx.encl->stats.eldu, 0);
@@ -518,7 +518,7 @@ struct window {
 	unsigned int reclaimer, intruder;
 	bool seen; /* the intruder ran inside the window */
 	struct sgx_encl_page *loaded;
-	int load_err, unmark_ret;
+	int unmark_ret;
 	long restrict_ret;
 	uint64_t count, result;
 	bool close; /* the intruder closes the file instead */
@@ -561,8 +561,7 @@ static void intruder_thread(void *arg)
 		return;
 	}
 	mutex_lock(&fx.drv, &fx.encl->lock);
-	w->loaded = sgx_encl_load_page(fx.encl, sgx_encl_page_addr(w->page),
-				       &w->load_err);
+	w->loaded = sgx_encl_load_page(fx.encl, sgx_encl_page_addr(w->page));
 	w->unmark_ret = sgx_unmark_page_reclaimable(&fx.drv,
 						     w->page->epc_page);
 	mutex_unlock(&fx.drv, &fx.encl->lock);
@@ -607,8 +606,7 @@ Test(reclaim, being_reclaimed_window)
 	mutex_unlock(&fx.drv, &fx.drv.reclaimer_lock);
 
 	run_window(&w);
-	cr_assert_null(w.loaded);
-	cr_assert_eq(w.load_err, -EBUSY);
+	cr_assert_eq(PTR_ERR(w.loaded), -EBUSY);
 	cr_assert_eq(w.unmark_ret, -EBUSY);
 	cr_assert_eq(w.restrict_ret, -EAGAIN);
 	cr_assert_eq(w.count, 0);

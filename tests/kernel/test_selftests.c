@@ -480,7 +480,7 @@ static void tcs_create_phase1(uint64_t stack_end, uint64_t tcs, uint64_t ssa)
 				      &count, &result), 0);
 	cr_expect_eq(result, 0);
 	cr_expect_eq(count, 4096);
-	cr_expect_eq(kfx_page(&fx, off(tcs))->type, PT_TCS);
+	cr_expect_eq(sgx_encl_page_type_now(kfx_page(&fx, off(tcs))), PT_TCS);
 	cr_expect_eq(kfx_page(&fx, off(tcs))->vm_max_prot_bits,
 		     VM_READ | VM_WRITE);
 	cr_expect_eq(eaccept(tcs, SECINFO_TCS | SGX_SECINFO_MODIFIED), 0);
@@ -556,7 +556,7 @@ static void trim_data_start(bool touch)
 				      PT_TRIM, &count, &result), 0);
 	cr_expect_eq(result, 0);
 	cr_expect_eq(count, 4096);
-	cr_expect_eq(kfx_page(&fx, KFX_DATA_START)->type, PT_TRIM);
+	cr_expect_eq(sgx_encl_page_type_now(kfx_page(&fx, KFX_DATA_START)), PT_TRIM);
 }
 
 /*

@@ -387,7 +387,7 @@ static void check_all_pages(void)
 			continue;
 		}
 		cr_assert_not_null(page, "page %u is lost", i);
-		cr_assert_eq(page->type, PT_REG);
+		cr_assert_eq(sgx_encl_page_type_now(page), PT_REG);
 		if (page->epc_page) {
 			const struct epcm_entry *e =
 				sgx_epcm(&fx.cpu, page->epc_page->index);

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The model of Linux's core mm that the SGX driver model sits on (mm.c):
+ * address spaces (struct sgx_mm), VMAs, the enclave file's reference
+ * count, mmap/mprotect/munmap, the user page-fault entry and uaccess.
+ * The driver's hooks it calls (Linux's f_op->mmap, vm_ops, the mmu
+ * notifier, f_op->release) are declared in kernel/encl.h.
+ */
+#ifndef SGXEMU_MM_MM_H
+#define SGXEMU_MM_MM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arch/pgtable.h"
+#include "base/list.h"
+#include "sgxemu/platform.h"
+
+struct sgx_driver;
+struct sgx_encl;
+struct sgx_encl_page;
+
+/* mmap prot and flags, Linux's values. */
+#define SGX_PROT_READ 0x1
+#define SGX_PROT_WRITE 0x2
+#define SGX_PROT_EXEC 0x4
+#define SGX_MAP_SHARED 0x01
+#define SGX_MAP_PRIVATE 0x02
+#define SGX_MAP_FIXED 0x10
+
+struct sgx_file;
+
+struct sgx_vma {
+	uint64_t start, end;
+	unsigned long vm_flags; /* VM_READ | VM_WRITE | VM_EXEC | VM_SHARED */
+	struct sgx_encl *encl; /* vm_private_data; NULL after a failed fork */
+	struct list_head list;
+	struct sgx_file *vm_file; /* holds a reference on the file */
+};
+
+/* A process address space (mm_struct), as much of it as SGX needs. */
+struct sgx_mm {
+	struct sgx_driver *drv;
+	struct sgx_pgtable pgtable;
+	struct list_head vmas;
+	struct sgx_cpumask cpumask; /* mm_cpumask: LPs running this mm */
+	struct sgx_mutex mmap_lock;
+	bool read_implies_exec; /* the READ_IMPLIES_EXEC personality */
+	unsigned int mm_count; /* mmgrab/mmdrop: freed when it reaches 0 */
+	struct list_head notifiers; /* its sgx_encl_mm entries, mmap_lock */
+};
+
+/* An open /dev/sgx_enclave file. */
+struct sgx_file {
+	struct sgx_encl *encl;
+	unsigned int f_count; /* the descriptor and every VMA hold one */
+};
+
+int sgx_mm_create(struct sgx_driver *drv, struct sgx_mm **out);
+/* exit_mmap: unmap everything, then release the mm from its enclaves. */
+void sgx_mm_destroy(struct sgx_mm *mm);
+/* The scheduler put a thread of mm on lp, or took it off. */
+void sgx_mm_activate(struct sgx_mm *mm, struct sgx_lp *lp);
+void sgx_mm_deactivate(struct sgx_mm *mm, struct sgx_lp *lp);
+
+int sgx_mmap(struct sgx_file *filp, struct sgx_mm *mm, uint64_t addr,
+	     uint64_t len, unsigned long prot, unsigned long flags);
+int sgx_mprotect(struct sgx_mm *mm, uint64_t addr, uint64_t len,
+		 unsigned long prot);
+int sgx_munmap(struct sgx_mm *mm, uint64_t addr, uint64_t len);
+
+/* What the user page-fault path decided (do_user_addr_fault). */
+enum sgx_fault_result {
+	SGX_FAULT_FIXED, /* retry the access: ERESUME at the AEP */
+	SGX_FAULT_SIGSEGV,
+	SGX_FAULT_SIGBUS,
+	SGX_FAULT_OOM,
+};
+
+/*
+ * sgx_user_fault() - a #PF from user mode (the enclave, after its AEX) at
+ * addr with the hardware error code. EPCM faults (X86_PF_SGX) are never
+ * fixed; faults on enclave VMAs go to sgx_vma_fault().
+ */
+enum sgx_fault_result sgx_user_fault(struct sgx_mm *mm, uint64_t addr,
+				     uint32_t error_code);
+
+/* The VMA of mm covering addr, or NULL; mm->mmap_lock held. */
+struct sgx_vma *vma_lookup(struct sgx_mm *mm, uint64_t addr);
+/* The PTE bits of a mapping in a VMA with vm_flags (vm_page_prot). */
+uint32_t vm_get_page_prot(unsigned long vm_flags);
+/* Unmap [start, end) in mm and shoot down the TLBs; mmap_lock held. */
+void zap_page_range(struct sgx_mm *mm, uint64_t start, uint64_t end);
+/* Drop a reference on the mm struct; the last one frees it. */
+void mmdrop(struct sgx_mm *mm);
+/* Map addr to the EPC page at epc with the VMA's protection. */
+struct sgx_epc_page;
+enum sgx_fault_result vmf_insert_pfn(struct sgx_mm *mm, struct sgx_vma *vma,
+				     uint64_t addr,
+				     struct sgx_epc_page *epc_page);
+/*
+ * The file's reference count. A syscall on the file holds one for its
+ * duration, as fdget() does, so a racing close() cannot release the enclave
+ * under it; the last fput() runs what Linux's sgx_release() does.
+ */
+struct sgx_file *get_file(struct sgx_file *filp);
+void fput(struct sgx_file *filp);
+
+/* uaccess.c: copy_from_user/copy_to_user; 0 or -EFAULT. */
+int copy_from_user(void *dst, uint64_t user_src, size_t len);
+int copy_to_user(uint64_t user_dst, const void *src, size_t len);
+
+#endif
