@@ -7,9 +7,7 @@
  * - its dependency relation: threads touching disjoint objects need one
  *   execution, threads on one object all their orders;
  * - the parts --shard I/N explores are disjoint and their union is what one
- *   run explores, for DFS (same executions) and DPOR (same final states);
- * - on a real scenario (restrict_vs_reclaim) DPOR completes no bound and
- *   finds the same final EPCM states as DFS within its bound.
+ *   run explores, for DFS (same executions) and DPOR (same final states).
  */
 #include <criterion/criterion.h>
 #include <string.h>

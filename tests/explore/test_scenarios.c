@@ -80,6 +80,9 @@ CLEAN(restrict_hole_vs_reclaim)
 CLEAN(restrict_vs_reclaim4)
 CLEAN(restrict_vs_etrack_fault)
 CLEAN(modify_vs_reclaim)
+CLEAN(restrict_vs_signal)
+CLEAN(trim_vs_signal)
+CLEAN(trim_vs_etrack_fault)
 CLEAN(remove_vs_reclaim)
 CLEAN(restrict_vs_eaug)
 CLEAN(restrict_vs_ethreads)
@@ -92,7 +95,8 @@ Test(registry, lists_every_scenario_once)
 	static const char *const names[] = {
 		"restrict_vs_reclaim", "restrict_hole_vs_reclaim",
 		"restrict_vs_reclaim4", "restrict_vs_etrack_fault",
-		"modify_vs_reclaim",
+		"modify_vs_reclaim", "restrict_vs_signal", "trim_vs_signal",
+		"trim_vs_etrack_fault",
 		"remove_vs_reclaim", "restrict_vs_eaug",
 		"restrict_vs_ethreads", "restrict_vs_close",
 		"adversarial_driver",
