@@ -49,6 +49,8 @@ struct bench_result {
 	uint64_t aex_inflicted; /* on the enclave threads */
 	uint64_t lost_cycles; /* the enclave threads' LPs, summed */
 	uint64_t encl_lock_longest; /* encl->lock's longest hold, cycles */
+	/* the enclave's EACCEPT of every page after the call, on its clock */
+	uint64_t accept_cycles;
 };
 
 /*

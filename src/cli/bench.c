@@ -40,6 +40,11 @@ static const uint64_t default_pages[] = { 1, 16, 256, 4096, 65536 };
 static const uint64_t full_pages[] = { 1, 16, 256, 4096, 65536, 1048576 };
 static const uint64_t default_cpus[] = { 4, 16, 64 };
 static const uint64_t full_cpus[] = { 1, 4, 16, 64 };
+/*
+ * Linux, one flow per call, and the upstream series' SGX_EDMM_ETRACK_BATCH
+ * (docs/PERFORMANCE.md, "The batch constant of the upstream series").
+ */
+static const uint64_t default_batches[] = { 1, 0, 512 };
 
 static int bench_usage(FILE *out, int status)
 {
@@ -65,7 +70,9 @@ static int bench_usage(FILE *out, int status)
 		"caller's (others)\n"
 		"  --etrack-batch LIST  the driver's pages per ETRACK flow: 1 "
 		"is Linux 6.12,\n"
-		"                       0 one flow per call (1,0)\n"
+		"                       0 one flow per call, 512 the upstream "
+		"series' batch\n"
+		"                       (1,0,512)\n"
 		"  --loop-checks on|off the driver's per-page signal and "
 		"resched checks (on);\n"
 		"                       batch 1 and off is Linux 6.12\n"
@@ -213,7 +220,7 @@ static int bench_parse(int argc, char **argv, struct bench_args *a)
 
 	set_list(&a->pages, default_pages, 5);
 	set_list(&a->cpus, default_cpus, 3);
-	set_list(&a->batches, (const uint64_t[]){ 1, 0 }, 2);
+	set_list(&a->batches, default_batches, 3);
 	set_list(&a->points, (const uint64_t[]){ SGX_COST_TYPICAL }, 1);
 	a->threads_others = true;
 	a->loop_checks = true;
@@ -376,6 +383,8 @@ static int sweep_run(const struct bench_args *a, struct sweep *s)
 		const struct bench_row *base = baseline_of(s, &s->rows[i]);
 
 		s->rows[i].baseline = base ? base->result.latency_cycles : 0;
+		s->rows[i].baseline_accept =
+			base ? base->result.accept_cycles : 0;
 	}
 	return status;
 }
@@ -385,27 +394,33 @@ static int sweep_run(const struct bench_args *a, struct sweep *s)
 static void print_table(const struct sweep *s)
 {
 	printf("%8s %4s %4s %5s %-7s %6s %6s %14s %14s %7s %8s %7s %7s %8s "
-	       "%14s\n",
+	       "%14s %14s %8s %12s\n",
 	       "pages", "cpus", "thr", "batch", "cost", "emodpr", "etrack",
 	       "latency_cyc", "limit_cyc", "x_limit", "speedup", "flows",
-	       "rounds", "aex", "lost_cyc");
+	       "rounds", "aex", "lost_cyc", "accept_cyc", "speedup+",
+	       "lock_hold");
 	for (size_t i = 0; i < s->n; i++) {
 		const struct bench_row *r = &s->rows[i];
-		char speedup[16] = "-";
+		char speedup[16] = "-", accepted[16] = "-";
 
-		if (r->baseline)
+		if (r->baseline) {
 			snprintf(speedup, sizeof(speedup), "%.2f",
 				 bench_row_speedup(r));
+			snprintf(accepted, sizeof(accepted), "%.2f",
+				 bench_row_speedup_accepted(r));
+		}
 		printf("%8" PRIu64 " %4u %4u %5u %-7s %6" PRIu64 " %6" PRIu64
 		       " %14" PRIu64 " %14" PRIu64 " %7.3f %8s %7" PRIu64
-		       " %7" PRIu64 " %8" PRIu64 " %14" PRIu64 "\n",
+		       " %7" PRIu64 " %8" PRIu64 " %14" PRIu64 " %14" PRIu64
+		       " %8s %12" PRIu64 "\n",
 		       r->point.pages, r->point.cpus, r->point.threads,
 		       r->point.etrack_batch, sgx_cost_point_name(r->cost),
 		       r->point.costs.encls[EMODPR],
 		       r->point.costs.encls[ETRACK], r->result.latency_cycles, r->result.limit_cycles,
 		       bench_row_x_limit(r), speedup, r->result.etrack_flows,
 		       r->result.ipi_rounds, r->result.aex_inflicted,
-		       r->result.lost_cycles);
+		       r->result.lost_cycles, r->result.accept_cycles,
+		       accepted, r->result.encl_lock_longest);
 	}
 }
 

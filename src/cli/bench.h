@@ -14,12 +14,15 @@ struct bench_row {
 	enum sgx_cost_point cost; /* before --emodpr/--etrack overrides */
 	struct bench_result result;
 	uint64_t baseline; /* latency of batch 1 at the same point; 0: none */
+	uint64_t baseline_accept; /* its EACCEPT loop after the call */
 };
 
 /* latency / limit. */
 double bench_row_x_limit(const struct bench_row *r);
 /* baseline / latency: what batching gains over Linux (needs a baseline). */
 double bench_row_speedup(const struct bench_row *r);
+/* The same, with the enclave's EACCEPT loop after the call on both sides. */
+double bench_row_speedup_accepted(const struct bench_row *r);
 
 void bench_write_csv(FILE *f, const struct bench_row *rows, size_t n);
 void bench_write_json(FILE *f, const struct bench_row *rows, size_t n);

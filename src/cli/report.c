@@ -18,11 +18,21 @@ double bench_row_speedup(const struct bench_row *r)
 					  0;
 }
 
+double bench_row_speedup_accepted(const struct bench_row *r)
+{
+	uint64_t total = r->result.latency_cycles + r->result.accept_cycles;
+
+	return total ? (double)(r->baseline + r->baseline_accept) /
+			       (double)total :
+		       0;
+}
+
 #define CSV_HEADER                                                        \
 	"pages,cpus,enclave_threads,etrack_batch,op,cost_point,"          \
 	"emodpr_cycles,etrack_cycles,latency_cycles,limit_cycles,x_limit," \
 	"speedup_vs_per_page,etrack_flows,ipi_rounds,ipis,aex_inflicted,"  \
-	"lost_cycles,encl_lock_longest_cycles\n"
+	"lost_cycles,encl_lock_longest_cycles,accept_cycles,"             \
+	"speedup_with_accept\n"
 
 void bench_write_csv(FILE *f, const struct bench_row *rows, size_t n)
 {
@@ -42,10 +52,13 @@ void bench_write_csv(FILE *f, const struct bench_row *rows, size_t n)
 		if (r->baseline)
 			fprintf(f, "%.6f", bench_row_speedup(r));
 		fprintf(f, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
-			   ",%" PRIu64 ",%" PRIu64 "\n",
+			   ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",",
 			x->etrack_flows, x->ipi_rounds, x->ipis,
 			x->aex_inflicted, x->lost_cycles,
-			x->encl_lock_longest);
+			x->encl_lock_longest, x->accept_cycles);
+		if (r->baseline)
+			fprintf(f, "%.6f", bench_row_speedup_accepted(r));
+		fputc('\n', f);
 	}
 }
 
@@ -70,9 +83,14 @@ static void json_row(FILE *f, const struct bench_row *r)
 	fprintf(f, ",\"etrack_flows\":%" PRIu64 ",\"ipi_rounds\":%" PRIu64
 		   ",\"ipis\":%" PRIu64 ",\"aex_inflicted\":%" PRIu64
 		   ",\"lost_cycles\":%" PRIu64
-		   ",\"encl_lock_longest_cycles\":%" PRIu64 "}",
+		   ",\"encl_lock_longest_cycles\":%" PRIu64
+		   ",\"accept_cycles\":%" PRIu64 ",\"speedup_with_accept\":",
 		x->etrack_flows, x->ipi_rounds, x->ipis, x->aex_inflicted,
-		x->lost_cycles, x->encl_lock_longest);
+		x->lost_cycles, x->encl_lock_longest, x->accept_cycles);
+	if (r->baseline)
+		fprintf(f, "%.6f}", bench_row_speedup_accepted(r));
+	else
+		fputs("null}", f);
 }
 
 void bench_write_json(FILE *f, const struct bench_row *rows, size_t n)

@@ -30,7 +30,7 @@ grep -q '"rows":\[{"pages":4,"cpus":2,"enclave_threads":1,"etrack_batch":1,' \
 	"$out/b.json" || fail "JSON"
 
 for bad in "--pages 0" "--cpus 65" "--costs median" "--op grow" \
-	"--threads 4 --cpus 2" "--pages 1,x"; do
+	"--threads 4 --cpus 2" "--pages 1,x" "--loop-checks maybe"; do
 	# shellcheck disable=SC2086
 	if "$sgxemu" bench $bad --quiet --no-plots --out "$out" \
 		> /dev/null 2>&1; then
@@ -40,4 +40,8 @@ for bad in "--pages 0" "--cpus 65" "--costs median" "--op grow" \
 	fi
 done
 "$sgxemu" bench --help | grep -q -- '--etrack-batch LIST' || fail "--help"
+# Linux 6.12 exactly: batch 1 without the loop checks, one flow per page.
+"$sgxemu" bench --pages 4 --cpus 2 --etrack-batch 1 --loop-checks off \
+	--json --no-plots --quiet --out "$out" > "$out/l.json"
+grep -q '"etrack_flows":4,' "$out/l.json" || fail "--loop-checks off"
 echo "bench_cli: ok"

@@ -129,3 +129,30 @@ Test(workload, bad_points_are_refused)
 	p = point(8, BENCH_CPUS_MAX + 1, 3, 0);
 	cr_assert_eq(bench_run(&p, &r), -EINVAL);
 }
+
+/*
+ * After the call the enclave EACCEPTs every page; each EACCEPT succeeds
+ * only if the call tracked its page, and costs one EACCEPT on the
+ * accepting thread's clock, whatever the batch and with or without
+ * threads.
+ */
+Test(workload, the_enclave_accepts_every_page_after_the_call)
+{
+	const unsigned int batches[] = { 1, 0, 7, 512 };
+
+	for (unsigned int i = 0; i < 4; i++)
+		for (unsigned int op = BENCH_RESTRICT; op <= BENCH_TRIM; op++) {
+			struct bench_point p = point(40, 4, 3, batches[i]);
+			struct bench_result r;
+
+			p.op = (enum bench_op)op;
+			r = run(&p);
+			cr_assert_eq(r.accept_cycles,
+				     40 * p.costs.enclu[EACCEPT]);
+			p.cpus = 1;
+			p.threads = 0;
+			r = run(&p);
+			cr_assert_eq(r.accept_cycles,
+				     40 * p.costs.enclu[EACCEPT]);
+		}
+}

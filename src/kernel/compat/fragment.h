@@ -23,6 +23,8 @@
  *					after it do nothing when the enclave's
  *					loop_checks is off (Linux 6.12)
  *   SGX_MODEL_PLANT(encl, BUG, stmt)	run stmt if planted bug BUG is on
+ *					(compat/kernel.h: the rest of the
+ *					model may use it too)
  *
  * Adding a planted bug: give it a bit in sgx.h (SGX_PLANT_*, described
  * there), put one SGX_MODEL_PLANT(encl, NAME, stmt); line where the bug

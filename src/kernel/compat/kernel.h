@@ -48,4 +48,25 @@ static inline void *ERR_CAST(const void *ptr)
 #define SGX_PAGE_TYPE_VA PT_VA
 #define SGX_PAGE_TYPE_TRIM PT_TRIM
 
+/*
+ * SGX_MODEL_PLANT(encl, BUG, stmt): a planted bug of the driver model
+ * (SGX_PLANT_* in sgx.h, with encl->drv's cfg.plants). Only the *_planted
+ * libraries, built with -DSGXEMU_PLANTS, compile stmt; elsewhere the hook
+ * is an empty statement. Usable anywhere in the driver model, and the only
+ * way a plant reaches a single-source fragment (compat/fragment.h). A new
+ * plant is a bit in sgx.h plus one such line where the bug happens.
+ */
+#ifdef SGXEMU_PLANTS
+#define SGX_MODEL_PLANT(encl, bug, stmt)             \
+	do {                                         \
+		if (sgx_planted((encl)->drv, bug)) { \
+			stmt;                        \
+		}                                    \
+	} while (0)
+#else
+#define SGX_MODEL_PLANT(encl, bug, stmt) \
+	do {                             \
+	} while (0)
+#endif
+
 #endif

@@ -1,9 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * SGX_MODEL_PLANT(encl, BUG, stmt): the planted bugs of the driver model
- * (SGX_PLANT_* in sgx.h). Only the *_planted libraries, built with
- * -DSGXEMU_PLANTS, compile stmt; elsewhere the hook is an empty statement.
- * The helpers below are the planted behaviours that take more than a line.
+ * The planted behaviours that take more than a line of an
+ * SGX_MODEL_PLANT() hook (compat/kernel.h); -DSGXEMU_PLANTS only.
  */
 #ifndef SGXEMU_KERNEL_COMPAT_PLANTS_H
 #define SGXEMU_KERNEL_COMPAT_PLANTS_H
@@ -11,13 +9,6 @@
 #include "kernel/compat/compat.h"
 
 #ifdef SGXEMU_PLANTS
-#define SGX_MODEL_PLANT(encl, bug, stmt)             \
-	do {                                         \
-		if (sgx_planted((encl)->drv, bug)) { \
-			stmt;                        \
-		}                                    \
-	} while (0)
-
 /*
  * BATCH_SECS_EVICTED: SECS is not loaded for the flow, so ETRACK goes to
  * the address SECS had when the batch began (Linux would dereference a
@@ -45,10 +36,6 @@ static inline int sgx_plant_tracked(unsigned long done, u64 *count)
 	*count = done;
 	return 0;
 }
-#else
-#define SGX_MODEL_PLANT(encl, bug, stmt) \
-	do {                             \
-	} while (0)
 #endif
 
 #endif

@@ -5,7 +5,7 @@
  * the series markers. The model compiles this file unchanged
  * (src/kernel/ioctl.c, through src/kernel/compat/fragment.h).
  *
- * header: encl.h after "#define SGX_ENCL_PAGE_BEING_RECLAIMED	BIT(3)": #define SGX_EDMM_ETRACK_BATCH	64
+ * header: encl.h after "#define SGX_ENCL_PAGE_BEING_RECLAIMED	BIT(3)": #define SGX_EDMM_ETRACK_BATCH	512
  * header: encl.h after "	enum sgx_page_type type:16;": 	enum sgx_page_type modt_type:16;
  * header: encl.h after "	struct sgx_va_page *va_page;": 	unsigned long modt_gen;
  * header: encl.h after "	struct srcu_struct srcu;": 	unsigned long etrack_gen;
@@ -53,13 +53,13 @@ static int sgx_enclave_etrack(struct sgx_encl *encl)
 		 * without a completed IPI round in between. Kick the CPUs
 		 * out of the enclave and try once more.
 		 */
-		pr_err_once("ETRACK returned %d (0x%x)", ret, ret);
+		pr_err_once("ETRACK returned %d (0x%x)\n", ret, ret);
 		SGX_MODEL_STAT(encl, etrack_failures);
 		on_each_cpu_mask(sgx_encl_cpumask(encl), sgx_ipi_cb, NULL,
 				 true);
 		ret = __etrack(epc_virt);
 		if (ret) {
-			pr_err_once("ETRACK repeat returned %d (0x%x)",
+			pr_err_once("ETRACK repeat returned %d (0x%x)\n",
 				    ret, ret);
 			SGX_MODEL_STAT(encl, etrack_failures);
 			return -EFAULT;

@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: MIT
+/* The third fake target: replaced functions keep their places. */
+
+#define PART_BASE 10
+
+static int part_helper(void)
+{
+	return PART_BASE;
+}
+
+/* The new alpha. */
+static int part_alpha(void)
+{
+	return part_helper();
+}
+
+static int part_keep(void)
+{
+	return part_alpha();
+}
+
+/* Before beta, so it goes with beta. */
+static int part_other(void)
+{
+	return 3;
+}
+
+static int part_beta(void)
+{
+	return part_other();
+}
+
+/* After the last replaced function: stays with it. */
+static int part_tail(void)
+{
+	return 4;
+}
+
+static int part_last(void)
+{
+	return part_beta();
+}

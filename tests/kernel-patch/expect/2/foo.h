@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: MIT */
+struct widget {
+	unsigned long desc;
+	unsigned long gen;
+	unsigned long tracked;
+	int refs;
+};
+
+int widget_last(void);
+#define WIDGET_BATCH 64

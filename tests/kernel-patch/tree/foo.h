@@ -1,0 +1,7 @@
+/* SPDX-License-Identifier: MIT */
+struct widget {
+	unsigned long desc;
+	int refs;
+};
+
+int widget_last(void);
