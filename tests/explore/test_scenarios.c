@@ -119,6 +119,31 @@ Test(found, trim_repeat_after_another_flow_is_einval)
 		  res.message);
 }
 
+/* --shard I/N: the parts of a complete DFS add up to it, each complete. */
+Test(dfs, shards_add_up_on_restrict_vs_reclaim)
+{
+	struct xp_options opt = {
+		.scenario = registered("restrict_vs_reclaim"),
+		.strategy = XP_DFS, .executions = 1000000, .seed = 1,
+		.preemptions = 1, .etrack_batch = 1,
+	};
+	struct xp_result res;
+	uint64_t whole, parts = 0;
+
+	cr_assert_eq(xp_explore(&opt, &res), 0);
+	cr_assert(res.complete);
+	whole = res.executions;
+	opt.shards = 3;
+	for (opt.shard = 0; opt.shard < 3; opt.shard++) {
+		cr_assert_eq(xp_explore(&opt, &res), 0);
+		cr_assert(res.complete);
+		cr_expect_eq(res.violations, 0);
+		parts += res.executions;
+	}
+	cr_expect_eq(parts, whole, "shards %lu, whole %lu",
+		     (unsigned long)parts, (unsigned long)whole);
+}
+
 /* Every scenario of the registry is tested above, and found by name. */
 Test(registry, lists_every_scenario_once)
 {
