@@ -20,10 +20,12 @@ struct sgx_arch_stats {
 	uint64_t enclu_error[SGX_STATS_ENCLU_LEAVES];
 	uint64_t enclu_fault[SGX_STATS_ENCLU_LEAVES];
 	uint64_t aex; /* asynchronous exits, whatever the cause */
+	uint64_t fault_aex; /* of them, for a fault raised in enclave mode */
 	uint64_t tlb_flush;
 	uint64_t tlb_fill;
 	uint64_t enclave_access;
 	uint64_t enclave_fault; /* #PF/#GP raised by an enclave access */
+	uint64_t tlb_stale_fault; /* of them, by a TLB entry's old rights */
 };
 
 #endif

@@ -215,3 +215,13 @@ void sgx_aex(struct sgx_lp *lp, const struct sgx_exception *exc)
 	}
 	lp->cpu->stats.aex++;
 }
+
+void lp_fault_exit(struct sgx_lp *lp)
+{
+	struct sgx_exception exc = lp->exc;
+
+	if (!lp->enclave_mode)
+		return;
+	lp->cpu->stats.fault_aex++;
+	sgx_aex(lp, &exc);
+}

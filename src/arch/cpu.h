@@ -111,6 +111,12 @@ struct sgx_cpu_hooks {
 		     unsigned int leaf);
 	void (*access)(void *ctx, struct sgx_lp *lp, uint64_t lin);
 	void (*aex)(void *ctx, struct sgx_lp *lp);
+	/*
+	 * Every EPC page (its EPCM entry or its contents, a SECS's hidden
+	 * state included) a leaf, an access or an AEX touches, by index: the
+	 * explorer's dependency relation (DPOR). May be NULL.
+	 */
+	void (*touch)(void *ctx, uint64_t index);
 };
 
 struct sgx_cpu_config {
@@ -231,8 +237,12 @@ int enclu_egetkey(struct sgx_lp *lp, uint64_t keyrequest, uint64_t key);
 
 /*
  * sgx_aex() - the asynchronous enclave exit event: an interrupt such as an
- * IPI (exc == NULL) or an exception inside the enclave (exc != NULL). Saves state to the current SSA frame, CSSA++, leaves enclave
- * mode and flushes the TLB. The LP must be in enclave mode.
+ * IPI (exc == NULL) or an exception inside the enclave (exc != NULL). Saves
+ * state to the current SSA frame, CSSA++, leaves enclave mode and flushes
+ * the TLB. The LP must be in enclave mode. Faults the model raises itself
+ * (a leaf's, sgx_lp_access()'s) take their AEX inside arch before they are
+ * returned; callers use this for interrupts and for exceptions they detect
+ * themselves (the runner's native code, an enclave's UD2).
  */
 void sgx_aex(struct sgx_lp *lp, const struct sgx_exception *exc);
 /*

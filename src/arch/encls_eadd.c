@@ -194,7 +194,8 @@ static int eadd(struct sgx_lp *lp, const struct sgx_pageinfo *pi,
 int encls_eadd(struct sgx_lp *lp, const struct sgx_pageinfo *pageinfo,
 	       uint64_t epc)
 {
-	sgx_leaf_begin(lp, SGX_LEAF_ENCLS, EADD);
+	int ret = sgx_leaf_begin(lp, SGX_LEAF_ENCLS, EADD);
+
 	return sgx_leaf_end(lp, SGX_LEAF_ENCLS, EADD,
-			    eadd(lp, pageinfo, epc));
+			    ret ? ret : eadd(lp, pageinfo, epc));
 }

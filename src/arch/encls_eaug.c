@@ -106,7 +106,8 @@ static int eaug(struct sgx_lp *lp, const struct sgx_pageinfo *pageinfo,
 int encls_eaug(struct sgx_lp *lp, const struct sgx_pageinfo *pageinfo,
 	       uint64_t epc)
 {
-	sgx_leaf_begin(lp, SGX_LEAF_ENCLS, EAUG);
+	int ret = sgx_leaf_begin(lp, SGX_LEAF_ENCLS, EAUG);
+
 	return sgx_leaf_end(lp, SGX_LEAF_ENCLS, EAUG,
-			    eaug(lp, pageinfo, epc));
+			    ret ? ret : eaug(lp, pageinfo, epc));
 }

@@ -70,6 +70,8 @@ static int eblock(struct sgx_lp *lp, uint64_t epc)
  */
 int encls_eblock(struct sgx_lp *lp, uint64_t epc)
 {
-	sgx_leaf_begin(lp, SGX_LEAF_ENCLS, EBLOCK);
-	return sgx_leaf_end(lp, SGX_LEAF_ENCLS, EBLOCK, eblock(lp, epc));
+	int ret = sgx_leaf_begin(lp, SGX_LEAF_ENCLS, EBLOCK);
+
+	return sgx_leaf_end(lp, SGX_LEAF_ENCLS, EBLOCK,
+			    ret ? ret : eblock(lp, epc));
 }

@@ -264,7 +264,8 @@ static int ecreate(struct sgx_lp *lp, const struct sgx_pageinfo *pageinfo,
 int encls_ecreate(struct sgx_lp *lp, const struct sgx_pageinfo *pageinfo,
 		  uint64_t epc)
 {
-	sgx_leaf_begin(lp, SGX_LEAF_ENCLS, ECREATE);
+	int ret = sgx_leaf_begin(lp, SGX_LEAF_ENCLS, ECREATE);
+
 	return sgx_leaf_end(lp, SGX_LEAF_ENCLS, ECREATE,
-			    ecreate(lp, pageinfo, epc));
+			    ret ? ret : ecreate(lp, pageinfo, epc));
 }

@@ -92,7 +92,8 @@ static int eextend(struct sgx_lp *lp, uint64_t secs, uint64_t chunk)
  */
 int encls_eextend(struct sgx_lp *lp, uint64_t secs, uint64_t chunk)
 {
-	sgx_leaf_begin(lp, SGX_LEAF_ENCLS, EEXTEND);
+	int ret = sgx_leaf_begin(lp, SGX_LEAF_ENCLS, EEXTEND);
+
 	return sgx_leaf_end(lp, SGX_LEAF_ENCLS, EEXTEND,
-			    eextend(lp, secs, chunk));
+			    ret ? ret : eextend(lp, secs, chunk));
 }

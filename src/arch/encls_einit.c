@@ -186,7 +186,8 @@ static int einit(struct sgx_lp *lp, const struct sgx_sigstruct *sig,
 int encls_einit(struct sgx_lp *lp, const struct sgx_sigstruct *sigstruct,
 		uint64_t secs, const struct sgx_einittoken *token)
 {
-	sgx_leaf_begin(lp, SGX_LEAF_ENCLS, EINIT);
+	int ret = sgx_leaf_begin(lp, SGX_LEAF_ENCLS, EINIT);
+
 	return sgx_leaf_end(lp, SGX_LEAF_ENCLS, EINIT,
-			    einit(lp, sigstruct, secs, token));
+			    ret ? ret : einit(lp, sigstruct, secs, token));
 }

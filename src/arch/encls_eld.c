@@ -170,9 +170,10 @@ static int eld(struct sgx_lp *lp, const struct sgx_pageinfo *pageinfo,
 int encls_eldu(struct sgx_lp *lp, const struct sgx_pageinfo *pageinfo,
 	       uint64_t epc, uint64_t va_slot)
 {
-	sgx_leaf_begin(lp, SGX_LEAF_ENCLS, ELDU);
+	int ret = sgx_leaf_begin(lp, SGX_LEAF_ENCLS, ELDU);
+
 	return sgx_leaf_end(lp, SGX_LEAF_ENCLS, ELDU,
-			    eld(lp, pageinfo, epc, va_slot, false));
+			    ret ? ret : eld(lp, pageinfo, epc, va_slot, false));
 }
 
 /**
@@ -184,7 +185,8 @@ int encls_eldu(struct sgx_lp *lp, const struct sgx_pageinfo *pageinfo,
 int encls_eldb(struct sgx_lp *lp, const struct sgx_pageinfo *pageinfo,
 	       uint64_t epc, uint64_t va_slot)
 {
-	sgx_leaf_begin(lp, SGX_LEAF_ENCLS, ELDB);
+	int ret = sgx_leaf_begin(lp, SGX_LEAF_ENCLS, ELDB);
+
 	return sgx_leaf_end(lp, SGX_LEAF_ENCLS, ELDB,
-			    eld(lp, pageinfo, epc, va_slot, true));
+			    ret ? ret : eld(lp, pageinfo, epc, va_slot, true));
 }

@@ -85,7 +85,8 @@ static int emodpr(struct sgx_lp *lp, const struct sgx_secinfo *secinfo,
 int encls_emodpr(struct sgx_lp *lp, const struct sgx_secinfo *secinfo,
 		 uint64_t epc)
 {
-	sgx_leaf_begin(lp, SGX_LEAF_ENCLS, EMODPR);
+	int ret = sgx_leaf_begin(lp, SGX_LEAF_ENCLS, EMODPR);
+
 	return sgx_leaf_end(lp, SGX_LEAF_ENCLS, EMODPR,
-			    emodpr(lp, secinfo, epc));
+			    ret ? ret : emodpr(lp, secinfo, epc));
 }

@@ -101,7 +101,8 @@ static int emodt(struct sgx_lp *lp, const struct sgx_secinfo *secinfo,
 int encls_emodt(struct sgx_lp *lp, const struct sgx_secinfo *secinfo,
 		uint64_t epc)
 {
-	sgx_leaf_begin(lp, SGX_LEAF_ENCLS, EMODT);
+	int ret = sgx_leaf_begin(lp, SGX_LEAF_ENCLS, EMODT);
+
 	return sgx_leaf_end(lp, SGX_LEAF_ENCLS, EMODT,
-			    emodt(lp, secinfo, epc));
+			    ret ? ret : emodt(lp, secinfo, epc));
 }

@@ -60,6 +60,8 @@ static int epa(struct sgx_lp *lp, uint64_t page_type, uint64_t epc)
  */
 int encls_epa(struct sgx_lp *lp, uint64_t page_type, uint64_t epc)
 {
-	sgx_leaf_begin(lp, SGX_LEAF_ENCLS, EPA);
-	return sgx_leaf_end(lp, SGX_LEAF_ENCLS, EPA, epa(lp, page_type, epc));
+	int ret = sgx_leaf_begin(lp, SGX_LEAF_ENCLS, EPA);
+
+	return sgx_leaf_end(lp, SGX_LEAF_ENCLS, EPA,
+			    ret ? ret : epa(lp, page_type, epc));
 }

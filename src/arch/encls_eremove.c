@@ -78,6 +78,8 @@ static int eremove(struct sgx_lp *lp, uint64_t epc)
  */
 int encls_eremove(struct sgx_lp *lp, uint64_t epc)
 {
-	sgx_leaf_begin(lp, SGX_LEAF_ENCLS, EREMOVE);
-	return sgx_leaf_end(lp, SGX_LEAF_ENCLS, EREMOVE, eremove(lp, epc));
+	int ret = sgx_leaf_begin(lp, SGX_LEAF_ENCLS, EREMOVE);
+
+	return sgx_leaf_end(lp, SGX_LEAF_ENCLS, EREMOVE,
+			    ret ? ret : eremove(lp, epc));
 }

@@ -54,6 +54,8 @@ static int etrack(struct sgx_lp *lp, uint64_t secs)
  */
 int encls_etrack(struct sgx_lp *lp, uint64_t secs)
 {
-	sgx_leaf_begin(lp, SGX_LEAF_ENCLS, ETRACK);
-	return sgx_leaf_end(lp, SGX_LEAF_ENCLS, ETRACK, etrack(lp, secs));
+	int ret = sgx_leaf_begin(lp, SGX_LEAF_ENCLS, ETRACK);
+
+	return sgx_leaf_end(lp, SGX_LEAF_ENCLS, ETRACK,
+			    ret ? ret : etrack(lp, secs));
 }

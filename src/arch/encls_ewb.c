@@ -164,7 +164,8 @@ static int ewb(struct sgx_lp *lp, struct sgx_pageinfo *pageinfo, uint64_t epc,
 int encls_ewb(struct sgx_lp *lp, struct sgx_pageinfo *pageinfo, uint64_t epc,
 	      uint64_t va_slot)
 {
-	sgx_leaf_begin(lp, SGX_LEAF_ENCLS, EWB);
+	int ret = sgx_leaf_begin(lp, SGX_LEAF_ENCLS, EWB);
+
 	return sgx_leaf_end(lp, SGX_LEAF_ENCLS, EWB,
-			    ewb(lp, pageinfo, epc, va_slot));
+			    ret ? ret : ewb(lp, pageinfo, epc, va_slot));
 }

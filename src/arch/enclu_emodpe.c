@@ -27,8 +27,9 @@
  * Effects:
  *   E1 EPCM.R/W/X |= SECINFO.R/W/X; bits already set are a no-op.
  *
- * No return code and no tracking: stale TLB entries only hold fewer rights,
- * and a rights miss re-walks (lp.c). EPCM.PR is neither checked nor
+ * No return code and no tracking: stale TLB entries only hold fewer rights;
+ * an access that needs the new ones takes one spurious #PF on such an entry,
+ * whose AEX flushes it (lp.c). EPCM.PR is neither checked nor
  * changed, so a page waiting for EACCEPT after EMODPR may be extended.
  *
  * UNCERTAIN: whether the SECINFO state bits 3-5 are reserved for EMODPE;

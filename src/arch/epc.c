@@ -210,8 +210,8 @@ bool sgx_page_tracked(const struct sgx_cpu *cpu, uint64_t index)
 	return h->epoch == stamp_epoch + 1 && !secs_tracking(h);
 }
 
-void sgx_leaf_begin(struct sgx_lp *lp, enum sgx_leaf_class cls,
-		    unsigned int leaf)
+int sgx_leaf_begin(struct sgx_lp *lp, enum sgx_leaf_class cls,
+		   unsigned int leaf)
 {
 	struct sgx_cpu *cpu = lp->cpu;
 
@@ -221,6 +221,12 @@ void sgx_leaf_begin(struct sgx_lp *lp, enum sgx_leaf_class cls,
 		cpu->stats.enclu[leaf]++;
 	if (cpu->hooks.leaf)
 		cpu->hooks.leaf(cpu->hooks.ctx, lp, cls, leaf);
+	/* Enclaves run at CPL 3, and ENCLS at CPL > 0 is #UD. */
+	if (cls == SGX_LEAF_ENCLS && lp->enclave_mode) {
+		lp->exc = (struct sgx_exception){ .vector = X86_TRAP_UD };
+		return SGX_FAULT_FLAG | X86_TRAP_UD;
+	}
+	return 0;
 }
 
 int sgx_leaf_end(struct sgx_lp *lp, enum sgx_leaf_class cls,
@@ -233,6 +239,8 @@ int sgx_leaf_end(struct sgx_lp *lp, enum sgx_leaf_class cls,
 		(encls ? cpu->stats.encls_fault : cpu->stats.enclu_fault)[leaf]++;
 	else if (ret)
 		(encls ? cpu->stats.encls_error : cpu->stats.enclu_error)[leaf]++;
+	if (sgx_faulted(ret))
+		lp_fault_exit(lp);
 	if (cpu->cfg.check_invariants) {
 		const char *why = sgx_cpu_check(cpu);
 

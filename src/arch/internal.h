@@ -40,16 +40,25 @@ _Static_assert(SECS_HIDDEN_OFFSET >= 262 + 0 &&
 		       SECS_HIDDEN_OFFSET + sizeof(struct secs_hidden) <= 4096,
 	       "hidden SECS state must sit inside reserved4");
 
+/* The touch hook (cpu.h): every EPCM entry and EPC page goes through here. */
+static inline void epc_touch(const struct sgx_cpu *cpu, uint64_t idx)
+{
+	if (cpu->hooks.touch)
+		cpu->hooks.touch(cpu->hooks.ctx, idx);
+}
+
 static inline struct epcm_entry *epcm_at(const struct sgx_cpu *cpu,
 					 uint64_t idx)
 {
 	ASSERT(idx < cpu->cfg.epc_pages);
+	epc_touch(cpu, idx);
 	return &cpu->epcm[idx];
 }
 
 static inline void *epc_page_at(const struct sgx_cpu *cpu, uint64_t idx)
 {
 	ASSERT(idx < cpu->cfg.epc_pages);
+	epc_touch(cpu, idx);
 	return cpu->epc + idx * PAGE_SIZE;
 }
 
@@ -202,11 +211,21 @@ static inline bool in_elrange(const struct sgx_lp *lp, uint64_t lin)
 	return lin - lp->elrange_base < lp->elrange_size;
 }
 
-/* Leaf prologue/epilogue: counters, the platform hook, invariant checks. */
-void sgx_leaf_begin(struct sgx_lp *lp, enum sgx_leaf_class cls,
-		    unsigned int leaf);
+/*
+ * Leaf prologue/epilogue: counters, the platform hook, invariant checks.
+ * The prologue returns the #UD of an ENCLS in enclave mode, else 0; the
+ * epilogue turns a fault in enclave mode into an AEX (lp_fault_exit()).
+ */
+int sgx_leaf_begin(struct sgx_lp *lp, enum sgx_leaf_class cls,
+		   unsigned int leaf);
 int sgx_leaf_end(struct sgx_lp *lp, enum sgx_leaf_class cls,
 		 unsigned int leaf, int ret);
+
+/*
+ * A fault (lp->exc) raised in enclave mode is delivered through an AEX, as
+ * every exception in enclave mode is: nothing if the LP is outside (aex.c).
+ */
+void lp_fault_exit(struct sgx_lp *lp);
 
 /* Tracking transitions for entry and exit (lp.c). */
 void lp_enter_tracking(struct sgx_lp *lp, uint64_t secs_idx);

@@ -7,8 +7,19 @@
  * (sgx-architecture.md section 5): EPCM checks happen only when a
  * translation is filled; a filled entry keeps its rights until the LP
  * flushes, which happens only at EENTER, ERESUME, EEXIT and AEX. EMODPR,
- * EMODT and EBLOCK never touch another LP's TLB. A hit whose rights are too
- * small drops the entry and re-walks once before faulting, as x86 does.
+ * EMODT and EBLOCK never touch another LP's TLB.
+ *
+ * A hit whose rights are too small faults at once, with the paging #PF
+ * error code (no SGX bit: nothing the EPCM says is checked), and drops the
+ * entry. MODEL: this is the spurious #PF the SDM describes after EMODPE
+ * (an entry filled before EMODPE extended the rights): the AEX that
+ * delivers it flushes the TLB, the kernel finds the PTE allowing the
+ * access and returns, and ERESUME's retry fills the entry afresh. The
+ * alternative the SDM also allows, a re-walk before faulting, would hide
+ * that fault; counted in stats.tlb_stale_fault.
+ *
+ * Every fault an access raises in enclave mode is delivered through an
+ * AEX here (lp_fault_exit()), before the caller sees it, as on hardware.
  *
  * MODEL: the TLB is direct-mapped with SGX_TLB_ENTRIES sets. Capacity
  * evictions only ever remove stale rights early, which is the safe
@@ -131,15 +142,8 @@ static int plain_access(struct sgx_lp *lp, uint64_t lin, enum sgx_access acc,
 	return 0;
 }
 
-/**
- * sgx_lp_access() - one data access or instruction fetch by @lp.
- * @host: on success, the host address that backs @lin.
- *
- * Return: 0, or SGX_FAULT_FLAG | X86_TRAP_PF with lp->exc filled: error
- * code 0x8005/0x8007 for EPCM denials, a plain code for PTE denials.
- */
-int sgx_lp_access(struct sgx_lp *lp, uint64_t lin, enum sgx_access acc,
-		  void **host)
+static int lp_access(struct sgx_lp *lp, uint64_t lin, enum sgx_access acc,
+		     void **host)
 {
 	struct sgx_cpu *cpu = lp->cpu;
 	uint64_t vpn = lin >> PAGE_SHIFT;
@@ -153,12 +157,35 @@ int sgx_lp_access(struct sgx_lp *lp, uint64_t lin, enum sgx_access acc,
 	t = &lp->tlb[vpn % SGX_TLB_ENTRIES];
 	if (t->gen == lp->tlb_gen && t->vpn == vpn) {
 		if (!(acc & ~t->rights)) {
+			epc_touch(cpu, (t->frame - (uint64_t)(uintptr_t)cpu->epc) >>
+					       PAGE_SHIFT);
 			*host = (void *)(uintptr_t)(t->frame + (lin & ~PAGE_MASK));
 			return 0;
 		}
-		t->gen = 0; /* rights miss: drop and re-walk */
+		t->gen = 0; /* rights miss: drop the entry, and fault */
+		cpu->stats.tlb_stale_fault++;
+		return access_fault(lp, lin, pf_code(acc, true));
 	}
 	return fill(lp, lin, acc, host);
+}
+
+/**
+ * sgx_lp_access() - one data access or instruction fetch by @lp.
+ * @host: on success, the host address that backs @lin.
+ *
+ * Return: 0, or SGX_FAULT_FLAG | X86_TRAP_PF with lp->exc filled: error
+ * code 0x8005/0x8007 for EPCM denials, a plain code for PTE denials and
+ * stale TLB rights. A fault in enclave mode has been delivered by an AEX:
+ * the LP is outside and lp->exc holds the page-aligned address.
+ */
+int sgx_lp_access(struct sgx_lp *lp, uint64_t lin, enum sgx_access acc,
+		  void **host)
+{
+	int ret = lp_access(lp, lin, acc, host);
+
+	if (ret)
+		lp_fault_exit(lp);
+	return ret;
 }
 
 static int copy(struct sgx_lp *lp, uint64_t lin, void *buf, size_t len,

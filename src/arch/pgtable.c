@@ -40,6 +40,8 @@ int sgx_pgtable_init(struct sgx_pgtable *pt)
 	pt->nr_used = 0;
 	pt->changed = NULL;
 	pt->changed_ctx = NULL;
+	pt->touch = NULL;
+	pt->touch_ctx = NULL;
 	return 0;
 }
 
@@ -73,6 +75,8 @@ static struct sgx_pte *walk(const struct sgx_pgtable *pt, uint64_t vpn,
 {
 	struct pt_table *t = pt->root;
 
+	if (pt->touch)
+		pt->touch(pt->touch_ctx);
 	if (!t || vpn >> PT_VPN_BITS)
 		return NULL;
 	for (unsigned int level = PT_LEVELS - 1; level; level--) {
@@ -148,6 +152,8 @@ struct sgx_pte *sgx_pgtable_lookup(const struct sgx_pgtable *pt, uint64_t lin)
 static struct pt_leaf *next_leaf(const struct sgx_pgtable *pt, uint64_t *vpn,
 				 uint64_t end)
 {
+	if (pt->touch)
+		pt->touch(pt->touch_ctx);
 	while (*vpn < end) {
 		struct pt_table *t = pt->root;
 		unsigned int level = PT_LEVELS - 1;

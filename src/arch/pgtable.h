@@ -39,6 +39,9 @@ struct sgx_pgtable {
 	uint64_t nr_used; /* pages mapped */
 	sgx_pgtable_changed_fn changed; /* NULL: nobody is told */
 	void *changed_ctx;
+	/* Called on every lookup or change (the explorer's DPOR); or NULL. */
+	void (*touch)(void *ctx);
+	void *touch_ctx;
 };
 
 int sgx_pgtable_init(struct sgx_pgtable *pt);

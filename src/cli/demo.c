@@ -177,8 +177,10 @@ static void restrict_page(struct demo *d)
 	     enclu_eresume(d->thread, DEMO_BASE + TCS_OFF, DEMO_AEP), 0, epc);
 	step(d, "EACCEPT", "thread accepts R|REG|PR: tracked now",
 	     eaccept(d, DATA_OFF, pr), 0, epc);
-	step(d, "(write)", "write to the R page faults", write_data(d),
+	step(d, "(write)", "write to the R page faults: AEX", write_data(d),
 	     SGX_FAULT_FLAG | X86_TRAP_PF, epc);
+	step(d, "ERESUME", "its handler returns: thread resumes",
+	     enclu_eresume(d->thread, DEMO_BASE + TCS_OFF, DEMO_AEP), 0, epc);
 }
 
 static void trim(struct demo *d)

@@ -93,19 +93,21 @@ static int explore_usage(FILE *out, int status)
 {
 	fprintf(out,
 		"usage: sgxemu explore [--scenario NAME|all] "
-		"[--strategy random|pct|dfs]\n"
+		"[--strategy random|pct|dfs|dpor]\n"
 		"                      [--executions N] [--seed S] "
 		"[--preemptions K|unbounded]\n"
 		"                      [--depth D] [--steps-max N] "
 		"[--etrack-batch N] [--loop-checks on|off]\n"
-		"                      [--jobs N] [--stop-on-violation] "
-		"[--json] [--list]\n\n"
+		"                      [--jobs N] [--shard I/N] "
+		"[--stop-on-violation] [--json] [--list]\n\n"
 		"Run scenarios under many schedules, checking the invariants "
 		"after every step.\n\n"
 		"  --scenario NAME|all  one scenario, or each in turn (all)\n"
-		"  --strategy S         random (default), pct, or dfs\n"
-		"  --executions N       per scenario (10000); dfs may finish "
-		"sooner\n"
+		"  --strategy S         random (default), pct, dfs, or dpor "
+		"(partial-order\n"
+		"                       reduction with sleep sets, unbounded)\n"
+		"  --executions N       per scenario (10000); dfs and dpor may "
+		"finish sooner\n"
 		"  --seed S             seed of random, pct and the scenarios' "
 		"data (1)\n"
 		"  --preemptions K      dfs preemption bound (2), or "
@@ -121,7 +123,11 @@ static int explore_usage(FILE *out, int status)
 		"is Linux 6.12\n"
 		"  --jobs N             worker processes for random and pct "
 		"(online CPUs),\n"
-		"                       1..%u; dfs runs in one\n"
+		"                       1..%u; dfs and dpor run in one\n"
+		"  --shard I/N          dfs, dpor: part I of N (0 <= I < N); "
+		"the parts are\n"
+		"                       disjoint and together the whole "
+		"exploration\n"
 		"  --stop-on-violation  stop a scenario at its first "
 		"violation\n"
 		"  --json               the results as one JSON object on "
@@ -139,7 +145,8 @@ static bool parse_strategy(const char *s, enum xp_strategy *out)
 		enum xp_strategy strategy;
 	} names[] = { { "random", XP_RANDOM },
 		      { "pct", XP_PCT },
-		      { "dfs", XP_DFS } };
+		      { "dfs", XP_DFS },
+		      { "dpor", XP_DPOR } };
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		if (!strcmp(s, names[i].name)) {
@@ -161,6 +168,28 @@ static bool parse_preemptions(const char *s, unsigned int *out)
 	if (!cli_parse_u64(s, 0, XP_UNBOUNDED - 1, &v))
 		return false;
 	*out = (unsigned int)v;
+	return true;
+}
+
+/* I/N with 0 <= I < N. */
+static bool parse_shard(const char *s, unsigned int *shard,
+			unsigned int *shards)
+{
+	char buf[64], *slash;
+	uint64_t i, n;
+
+	if (strlen(s) >= sizeof(buf))
+		return false;
+	strcpy(buf, s);
+	slash = strchr(buf, '/');
+	if (!slash)
+		return false;
+	*slash = '\0';
+	if (!cli_parse_u64(buf, 0, UINT32_MAX, &i) ||
+	    !cli_parse_u64(slash + 1, 1, UINT32_MAX, &n) || i >= n)
+		return false;
+	*shard = (unsigned int)i;
+	*shards = (unsigned int)n;
 	return true;
 }
 
@@ -218,6 +247,9 @@ static bool explore_option(struct explore_args *a, int c, const char *arg)
 	case 'x':
 		o->stop_on_violation = true;
 		break;
+	case 'P':
+		ok = parse_shard(arg, &o->shard, &o->shards);
+		break;
 	case 'j':
 		a->json = true;
 		break;
@@ -242,6 +274,7 @@ static int explore_parse(int argc, char **argv, struct explore_args *a)
 		{ "loop-checks", required_argument, 0, 'L' },
 		{ "jobs", required_argument, 0, 'J' },
 		{ "stop-on-violation", no_argument, 0, 'x' },
+		{ "shard", required_argument, 0, 'P' },
 		{ "json", no_argument, 0, 'j' },
 		{ "list", no_argument, 0, 'l' },
 		{ "help", no_argument, 0, 'h' },
@@ -267,8 +300,13 @@ static int explore_parse(int argc, char **argv, struct explore_args *a)
 	if (optind != argc)
 		return explore_usage(stderr, CLI_USAGE);
 	/* Workers cannot share a depth-first enumeration. */
-	if (a->opt.strategy == XP_DFS)
+	if (a->opt.strategy == XP_DFS || a->opt.strategy == XP_DPOR)
 		a->opt.jobs = 1;
+	if (a->opt.shards > 1 && a->opt.strategy != XP_DFS &&
+	    a->opt.strategy != XP_DPOR) {
+		fprintf(stderr, "sgxemu explore: --shard needs dfs or dpor\n");
+		return CLI_USAGE;
+	}
 	if (strcmp(a->scenario, "all") && !xp_scenario_find(a->scenario)) {
 		fprintf(stderr, "sgxemu explore: no scenario '%s' (--list)\n",
 			a->scenario);
@@ -279,7 +317,8 @@ static int explore_parse(int argc, char **argv, struct explore_args *a)
 
 static const char *strategy_name(enum xp_strategy s)
 {
-	return s == XP_PCT ? "pct" : s == XP_DFS ? "dfs" : "random";
+	return s == XP_PCT ? "pct" : s == XP_DFS ? "dfs" :
+	       s == XP_DPOR ? "dpor" : "random";
 }
 
 static void print_settings(const struct explore_args *a)
@@ -294,11 +333,13 @@ static void print_settings(const struct explore_args *a)
 	fprintf(stderr,
 		"explore: --scenario %s --strategy %s --executions %" PRIu64
 		" --seed %" PRIu64 " --preemptions %s --depth %u --steps-max %"
-		PRIu64 " --etrack-batch %u --loop-checks %s --jobs %u%s\n",
+		PRIu64 " --etrack-batch %u --loop-checks %s --jobs %u --shard %u/%u"
+		"%s\n",
 		a->scenario, strategy_name(o->strategy), o->executions,
 		o->seed, bound, o->depth, o->steps_max, o->etrack_batch,
-		o->no_loop_checks ? "off" : "on",
-		o->jobs, o->stop_on_violation ? " --stop-on-violation" : "");
+		o->no_loop_checks ? "off" : "on", o->jobs, o->shard,
+		o->shards ? o->shards : 1,
+		o->stop_on_violation ? " --stop-on-violation" : "");
 }
 
 /* A JSON string, for names and messages. */
@@ -336,9 +377,11 @@ static void json_scenario(const struct xp_scenario *sc,
 	json_string(sc->name);
 	printf(",\"executions\":%" PRIu64 ",\"distinct\":%" PRIu64
 	       ",\"violations\":%" PRIu64 ",\"complete\":%s,\"steps\":%" PRIu64
+	       ",\"sleep_blocked\":%" PRIu64
 	       ",\"exec_per_s\":%.0f,\"exec_per_cpu_s\":%.0f",
 	       r->executions, r->distinct, r->violations,
-	       r->complete ? "true" : "false", r->steps, v.wall, v.cpu);
+	       r->complete ? "true" : "false", r->steps, r->sleep_blocked,
+	       v.wall, v.cpu);
 	if (r->violations) {
 		printf(",\"first_violation\":%" PRIu64 ",\"message\":",
 		       r->first_violation);
@@ -418,7 +461,7 @@ static void print_summary(const struct explore_args *a,
 	printf("explore: %" PRIu64 " scenario(s), %" PRIu64 " executions, %"
 	       PRIu64 " distinct schedules, %" PRIu64 " violations",
 	       t->scenarios, t->executions, t->distinct, t->violations);
-	if (a->opt.strategy == XP_DFS)
+	if (a->opt.strategy == XP_DFS || a->opt.strategy == XP_DPOR)
 		printf(", %" PRIu64 " complete", t->complete);
 	printf(", %.0f exec/s (%.0f per CPU second, %u job%s)\n", v.wall,
 	       v.cpu, a->opt.jobs, a->opt.jobs > 1 ? "s" : "");

@@ -77,6 +77,63 @@ int xp_schedule_encode(const struct xp_schedule *s, char *buf, size_t size);
 int xp_schedule_parse(const char *text, struct xp_schedule *s);
 bool xp_scenario_name_valid(const char *name);
 
+/* dpor.c: what one step touched (SIM_OBJ_* objects, platform/sim.h). */
+#define XP_TOUCH_MAX 24
+#define XP_DPOR_THREADS 8
+#define XP_DPOR_SHARD_LEVELS 6
+
+struct xp_event {
+	uint8_t thread;
+	uint8_t n;
+	uint64_t obj[XP_TOUCH_MAX];
+};
+
+void xp_event_touch(struct xp_event *ev, uint64_t obj);
+bool xp_event_dependent(const struct xp_event *a, const struct xp_event *b);
+
+/* One state of the current execution's path, and the step taken from it. */
+struct xp_dpor_node {
+	uint32_t enabled, backtrack, done, sleep; /* thread masks */
+	uint8_t chosen;
+	struct xp_event ev;
+	uint32_t clock[XP_DPOR_THREADS]; /* vector clock of ev */
+	/* The next steps of the threads asleep here or already done. */
+	struct xp_event tev[XP_DPOR_THREADS];
+};
+
+struct xp_last {
+	uint64_t obj;
+	size_t step;
+};
+
+enum xp_dpor_stop { XP_DPOR_GO, XP_DPOR_SLEEPING, XP_DPOR_PRUNED };
+
+struct xp_dpor {
+	struct xp_dpor_node *node;
+	size_t len, cap, pos;
+	unsigned int branch; /* states with a choice passed so far */
+	enum xp_dpor_stop stop; /* end this execution early, and why */
+	unsigned int shard, shards; /* shards 0: no sharding */
+	uint32_t tclock[XP_DPOR_THREADS][XP_DPOR_THREADS];
+	struct xp_last *last;
+	size_t nr_last, cap_last;
+	uint32_t next_sleep;
+	struct xp_event next_tev[XP_DPOR_THREADS];
+};
+
+int xp_dpor_init(struct xp_dpor *d, unsigned int shard, unsigned int shards);
+void xp_dpor_destroy(struct xp_dpor *d);
+void xp_dpor_begin(struct xp_dpor *d);
+/* The index into runnable[] to run: 0 or -ENOMEM, -EPROTO, -E2BIG. */
+int xp_dpor_pick(struct xp_dpor *d, const unsigned int *runnable,
+		 unsigned int n, unsigned int current, unsigned int *index);
+/* After the step just picked, which touched ev: 0 or -ENOMEM. */
+int xp_dpor_step(struct xp_dpor *d, const struct xp_event *ev);
+/* After an execution: whether this shard counts it (see dpor.c). */
+bool xp_dpor_ours(struct xp_dpor *d);
+/* After an execution: false when the exploration is complete. */
+bool xp_dpor_end(struct xp_dpor *d);
+
 /* strategy.c: one chooser per exploration, reset for every execution. */
 struct xp_dfs_level {
 	uint8_t choice; /* ordinal among the options allowed at this level */
@@ -106,6 +163,10 @@ struct xp_chooser {
 	unsigned int change_points; /* in use: min(depth - 1, k) */
 	unsigned int priority[SIM_THREADS_MAX];
 	uint64_t change_point[XP_PCT_DEPTH_MAX];
+	struct xp_dpor dpor;
+	/* DFS --shard: the subtrees kept, by the hash of their first levels. */
+	unsigned int shard, shards;
+	bool pruned; /* this execution is another shard's */
 };
 
 /* 0, or -EINVAL / -ENOMEM; replay is used by XP_REPLAY only. */
@@ -118,6 +179,11 @@ void xp_chooser_begin(struct xp_chooser *c, unsigned int nr_threads,
 /* The sim_choose_fn answer. */
 unsigned int xp_chooser_pick(struct xp_chooser *c, const unsigned int *runnable,
 			     unsigned int n, unsigned int current);
+/*
+ * After an execution, before it is counted: whether it belongs to this
+ * shard (an execution stopped in another shard's subtree does not).
+ */
+bool xp_chooser_ours(struct xp_chooser *c);
 /*
  * After an execution of steps steps: false when no execution is left (DFS
  * explored its whole bounded space).

@@ -125,8 +125,8 @@ static bool xp_translate(const struct sgx_lp *lp, uint64_t lin,
 }
 
 /*
- * A fault of the operation, as the CPU and Linux handle it: the AEX if it
- * happened inside the enclave, then Linux's user fault path for a #PF.
+ * A fault of the operation, as Linux handles it (the CPU delivered it
+ * through an AEX if it happened inside): Linux's user fault path for a #PF.
  * Returns true when the kernel fixed it and the operation is to be retried.
  * MODEL: a fix that installed no PTE (the reclaimer holds the page, or EPC
  * is short) is retried only once the reclaimer has finished a batch (or
@@ -141,10 +141,7 @@ static bool xp_ethread_fault(struct xp_ethread *t, struct xp_fault *f,
 	struct sgx_exception exc = lp->exc;
 	uint64_t seen = env->reclaims;
 
-	if (lp->enclave_mode) {
-		sgx_aex(lp, &exc);
-		exc = lp->exc;
-	}
+	ASSERT(!lp->enclave_mode); /* the fault's AEX happened in arch */
 	f->raised = true;
 	f->exc = exc;
 	if (exc.vector != X86_TRAP_PF || !env->driver || !env->w->mm)
@@ -528,8 +525,14 @@ int xp_ethread_spawn(struct xp_env *env, const char *name, unsigned int lp,
 
 	if (env->nr_ethreads == XP_ETHREADS_MAX)
 		return -ENOSPC;
+	unsigned int id = env->w->sim.nr_threads;
+	int ret;
+
 	t = &env->ethreads[env->nr_ethreads++];
 	*t = (struct xp_ethread){ .env = env, .name = name, .lp = lp,
 				  .ops = ops };
-	return xp_env_spawn(env, name, lp, xp_ethread_main, t);
+	ret = xp_env_spawn(env, name, lp, xp_ethread_main, t);
+	if (!ret)
+		env->w->user_threads |= 1U << id;
+	return ret;
 }

@@ -60,6 +60,8 @@ struct engine {
 	int run; /* sim_run()'s result */
 	uint64_t hash;
 	char violation[256];
+	bool dpor; /* collect what each step touches */
+	struct xp_event ev; /* the running step's */
 };
 
 static int hash_set_grow(struct hash_set *h)
@@ -106,6 +108,59 @@ static bool violate(struct engine *e, const char *why)
 	return false;
 }
 
+static void engine_touch(void *ctx, uint64_t object)
+{
+	struct engine *e = ctx;
+
+	if (e->dpor && e->world->sim.current)
+		xp_event_touch(&e->ev, object);
+}
+
+void xp_touch(struct xp_world *w, uint64_t object)
+{
+	if (w->engine)
+		engine_touch(w->engine, object);
+}
+
+/*
+ * A step begins (dpor.c): an enclave thread's touches the scenario's
+ * state; another thread's that holds no mutex runs kernel code unlocked.
+ */
+static void engine_step_begin(struct engine *e, unsigned int id)
+{
+	const struct xp_world *w = e->world;
+
+	e->ev.thread = (uint8_t)id;
+	e->ev.n = 0;
+	if (w->declared_threads >> id & 1)
+		return;
+	if (w->user_threads >> id & 1)
+		xp_event_touch(&e->ev, SIM_OBJ(SIM_OBJ_ENV, 0));
+	else if (!w->sim.threads[id].held)
+		xp_event_touch(&e->ev, SIM_OBJ(SIM_OBJ_NOLOCK, 0));
+}
+
+static void engine_epc_touch(void *ctx, uint64_t index)
+{
+	engine_touch(ctx, SIM_OBJ(SIM_OBJ_EPC, index));
+}
+
+static void engine_pgtable_touch(void *ctx)
+{
+	engine_touch(ctx, SIM_OBJ(SIM_OBJ_PGTABLE, 0));
+}
+
+/* The step hook's DPOR part: false ends the execution here. */
+static bool engine_dpor_step(struct engine *e)
+{
+	struct xp_dpor *d = &e->chooser.dpor;
+	int ret = xp_dpor_step(d, &e->ev);
+
+	if (ret)
+		e->error = ret;
+	return !ret && d->stop == XP_DPOR_GO;
+}
+
 static unsigned int engine_choose(void *ctx, const unsigned int *runnable,
 				  unsigned int n, unsigned int current)
 {
@@ -116,6 +171,8 @@ static unsigned int engine_choose(void *ctx, const unsigned int *runnable,
 	if (n > 1 && xp_choices_push(&e->schedule.choices, runnable[k]))
 		e->error = -ENOMEM;
 	xp_trace_step(&e->trace, runnable[k]);
+	if (e->dpor)
+		engine_step_begin(e, runnable[k]);
 	return k;
 }
 
@@ -130,7 +187,11 @@ static bool engine_step(void *ctx)
 	if (e->world->violation[0])
 		return violate(e, e->world->violation);
 	why = e->sc->check_step ? e->sc->check_step(e->world) : NULL;
-	return why ? violate(e, why) : true;
+	if (why)
+		return violate(e, why);
+	if (e->dpor)
+		return engine_dpor_step(e);
+	return !e->chooser.pruned;
 }
 
 static void engine_ipi(void *ctx, const struct sgx_lp *lp, bool aex)
@@ -138,6 +199,7 @@ static void engine_ipi(void *ctx, const struct sgx_lp *lp, bool aex)
 	struct engine *e = ctx;
 
 	xp_trace_ipi(&e->trace, lp, aex);
+	engine_touch(e, SIM_OBJ(SIM_OBJ_LP, lp->id));
 }
 
 static void engine_leaf(void *ctx, struct sgx_lp *lp, enum sgx_leaf_class cls,
@@ -146,6 +208,7 @@ static void engine_leaf(void *ctx, struct sgx_lp *lp, enum sgx_leaf_class cls,
 	struct engine *e = ctx;
 
 	xp_trace_leaf(&e->trace, lp, cls, leaf);
+	engine_touch(e, SIM_OBJ(SIM_OBJ_LP, lp->id));
 }
 
 static void engine_access(void *ctx, struct sgx_lp *lp, uint64_t lin)
@@ -153,6 +216,7 @@ static void engine_access(void *ctx, struct sgx_lp *lp, uint64_t lin)
 	struct engine *e = ctx;
 
 	xp_trace_access(&e->trace, lp, lin);
+	engine_touch(e, SIM_OBJ(SIM_OBJ_LP, lp->id));
 }
 
 /*
@@ -169,10 +233,17 @@ static void engine_hook_cpu(struct engine *e, bool on)
 	if (on)
 		hooks = (struct sgx_cpu_hooks){
 			.ctx = e, .leaf = engine_leaf, .access = engine_access,
+			.touch = e->dpor ? engine_epc_touch : NULL,
 		};
 	cpu->hooks = hooks;
 	if (cpu->lps && cpu->lps[0].cpu != cpu)
 		cpu->lps[0].cpu->hooks = hooks;
+}
+
+static void engine_hook_pgtable(struct engine *e, struct sgx_pgtable *pt)
+{
+	pt->touch = engine_pgtable_touch;
+	pt->touch_ctx = e;
 }
 
 static void engine_take_over(struct engine *e)
@@ -184,9 +255,18 @@ static void engine_take_over(struct engine *e)
 	w->sim.steps_max = e->schedule.steps_max;
 	w->sim.hooks = (struct sim_hooks){
 		.ctx = e, .step = engine_step, .ipi = engine_ipi,
+		.touch = e->dpor ? engine_touch : NULL,
 	};
 	engine_hook_cpu(e, true);
 	w->trace = &e->trace;
+	w->engine = e;
+	if (!e->dpor)
+		return;
+	if (w->mm)
+		engine_hook_pgtable(e, &w->mm->pgtable);
+	for (unsigned int i = 0; i < w->cpu.cfg.nr_lps; i++)
+		if (w->cpu.lps[i].pgtable)
+			engine_hook_pgtable(e, w->cpu.lps[i].pgtable);
 }
 
 /* What the end of the run says, unless a step check spoke already. */
@@ -316,9 +396,11 @@ static int engine_init(struct engine *e, const struct xp_options *opt,
 	if (opt->plants && !PLANTS_BUILT)
 		return -EINVAL;
 	if (opt->jobs > XP_JOBS_MAX ||
-	    (opt->jobs > 1 && (opt->strategy == XP_DFS || opt->on_execution)))
+	    (opt->jobs > 1 && (opt->strategy == XP_DFS ||
+			       opt->strategy == XP_DPOR || opt->on_execution)))
 		return -EINVAL;
 	e->opt = opt;
+	e->dpor = opt->strategy == XP_DPOR;
 	e->sc = sc;
 	strcpy(e->schedule.scenario, sc->name);
 	e->schedule.etrack_batch = opt->etrack_batch;
@@ -359,7 +441,7 @@ static int engine_failure(const struct engine *e)
  */
 static uint64_t data_seed(const struct xp_options *opt, uint64_t i)
 {
-	if (opt->strategy == XP_DFS)
+	if (opt->strategy == XP_DFS || opt->strategy == XP_DPOR)
 		return opt->seed;
 	return xp_mix64(opt->seed ^ xp_mix64(i ^ 0x64617461ULL));
 }
@@ -437,7 +519,12 @@ static int explore_loop(struct engine *e, struct xp_result *res,
 		ret = engine_execute(e, false);
 		if (ret)
 			return ret;
-		ret = engine_account(e, res);
+		ret = 0;
+		if (xp_chooser_ours(&e->chooser)) {
+			ret = engine_account(e, res);
+			res->sleep_blocked += e->dpor &&
+				e->chooser.dpor.stop == XP_DPOR_SLEEPING;
+		}
 		e->sc->destroy(e->world);
 		more = xp_chooser_end(&e->chooser, res->steps_max_seen);
 		if (!ret)

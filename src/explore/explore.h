@@ -52,7 +52,19 @@ struct xp_world {
 	uint64_t seed;
 	/* The explorer's trace, for xp_trace_span(): set after build. */
 	struct xp_trace *trace;
+	/*
+	 * Sim threads (bit per id) that are enclave threads: user code, so
+	 * DPOR does not count their steps as kernel code (see dpor.c). And
+	 * threads that report every object they share through xp_touch()
+	 * beyond what sim and arch report (the self-tests' programs).
+	 */
+	uint32_t user_threads, declared_threads;
+	/* The engine, for xp_touch(): set after build. */
+	void *engine;
 };
+
+/* The running step touches a scenario object (SIM_OBJ_ENV...): DPOR. */
+void xp_touch(struct xp_world *w, uint64_t object);
 
 /*
  * Mark the start (begin) or the end of a span of the running sim thread in
@@ -92,7 +104,7 @@ struct xp_scenario {
 const struct xp_scenario *xp_scenario_find(const char *name);
 const struct xp_scenario *xp_scenario_at(size_t i); /* NULL past the end */
 
-enum xp_strategy { XP_RANDOM, XP_PCT, XP_DFS, XP_REPLAY };
+enum xp_strategy { XP_RANDOM, XP_PCT, XP_DFS, XP_REPLAY, XP_DPOR };
 
 struct xp_options {
 	const struct xp_scenario *scenario;
@@ -126,6 +138,11 @@ struct xp_options {
 	 * CPU's EPC is), or the workers would share it.
 	 */
 	unsigned int jobs;
+	/*
+	 * DFS and DPOR: explore part shard of shards (1 or 0: everything).
+	 * The parts are disjoint and together cover the whole space.
+	 */
+	unsigned int shard, shards;
 };
 
 #define XP_UNBOUNDED UINT32_MAX
@@ -143,6 +160,7 @@ struct xp_result {
 	uint64_t first_violation; /* 1-based execution of it; 0: none */
 	uint64_t steps; /* scheduling steps over all executions */
 	uint64_t steps_max_seen; /* the longest execution, in steps */
+	uint64_t sleep_blocked; /* DPOR: executions a sleep set ended early */
 };
 
 /* Explore; returns 0, or -errno for bad options. */

@@ -25,6 +25,7 @@
  */
 #include "explore/world.h"
 
+#include <errno.h>
 #include <stdio.h>
 
 #include "kernel/encl.h"
@@ -332,4 +333,63 @@ const char *xp_check_end(struct xp_env *env, int run_result)
 		return why;
 	}
 	return NULL;
+}
+
+/*
+ * The tracking of the call may have failed: -EFAULT with result 0 not at a
+ * hole (the ETRACK flow failed), or -EAGAIN (SECS could not be loaded for
+ * it; a busy page gives -EAGAIN too, after tracking, which this accepts).
+ */
+static bool xp_tracking_failed(struct xp_env *env, struct sgx_encl *encl,
+			       uint64_t at, long ret, uint64_t result)
+{
+	if (ret == -EAGAIN)
+		return true;
+	return ret == -EFAULT && !result &&
+	       sgx_encl_lookup(encl, env->base + at);
+}
+
+/**
+ * xp_check_after_count() - an EDMM call returned @ret with @count: every
+ * page of its range after @count is tracked (or waits for the reclaimer's
+ * EBLOCK, or is not resident), unless the call's tracking failed, or an
+ * earlier call's did and left it so (env->untracked, until a call counts
+ * it). Every other exit of the walk tracks what it modified first.
+ * @env: the execution
+ * @encl: the enclave, alive while the caller holds its file
+ * @offset: the ioctl's offset
+ * @length: its length
+ * @count: the count it returned
+ * @ret: its return value
+ * @result: its result field
+ */
+void xp_check_after_count(struct xp_env *env, struct sgx_encl *encl,
+			  uint64_t offset, uint64_t length, uint64_t count,
+			  long ret, uint64_t result)
+{
+	bool failed = xp_tracking_failed(env, encl, offset + count, ret,
+					 result);
+
+	for (uint64_t off = offset; off < offset + count; off += PAGE_SIZE)
+		env->untracked[xp_page_at(env, off)] = false;
+	for (uint64_t off = offset + count; off < offset + length;
+	     off += PAGE_SIZE) {
+		struct sgx_encl_page *entry = sgx_encl_lookup(encl,
+							      env->base + off);
+		unsigned int page = xp_page_at(env, off);
+		const struct epcm_entry *e;
+
+		if (!entry || !entry->epc_page)
+			continue;
+		e = sgx_epcm(&env->w->cpu, entry->epc_page->index);
+		if (e->blocked ||
+		    sgx_page_tracked(&env->w->cpu, entry->epc_page->index))
+			continue;
+		if (failed)
+			env->untracked[page] = true;
+		else if (!env->untracked[page])
+			xp_violation(env, "driver: the call returned %ld with "
+				     "page %u after count not tracked",
+				     ret, page);
+	}
 }

@@ -90,6 +90,8 @@ struct xp_script {
 	bool hold_file; /* the ioctl holds the file (fdget): a closer runs */
 	unsigned int batches; /* of the reclaimer; 0: none */
 	bool etrack_faults; /* injected: -EFAULT is worth a retry */
+	bool signal; /* a signaller interrupts the user thread once */
+	unsigned int user_id; /* the user thread's sim id */
 	struct xp_eop prog[XP_ETHREADS_MAX][XP_OPS_MAX];
 	unsigned int len[XP_ETHREADS_MAX];
 	struct xp_adversary adv;
@@ -188,12 +190,29 @@ static long xp_edmm_once(struct xp_env *env, struct sgx_file *file,
 		*count = u.rm.count;
 		xp_check_removed(env, file->encl, offset, *count);
 	}
+	if (cmd != SGX_IOC_ENCLAVE_REMOVE_PAGES)
+		xp_check_after_count(env, file->encl, offset, length, *count,
+				     ret, result);
 	if (result || *count > length || *count % PAGE_SIZE)
 		xp_violation(env, "driver: %s returned count %#llx, result "
 			     "%#llx", xp_cmd_name(cmd),
 			     (unsigned long long)*count,
 			     (unsigned long long)result);
 	return ret;
+}
+
+/*
+ * A pending signal ended the call (-ERESTARTSYS, or 0 with a partial
+ * count): the handler runs, and the call is repeated from offset + count.
+ */
+static bool xp_signal_delivered(struct xp_env *env, long ret)
+{
+	struct sim_thread *self = sim_current(&env->w->sim);
+
+	if ((ret && ret != -ERESTARTSYS) || !self->signal_pending)
+		return false;
+	self->signal_pending = false;
+	return true;
 }
 
 /*
@@ -223,6 +242,8 @@ static void xp_edmm(struct xp_env *env, struct sgx_file *file,
 		done += count;
 		if (!ret && done == length)
 			return;
+		if (xp_signal_delivered(env, ret))
+			continue;
 		if (ret == -EFAULT && sc->holes && done == pages)
 			return;
 		if (ret == -EFAULT && sc->etrack_faults &&
@@ -282,6 +303,17 @@ static void xp_user_main(void *arg)
 
 /* ---- The reclaimer and the closer -------------------------------------- */
 
+/*
+ * A signal for the user thread, at whatever step the schedule puts this.
+ * It runs on the user thread's LP (it uses none of the LP's state).
+ */
+static void xp_signaller_main(void *arg)
+{
+	struct xp_env *env = arg;
+
+	env->w->sim.threads[xp_script_of(env)->user_id].signal_pending = true;
+}
+
 /* Batches of the reclaimer, as ksgxd would run them under EPC pressure. */
 static void xp_reclaimer_main(void *arg)
 {
@@ -338,9 +370,14 @@ static int xp_script_spawn(struct xp_env *env, struct xp_script *sc)
 {
 	static const char *const names[] = { "ethread-a", "ethread-b",
 					     "ethread-c" };
-	int ret = xp_env_spawn(env, "user", LP_USER, xp_user_main, env);
+	int ret;
 
+	sc->user_id = env->w->sim.nr_threads;
+	ret = xp_env_spawn(env, "user", LP_USER, xp_user_main, env);
 	env->reclaimer_done = !sc->batches;
+	if (!ret && sc->signal)
+		ret = xp_env_spawn(env, "signaller", LP_USER,
+				   xp_signaller_main, env);
 	if (!ret && sc->batches)
 		ret = xp_env_spawn(env, "reclaimer", LP_KERNEL,
 				   xp_reclaimer_main, env);
@@ -442,6 +479,78 @@ static int restrict_vs_etrack_fault_build(struct xp_world *w)
 	xp_script_of(xp_env_of(w))->etrack_faults = true;
 	w->drv.inject.etrack_fail = 2;
 	return 0;
+}
+
+/*
+ * A signal at any step of RESTRICT_PERMISSIONS of 2 pages, against the
+ * reclaimer: the call stops between pages (-ERESTARTSYS before the first,
+ * else 0 with a partial count), every page it modified tracked first, and
+ * is repeated from offset + count.
+ */
+static int restrict_vs_signal_build(struct xp_world *w)
+{
+	int ret = xp_restrict_vs_reclaim(w, 2);
+
+	if (ret)
+		return ret;
+	xp_script_of(xp_env_of(w))->signal = true;
+	return xp_env_spawn(xp_env_of(w), "signaller", LP_USER,
+			    xp_signaller_main, xp_env_of(w));
+}
+
+/* MODIFY_TYPES of 2 pages to TRIM, accepted, against the reclaimer. */
+static int xp_trim_vs_reclaim(struct xp_world *w, unsigned int pages)
+{
+	const struct xp_layout layout = {
+		.epc_pages = xp_tight_epc(1, pages),
+		.nr_lps = 3,
+		.nr_tcs = 1,
+		.data_pages = pages,
+	};
+	struct xp_script *sc;
+	struct xp_env *env;
+	int ret = xp_script_new(w, &layout, &env, &sc);
+
+	if (ret)
+		return ret;
+	sc->cmd = SGX_IOC_ENCLAVE_MODIFY_TYPES;
+	sc->pages = pages;
+	sc->arg = PT_TRIM;
+	sc->batches = 1;
+	op(sc, 0, XP_EOP_ENTER, 0, 0, 0, 0);
+	op_accept_range(sc, 0, ACCEPT_TRIM);
+	op(sc, 0, XP_EOP_EXIT, 0, 0, 0, 0);
+	return 0;
+}
+
+/* The same with a signal at any step, as restrict_vs_signal. */
+static int trim_vs_signal_build(struct xp_world *w)
+{
+	int ret = xp_trim_vs_reclaim(w, 2);
+	struct xp_script *sc;
+
+	if (ret)
+		return ret;
+	sc = xp_script_of(xp_env_of(w));
+	sc->signal = true;
+	return xp_script_spawn(xp_env_of(w), sc);
+}
+
+/*
+ * MODIFY_TYPES to TRIM whose first ETRACK flow fails (injected), under
+ * concurrency: -EFAULT, retried with the same type from offset + count.
+ */
+static int trim_vs_etrack_fault_build(struct xp_world *w)
+{
+	int ret = xp_trim_vs_reclaim(w, 2);
+	struct xp_script *sc;
+
+	if (ret)
+		return ret;
+	sc = xp_script_of(xp_env_of(w));
+	sc->etrack_faults = true;
+	w->drv.inject.etrack_fail = 2;
+	return xp_script_spawn(xp_env_of(w), sc);
 }
 
 static int modify_vs_reclaim_build(struct xp_world *w)
@@ -956,6 +1065,15 @@ static const struct xp_scenario xp_scenarios[] = {
 		    "fails, retried, vs the reclaimer"),
 	XP_SCENARIO(modify_vs_reclaim,
 		    "MODIFY_TYPES to TCS of 2 pages vs the reclaimer"),
+	XP_SCENARIO(restrict_vs_signal,
+		    "RESTRICT_PERMISSIONS of 2 pages vs the reclaimer and a "
+		    "signal at any step"),
+	XP_SCENARIO(trim_vs_signal,
+		    "MODIFY_TYPES to TRIM of 2 pages vs the reclaimer and a "
+		    "signal at any step"),
+	XP_SCENARIO(trim_vs_etrack_fault,
+		    "MODIFY_TYPES to TRIM of 2 pages whose first ETRACK flow "
+		    "fails, retried, vs the reclaimer"),
 	XP_SCENARIO(remove_vs_reclaim,
 		    "trim, EACCEPT and REMOVE_PAGES vs the reclaimer"),
 	XP_SCENARIO(restrict_vs_eaug,

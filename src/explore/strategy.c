@@ -42,6 +42,13 @@
  *
  * replay  The recorded choices of a schedule string. Past their end it
  *         lets the running thread go on, or else the lowest runnable id.
+ *
+ * dpor    Dynamic partial-order reduction with sleep sets (dpor.c).
+ *
+ * --shard I/N (dfs, dpor): the first XP_DPOR_SHARD_LEVELS levels with a
+ *         choice decide the shard: shard I keeps the subtrees whose hash of
+ *         those choices is I modulo N; an execution that reaches another
+ *         shard's subtree stops there, uncounted, and the subtree is skipped.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -61,21 +68,29 @@ int xp_chooser_init(struct xp_chooser *c, const struct xp_options *opt,
 	c->preemption_bound = opt->preemptions;
 	c->depth = opt->depth;
 	c->replay = replay;
+	c->shard = opt->shard;
+	c->shards = opt->shards > 1 ? opt->shards : 0;
+	if (c->shards && c->shard >= c->shards)
+		return -EINVAL;
 	switch (opt->strategy) {
+	case XP_DPOR:
+		return xp_dpor_init(&c->dpor, opt->shard, opt->shards);
 	case XP_RANDOM:
+		return c->shards ? -EINVAL : 0;
 	case XP_DFS:
 		return 0;
 	case XP_PCT:
-		return opt->depth && opt->depth <= XP_PCT_DEPTH_MAX ? 0 :
-								      -EINVAL;
+		return opt->depth && opt->depth <= XP_PCT_DEPTH_MAX &&
+		       !c->shards ? 0 : -EINVAL;
 	case XP_REPLAY:
-		return replay ? 0 : -EINVAL;
+		return replay && !c->shards ? 0 : -EINVAL;
 	}
 	return -EINVAL;
 }
 
 void xp_chooser_destroy(struct xp_chooser *c)
 {
+	xp_dpor_destroy(&c->dpor);
 	free(c->level);
 	memset(c, 0, sizeof(*c));
 }
@@ -137,6 +152,9 @@ void xp_chooser_begin(struct xp_chooser *c, unsigned int nr_threads,
 	c->level_pos = 0;
 	c->replay_pos = 0;
 	c->diverged = false;
+	c->pruned = false;
+	if (c->strategy == XP_DPOR)
+		xp_dpor_begin(&c->dpor);
 	c->rng.state = xp_mix64(c->seed ^ xp_mix64(c->execution));
 	if (c->strategy == XP_PCT)
 		pct_begin(c, nr_threads);
@@ -169,6 +187,25 @@ static unsigned int pct_pick(struct xp_chooser *c, const unsigned int *runnable,
 	return best;
 }
 
+/* The shard of a DFS path by its first levels (at most levels of them). */
+static bool dfs_ours(const struct xp_chooser *c, size_t levels)
+{
+	uint64_t h = 0x5348415244ULL;
+
+	for (size_t i = 0; i < levels && i < XP_DPOR_SHARD_LEVELS; i++)
+		h = xp_mix64(h ^ c->level[i].choice);
+	return h % c->shards == c->shard;
+}
+
+/* A new level just below the shard levels: skip it unless it is ours. */
+static void dfs_shard(struct xp_chooser *c)
+{
+	if (dfs_ours(c, XP_DPOR_SHARD_LEVELS))
+		return;
+	c->pruned = true;
+	c->level[c->levels - 1].choice = (uint8_t)(c->level[c->levels - 1].count - 1);
+}
+
 /* The option to take at the next DFS level, which offers count of them. */
 static unsigned int dfs_level(struct xp_chooser *c, unsigned int count)
 {
@@ -196,6 +233,8 @@ static unsigned int dfs_level(struct xp_chooser *c, unsigned int count)
 	}
 	c->level[c->levels++] = (struct xp_dfs_level){ 0, (uint8_t)count };
 	c->level_pos++;
+	if (c->shards && c->levels == XP_DPOR_SHARD_LEVELS + 1)
+		dfs_shard(c);
 	return 0;
 }
 
@@ -255,6 +294,14 @@ unsigned int xp_chooser_pick(struct xp_chooser *c, const unsigned int *runnable,
 	ASSERT(n >= 1);
 	c->step++;
 	switch (c->strategy) {
+	case XP_DPOR: {
+		unsigned int k = 0;
+		int ret = xp_dpor_pick(&c->dpor, runnable, n, current, &k);
+
+		if (ret)
+			c->error = ret;
+		return k;
+	}
 	case XP_PCT:
 		return pct_pick(c, runnable, n);
 	case XP_DFS:
@@ -282,11 +329,24 @@ static bool dfs_backtrack(struct xp_chooser *c)
 	return false;
 }
 
+bool xp_chooser_ours(struct xp_chooser *c)
+{
+	if (c->strategy == XP_DPOR)
+		return xp_dpor_ours(&c->dpor);
+	if (c->strategy != XP_DFS || !c->shards)
+		return true;
+	if (!c->pruned && c->level_pos <= XP_DPOR_SHARD_LEVELS)
+		c->pruned = !dfs_ours(c, c->level_pos);
+	return !c->pruned;
+}
+
 bool xp_chooser_end(struct xp_chooser *c, uint64_t steps)
 {
 	if (steps > c->steps_longest)
 		c->steps_longest = steps;
 	if (c->strategy == XP_DFS)
 		return dfs_backtrack(c);
+	if (c->strategy == XP_DPOR)
+		return xp_dpor_end(&c->dpor);
 	return c->strategy != XP_REPLAY;
 }

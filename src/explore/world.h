@@ -151,6 +151,8 @@ struct xp_env {
 	bool known[XP_PAGES_MAX];
 	bool accepted[XP_PAGES_MAX]; /* an EACCEPT of the page succeeded */
 	bool extended[XP_PAGES_MAX]; /* an EMODPE of the page succeeded */
+	/* Left untracked after count by a call whose tracking failed. */
+	bool untracked[XP_PAGES_MAX];
 	struct xp_checker chk;
 	void *scenario; /* the scenario's own state */
 };
@@ -195,5 +197,14 @@ void xp_check_restricted(struct xp_env *env, struct sgx_encl *encl,
 void xp_check_modified(struct xp_env *env, struct sgx_encl *encl,
 		       uint64_t offset, uint64_t count,
 		       enum sgx_page_type type);
+/*
+ * After RESTRICT_PERMISSIONS / MODIFY_TYPES over [offset, offset + length)
+ * returned ret with count bytes: a page after count still waiting for
+ * tracking is allowed only when the tracking failed (-EFAULT, result 0, at
+ * a page that exists).
+ */
+void xp_check_after_count(struct xp_env *env, struct sgx_encl *encl,
+			  uint64_t offset, uint64_t length, uint64_t count,
+			  long ret, uint64_t result);
 
 #endif

@@ -203,6 +203,7 @@ struct sgx_driver_config {
 #define SGX_PLANT_COUNT_BEFORE_TRACKING (1U << 3)
 #define SGX_PLANT_BATCH_SECS_EVICTED (1U << 4)
 #define SGX_PLANT_BATCH_NO_EARLY_TRACK (1U << 5)
+#define SGX_PLANT_SIGNAL_NO_TRACK (1U << 6) /* signal exit skips the flow */
 #define sgx_planted(drv, bug) ((drv)->cfg.plants & SGX_PLANT_##bug)
 #endif
 

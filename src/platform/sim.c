@@ -265,19 +265,29 @@ static void charge(struct sim *s, const struct sgx_lp *lp, uint64_t cycles)
  * last released. A waiter cannot take it before it was released: its clock
  * moves on to that time (the sim's only cross-LP wait besides IPIs).
  */
+static void touch(const struct sim *s, uint64_t object)
+{
+	if (s->hooks.touch && s->current)
+		s->hooks.touch(s->hooks.ctx, object);
+}
+
 static void sim_mutex_lock(void *ctx, struct sgx_mutex *m)
 {
 	struct sim *s = sim_of(ctx);
 	struct sim_thread *t = s->current;
 	struct sgx_lp *lp = sim_this_lp(s);
+	uint64_t object = SIM_OBJ(SIM_OBJ_MUTEX, (uintptr_t)m);
 
+	touch(s, object);
 	sim_yield(s);
+	touch(s, object);
 	while (m->impl[0]) {
 		ASSERT(t); /* direct mode has no one to wait for */
 		ASSERT(m->impl[0] != owner_id(s)); /* not recursive */
 		t->state = SIM_BLOCKED;
 		t->blocked_on = m;
 		sim_yield(s);
+		touch(s, object);
 	}
 	if (s->costs) {
 		if (s->clock[lp->id] < m->impl[2])
@@ -287,6 +297,8 @@ static void sim_mutex_lock(void *ctx, struct sgx_mutex *m)
 	m->impl[0] = owner_id(s);
 	m->impl[1] = now(s, lp);
 	m->acquisitions++;
+	if (t)
+		t->held++;
 }
 
 static void sim_mutex_unlock(void *ctx, struct sgx_mutex *m)
@@ -299,6 +311,9 @@ static void sim_mutex_unlock(void *ctx, struct sgx_mutex *m)
 		charge(s, lp, s->costs->mutex_unlock);
 	held = now(s, lp) - m->impl[1];
 	ASSERT(m->impl[0] == owner_id(s));
+	touch(s, SIM_OBJ(SIM_OBJ_MUTEX, (uintptr_t)m));
+	if (s->current && !--s->current->held)
+		touch(s, SIM_OBJ(SIM_OBJ_NOLOCK, 0));
 	if (held > m->longest_hold)
 		m->longest_hold = held;
 	m->impl[0] = 0;
@@ -415,14 +430,17 @@ static void sim_ksgxd_sleep(void *ctx)
 	struct sim *s = sim_of(ctx);
 
 	ASSERT(s->current);
+	touch(s, SIM_OBJ(SIM_OBJ_KSGXD, 0));
 	s->current->state = SIM_SLEEPING;
 	sim_yield(s);
+	touch(s, SIM_OBJ(SIM_OBJ_KSGXD, 0));
 }
 
 static void sim_ksgxd_wake(void *ctx)
 {
 	struct sim *s = sim_of(ctx);
 
+	touch(s, SIM_OBJ(SIM_OBJ_KSGXD, 0));
 	for (unsigned int i = 0; i < s->nr_threads; i++)
 		if (s->threads[i].state == SIM_SLEEPING)
 			s->threads[i].state = SIM_RUNNABLE;

@@ -33,6 +33,7 @@ struct sim_thread {
 	const char *name;
 	struct sgx_lp *lp;
 	bool daemon; /* the run may end while it sleeps */
+	unsigned int held; /* mutexes it holds */
 	bool signal_pending;
 	enum sim_thread_state state;
 	const struct sgx_mutex *blocked_on;
@@ -67,6 +68,26 @@ struct sim_hooks {
 	void *ctx;
 	bool (*step)(void *ctx);
 	void (*ipi)(void *ctx, const struct sgx_lp *lp, bool aex);
+	/*
+	 * The running thread touches a shared object (SIM_OBJ_*): a mutex it
+	 * tries, takes or releases, ksgxd's wait queue, the point where it
+	 * holds no mutex any more. The explorer's dependency relation.
+	 */
+	void (*touch)(void *ctx, uint64_t object);
+};
+
+/* Objects for sim_hooks.touch: the kind in the top byte. */
+#define SIM_OBJ_KIND(o) ((o) >> 56)
+#define SIM_OBJ(kind, n) ((uint64_t)(kind) << 56 | ((n) & ((1ULL << 56) - 1)))
+enum sim_obj_kind {
+	SIM_OBJ_MUTEX = 1, /* n: the mutex's address */
+	SIM_OBJ_NOLOCK, /* kernel code holding no mutex (see explore/dpor.c) */
+	SIM_OBJ_KSGXD, /* ksgxd's wait queue */
+	SIM_OBJ_LP, /* n: an LP's id: its registers, mode and TLB */
+	SIM_OBJ_EPC, /* n: an EPC page's index */
+	SIM_OBJ_PGTABLE, /* the process's page table */
+	SIM_OBJ_ENV, /* n: a part of a scenario's own state */
+	SIM_OBJ_GLOBAL, /* everything */
 };
 
 struct sim_stats {

@@ -179,12 +179,15 @@ static void record_eaug(void *ctx, struct sgx_encl *encl, uint64_t offset)
 		     (unsigned long long)offset);
 }
 
-static void record_aex(void *ctx, struct sgx_lp *lp)
+/* run_record_aex() - an AEX of @lp (trap.c's AEX hook), if recording. */
+void run_record_aex(struct sgx_lp *lp)
 {
 	uint64_t off;
-	int id = id_at(lp->elrange_base, &off);
+	int id;
 
-	(void)ctx;
+	if (rec.fd < 0)
+		return;
+	id = id_at(lp->elrange_base, &off);
 	if (id >= 0)
 		emit("aex %d %d %u %s\n", rec.pid, id, lp->id,
 		     atomic_load(&rec.in_edmm) ? "ipi" : "other");
@@ -256,5 +259,4 @@ void run_record_install(void)
 	run.drv.trace = (struct sgx_trace_hooks){
 		.ioctl = record_ioctl, .eaug = record_eaug,
 	};
-	run.cpu.hooks.aex = record_aex;
 }

@@ -153,6 +153,7 @@ static int model_init(void)
 	run.etrack_gen = 0;
 	run.revoked_gen = 0;
 	run_hostmap_install();
+	run.cpu.hooks.aex = run_aex_hook;
 	run_record_install();
 	run.pid = run.self;
 	return native_start_ksgxd(&run.native, ksgxd, &run.drv);

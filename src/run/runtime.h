@@ -94,6 +94,9 @@ void run_xstate_resume(const struct sgx_lp *lp, ucontext_t *uc);
 
 /* record.c: `sgxemu run --record` (docs/TRACE.md) */
 void run_record_install(void);
+void run_record_aex(struct sgx_lp *lp);
+/* trap.c: the CPU's AEX hook (extended state, then the recorder) */
+void run_aex_hook(void *ctx, struct sgx_lp *lp);
 void run_record_leaf(struct sgx_lp *lp, enum sgx_leaf_class cls,
 		     unsigned int leaf);
 

@@ -294,21 +294,46 @@ static enum sgx_fault_result user_fault(uint64_t addr, uint32_t error_code)
 }
 
 /*
+ * The signal context whose extended state an AEX of this thread saves: set
+ * around every call into the CPU model that may take an AEX, because the
+ * model raises the AEX of a faulting leaf or fill itself (arch/aex.c).
+ */
+static __thread ucontext_t *aex_uc;
+
+/**
+ * run_aex_hook() - the CPU's AEX hook, in enclave mode before the AEX saves
+ * anything: the extended state of aex_uc goes into the SSA (xstate.c), and
+ * the recorder, if any, sees the AEX.
+ */
+void run_aex_hook(void *ctx, struct sgx_lp *lp)
+{
+	(void)ctx;
+	if (aex_uc)
+		run_xstate_aex(lp, aex_uc);
+	run_record_aex(lp);
+}
+
+/*
  * The AEX of @lp at the state in @uc: the GPRs and the extended state go
  * into the SSA, and @uc becomes the synthetic state at the AEP.
  */
 static void take_aex(struct sgx_lp *lp, ucontext_t *uc,
 		     const struct sgx_exception *exc)
 {
+	ucontext_t *outer = aex_uc;
+
 	run_regs_from_uc(lp, uc);
-	run_xstate_aex(lp, uc);
+	aex_uc = uc;
 	sgx_aex(lp, exc);
+	aex_uc = outer;
 	run_regs_to_uc(lp, uc);
 }
 
 /*
  * An exception in enclave mode: AEX into the SSA (the ucontext becomes the
- * synthetic state at the AEP), then the kernel's #PF handling.
+ * synthetic state at the AEP), then the kernel's #PF handling. A fault the
+ * CPU model raised (a leaf's, an access's) had its AEX in arch already,
+ * from lp->regs, which the caller loaded from the ucontext first.
  */
 static void enclave_exception(struct sgx_lp *lp, ucontext_t *uc,
 			      const struct sgx_exception *raised)
@@ -316,7 +341,10 @@ static void enclave_exception(struct sgx_lp *lp, ucontext_t *uc,
 	struct sgx_exception exc = *raised;
 	enum sgx_fault_result fr = SGX_FAULT_SIGSEGV;
 
-	take_aex(lp, uc, &exc);
+	if (lp->enclave_mode)
+		take_aex(lp, uc, &exc);
+	else
+		run_regs_to_uc(lp, uc);
 	exc = lp->exc; /* CR2 is page aligned after an AEX */
 	if (exc.vector == X86_TRAP_PF) {
 		fr = user_fault(exc.addr, exc.error_code);
@@ -468,7 +496,9 @@ static void enclu(struct sgx_lp *lp, ucontext_t *uc)
 	int ret;
 
 	run_regs_from_uc(lp, uc);
+	aex_uc = uc;
 	ret = run_leaf(lp);
+	aex_uc = NULL;
 	if (!sgx_faulted(ret)) {
 		if (leaf_moves_rip(leaf))
 			leaf_result(lp, leaf, ret);
@@ -550,6 +580,7 @@ static void enclave_fault(struct sgx_lp *lp, siginfo_t *si, ucontext_t *uc)
 {
 	uint64_t addr = (uint64_t)(uintptr_t)si->si_addr;
 	enum sgx_access acc = host_access(uc);
+	int fault;
 	struct sgx_exception exc = {
 		.vector = X86_TRAP_PF,
 		.error_code = (uint32_t)uc_reg(uc, REG_ERR) | X86_PF_USER,
@@ -562,7 +593,11 @@ static void enclave_fault(struct sgx_lp *lp, siginfo_t *si, ucontext_t *uc)
 		if (illegal_in_enclave(uc_reg(uc, REG_RIP)))
 			exc.vector = X86_TRAP_UD;
 	} else if (in_elrange(lp, addr)) {
-		if (!run_host_fill(lp, addr, acc))
+		run_regs_from_uc(lp, uc); /* for the AEX of a refused fill */
+		aex_uc = uc;
+		fault = run_host_fill(lp, addr, acc);
+		aex_uc = NULL;
+		if (!fault)
 			return;
 		exc = lp->exc;
 	}

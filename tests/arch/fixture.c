@@ -41,6 +41,9 @@ static void set_lepubkeyhash(struct fx *fx)
 		memcpy(fx->cpu.lps[i].lepubkeyhash, mrsigner, 32);
 }
 
+/* fault_aex as fx_resume_faulted() last saw it, reset with the CPU. */
+static uint64_t fault_aex_seen;
+
 void fx_init(struct fx *fx, uint64_t epc_pages, unsigned int nr_lps)
 {
 	struct sgx_cpu_config cfg = {
@@ -51,6 +54,7 @@ void fx_init(struct fx *fx, uint64_t epc_pages, unsigned int nr_lps)
 	};
 
 	memset(fx, 0, sizeof(*fx));
+	fault_aex_seen = 0;
 	cr_assert_eq(sgx_cpu_init(&fx->cpu, &cfg), 0);
 	cr_assert_eq(sgx_pgtable_init(&fx->pt), 0);
 	for (unsigned int i = 0; i < nr_lps; i++)
@@ -399,24 +403,44 @@ int fx_emodpe(struct fx *fx, struct sgx_lp *lp, uint64_t lin, uint64_t flags)
 	return enclu_emodpe(lp, scratch_secinfo(fx, lp, flags), lin);
 }
 
-void fx_expect_gp(const struct sgx_lp *lp, int ret)
+/* If the fault just checked AEXed lp, ERESUME it (see fixture.h). */
+static void fx_resume_faulted(struct sgx_lp *lp)
+{
+	int ret;
+
+	if (lp->cpu->stats.fault_aex == fault_aex_seen)
+		return;
+	fault_aex_seen = lp->cpu->stats.fault_aex;
+	cr_assert(!lp->enclave_mode, "a fault inside is an AEX");
+	cr_assert_eq(lp->regs.rax, ERESUME);
+	/* The synthetic state names the TCS (RBX) and the AEP (RCX). */
+	ret = enclu_eresume(lp, lp->regs.rbx, lp->regs.rcx);
+	cr_assert_eq(ret, 0, "ERESUME after the fault's AEX: %#x", ret);
+}
+
+void fx_expect_gp(struct sgx_lp *lp, int ret)
 {
 	cr_assert_eq(ret, SGX_FAULT_FLAG | X86_TRAP_GP, "got %#x, want #GP",
 		     ret);
 	cr_assert_eq(lp->exc.vector, X86_TRAP_GP);
+	fx_resume_faulted(lp);
 }
 
-void fx_expect_pf(const struct sgx_lp *lp, int ret, uint64_t addr,
+void fx_expect_pf(struct sgx_lp *lp, int ret, uint64_t addr,
 		  uint32_t error_code)
 {
 	cr_assert_eq(ret, SGX_FAULT_FLAG | X86_TRAP_PF, "got %#x, want #PF",
 		     ret);
 	cr_assert_eq(lp->exc.vector, X86_TRAP_PF);
+	/* After an AEX the OS sees the address with bits 11:0 cleared. */
+	if (lp->cpu->stats.fault_aex != fault_aex_seen)
+		addr &= PAGE_MASK;
 	cr_assert_eq(lp->exc.addr, addr, "#PF at %#lx, want %#lx",
 		     (unsigned long)lp->exc.addr, (unsigned long)addr);
 	cr_assert_eq(lp->exc.error_code, error_code,
 		     "#PF error code %#x, want %#x", lp->exc.error_code,
 		     error_code);
+	fx_resume_faulted(lp);
 }
 
 void fx_snap(const struct fx *fx, uint64_t epc, struct fx_snap *s)

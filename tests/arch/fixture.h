@@ -128,9 +128,14 @@ int fx_etrack(struct fx *fx);
 /* The #PF error code of an ENCLS leaf's EPC operand fault (sgx_pf_epcm). */
 #define FX_PF_EPCM (X86_PF_SGX | X86_PF_PROT)
 
-/* Assert that ret is a #GP, or a #PF at addr with this error code. */
-void fx_expect_gp(const struct sgx_lp *lp, int ret);
-void fx_expect_pf(const struct sgx_lp *lp, int ret, uint64_t addr,
+/*
+ * Assert that ret is a #GP, or a #PF at addr with this error code. A fault
+ * raised in enclave mode has been delivered by an AEX (the CPU does that);
+ * these then ERESUME the LP at once, as the AEP's handler would after
+ * skipping the faulting ENCLU, so that the test goes on inside.
+ */
+void fx_expect_gp(struct sgx_lp *lp, int ret);
+void fx_expect_pf(struct sgx_lp *lp, int ret, uint64_t addr,
 		  uint32_t error_code);
 
 /*

@@ -2,8 +2,9 @@
 /*
  * The enclave-mode access path (sgx-architecture.md section 5): PTE faults
  * without the SGX bit, EPCM faults with it, TLB fills and hits, stale rights
- * honoured until a flush, the re-walk on a rights miss, and abort-page
- * semantics outside enclave mode.
+ * honoured until a flush, the one spurious #PF of a rights miss (no re-walk),
+ * every fault in enclave mode delivered by an AEX, and abort-page semantics
+ * outside enclave mode.
  */
 #include <criterion/criterion.h>
 #include <string.h>
@@ -32,13 +33,12 @@ static int access(struct sgx_lp *lp, uint64_t lin, enum sgx_access acc)
 	return sgx_lp_access(lp, lin, acc, &host);
 }
 
+/* The fault in enclave mode, its AEX, then ERESUME by fx_expect_pf(). */
 static void expect_pf(struct sgx_lp *lp, int ret, uint64_t addr, uint32_t ec)
 {
-	cr_assert_eq(ret, SGX_FAULT_FLAG | X86_TRAP_PF);
-	cr_assert_eq(lp->exc.vector, X86_TRAP_PF);
-	cr_assert_eq(lp->exc.addr, addr);
-	cr_assert_eq(lp->exc.error_code, ec, "error code %#x, want %#x",
-		     lp->exc.error_code, ec);
+	cr_assert(!lp->enclave_mode, "the fault was delivered by an AEX");
+	fx_expect_pf(lp, ret, addr, ec);
+	cr_assert(lp->enclave_mode, "back inside after ERESUME");
 }
 
 Test(access, fill_then_hit)
@@ -98,6 +98,9 @@ Test(access, epcm_denial_has_sgx_bit)
 				     SGX_PTE_PRESENT | SGX_PTE_WRITE), 0);
 	fx_enter(&fx, lp);
 	cr_assert_eq(access(lp, data, SGX_ACCESS_WRITE), 0);
+	/* The entry the write filled says RW: a stale-rights #PF first. */
+	expect_pf(lp, access(lp, data, SGX_ACCESS_EXEC), data, 0x15);
+	/* Its AEX flushed the TLB: now the EPCM denies, with the SGX bit. */
 	expect_pf(lp, access(lp, data, SGX_ACCESS_EXEC), data, 0x8015);
 	/* A TCS is not a REG page: no data access at all. */
 	expect_pf(lp, access(lp, tcs, SGX_ACCESS_READ), tcs, 0x8005);
@@ -119,22 +122,45 @@ Test(access, stale_rights_until_flush)
 	cr_assert_eq(access(lp, lin, SGX_ACCESS_READ), 0);
 }
 
-Test(access, rights_miss_rewalks_once)
+Test(access, rights_miss_faults_once_then_resumes)
 {
 	struct sgx_lp *lp = &fx.cpu.lps[1];
 	uint64_t lin = fx_data(&fx, 3);
 	uint64_t epc = fx_epc_of(&fx, lin);
+	uint64_t stale = fx.cpu.stats.tlb_stale_fault;
 
 	cr_assert_eq(sgx_pgtable_map(&fx.pt, lin, epc,
 				     SGX_PTE_PRESENT | SGX_PTE_NX), 0);
 	fx_enter(&fx, lp);
 	cr_assert_eq(access(lp, lin, SGX_ACCESS_READ), 0);
-	/* The OS widens the PTE (mprotect); the cached R-only entry is
-	 * dropped on the rights miss and the re-walk sees W. */
+	/*
+	 * The OS widens the PTE (mprotect); the cached R-only entry faults
+	 * once, a plain protection #PF, with no re-walk. The AEX flushes the
+	 * TLB, so after ERESUME the access fills afresh and succeeds.
+	 */
 	cr_assert_eq(sgx_pgtable_map(&fx.pt, lin, epc,
 				     SGX_PTE_PRESENT | SGX_PTE_WRITE |
 					     SGX_PTE_NX), 0);
+	expect_pf(lp, access(lp, lin, SGX_ACCESS_WRITE), lin, 0x7);
+	cr_assert_eq(fx.cpu.stats.tlb_stale_fault, stale + 1);
 	cr_assert_eq(access(lp, lin, SGX_ACCESS_WRITE), 0);
+	cr_assert_eq(fx.cpu.stats.tlb_stale_fault, stale + 1);
+}
+
+Test(access, encls_in_enclave_mode_is_ud_and_aex)
+{
+	struct sgx_lp *lp = &fx.cpu.lps[1];
+	uint64_t aex = fx.cpu.stats.aex, secs;
+	int ret;
+
+	cr_assert(sgx_epc_index(&fx.cpu, fx.secs, &secs));
+	fx_enter(&fx, lp);
+	ret = encls_etrack(lp, fx.secs);
+	cr_assert_eq(ret, SGX_FAULT_FLAG | X86_TRAP_UD);
+	cr_assert_eq(lp->exc.vector, X86_TRAP_UD);
+	cr_assert(!lp->enclave_mode, "the #UD was delivered by an AEX");
+	cr_assert_eq(fx.cpu.stats.aex, aex + 1);
+	cr_assert_eq(sgx_secs_epoch(&fx.cpu, secs), 0, "ETRACK had no effect");
 }
 
 Test(access, outside_enclave_mode_is_abort_page)

@@ -647,12 +647,25 @@ Test(enclu_eaccept, c16_tcs_32bit_limits)
 	b = new_tcs(1, &t, true);
 	t.gs_limit = 0x1FFF;
 	c = new_tcs(2, &t, true);
-	/* A 32-bit enclave; lp is already inside, so EENTER never sees it. */
-	secs()->attributes &= ~SGX_ATTR_MODE64BIT;
+	/*
+	 * A 32-bit enclave; lp is already inside, so EENTER never sees it.
+	 * The #GP's AEX leaves it, and ERESUME would refuse a 32-bit
+	 * enclave on this 64-bit LP: the bit is back before fx_expect_gp().
+	 */
 	take_snap(a);
-	expect_gp_same(secinfo(ACCEPT_TCS), a);
+	secs()->attributes &= ~SGX_ATTR_MODE64BIT;
+	int ret = accept(secinfo(ACCEPT_TCS), a);
+
+	secs()->attributes |= SGX_ATTR_MODE64BIT;
+	fx_expect_gp(lp, ret);
+	fx_expect_same(&fx, &snap);
 	take_snap(b);
-	expect_gp_same(secinfo(ACCEPT_TCS), b);
+	secs()->attributes &= ~SGX_ATTR_MODE64BIT;
+	ret = accept(secinfo(ACCEPT_TCS), b);
+	secs()->attributes |= SGX_ATTR_MODE64BIT;
+	fx_expect_gp(lp, ret);
+	fx_expect_same(&fx, &snap);
+	secs()->attributes &= ~SGX_ATTR_MODE64BIT;
 	cr_assert_eq(accept(secinfo(ACCEPT_TCS), c), 0);
 	/* A 64-bit enclave ignores the limits. */
 	secs()->attributes |= SGX_ATTR_MODE64BIT;

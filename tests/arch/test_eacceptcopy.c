@@ -412,6 +412,9 @@ Test(enclu_eacceptcopy, e2_rights_exactly_secinfo)
 	cr_assert_eq(copy(secinfo(REG | R | X), dst, src), 0);
 	cr_assert_eq(sgx_lp_access(lp, dst, SGX_ACCESS_READ, &h), 0);
 	cr_assert_eq(sgx_lp_access(lp, dst, SGX_ACCESS_EXEC, &h), 0);
+	/* The entry says RX: a stale-rights #PF, then the EPCM's own. */
+	fx_expect_pf(lp, sgx_lp_access(lp, dst, SGX_ACCESS_WRITE, &h), dst,
+		     0x7);
 	fx_expect_pf(lp, sgx_lp_access(lp, dst, SGX_ACCESS_WRITE, &h), dst,
 		     0x8007);
 }

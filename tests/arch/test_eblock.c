@@ -146,10 +146,8 @@ Test(encls_eblock, e1_blocked_page_cannot_be_filled)
 	cr_assert_eq(encls_eblock(fx.lp, data_epc(0)), 0);
 	cr_assert(epcm_of(&fx, data_epc(0))->blocked);
 	fx_enter(&fx, a);
-	cr_assert_eq(sgx_lp_read(a, lin, buf, sizeof(buf)),
-		     SGX_FAULT_FLAG | X86_TRAP_PF);
-	cr_assert_eq(a->exc.addr, lin);
-	cr_assert_eq(a->exc.error_code, X86_PF_SGX | X86_PF_USER | X86_PF_PROT);
+	fx_expect_pf(a, sgx_lp_read(a, lin, buf, sizeof(buf)), lin,
+		     X86_PF_SGX | X86_PF_USER | X86_PF_PROT);
 	fx_exit(&fx, a);
 }
 

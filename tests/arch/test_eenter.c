@@ -214,9 +214,17 @@ BOTH(c1_in_enclave_mode)
 	}
 	cr_assert_eq(run(resume), 0);
 	cr_assert(lp->enclave_mode);
-	/* Even a free TCS cannot be entered from inside an enclave. */
+	/*
+	 * Even a free TCS cannot be entered from inside an enclave. The #GP
+	 * is an AEX (its frame is written), then fx_expect_gp() ERESUMEs:
+	 * the TCS, the registers and the mode are as they were.
+	 */
 	fx_snap(&fx, fx_epc_of(&fx, tcs2), &s2);
-	expect_gp_same_at(resume, tcs2, FX_AEP);
+	take();
+	fx_expect_gp(lp, run_at(resume, tcs2, FX_AEP));
+	fx_expect_same(&fx, &snap.tcs);
+	cr_assert_eq(memcmp(&lp->regs, &snap.regs, sizeof(snap.regs)), 0);
+	cr_assert(lp->enclave_mode);
 	fx_expect_same(&fx, &s2);
 	leave(resume);
 	cr_assert_eq(run_at(resume, tcs2, FX_AEP), 0);

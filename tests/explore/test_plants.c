@@ -14,9 +14,14 @@
  *   BATCH_SECS_EVICTED     restrict_hole_vs_reclaim  PCT d=3    <= 1000
  *   BATCH_NO_EARLY_TRACK   restrict_hole_vs_reclaim  random     1
  *   COUNT_BEFORE_TRACKING  restrict_vs_etrack_fault  random     <= 10
+ *                          trim_vs_etrack_fault      random     <= 10
+ *   SIGNAL_NO_TRACK        restrict_vs_signal        random     <= 100
+ *                          trim_vs_signal            random     <= 100
  *
  * The batch plants need the batched driver (etrack_batch 0); the others
- * are run with Linux's (1). COUNT_BEFORE_TRACKING changes nothing unless
+ * are run with Linux's (1). SIGNAL_NO_TRACK returns from a walk a signal
+ * stopped without its last flow: only the invariant checked on every EDMM
+ * return (pages after count are untracked only if tracking failed) sees it. COUNT_BEFORE_TRACKING changes nothing unless
  * an ETRACK flow fails, which only fault injection makes happen: the
  * scenario restrict_vs_etrack_fault injects one failed flow. With batch 0
  * that flow is the call's last, so nothing else tracks the pages it
@@ -111,6 +116,22 @@ Test(plants, count_before_tracking)
 	expect_found("restrict_vs_etrack_fault", XP_RANDOM,
 		     SGX_PLANT_COUNT_BEFORE_TRACKING, 0, 10,
 		     "whose EMODPR is not tracked");
+}
+
+Test(plants, count_before_tracking_of_a_trim)
+{
+	expect_found("trim_vs_etrack_fault", XP_RANDOM,
+		     SGX_PLANT_COUNT_BEFORE_TRACKING, 0, 10,
+		     "MODIFY_TYPES counted page");
+}
+
+Test(plants, signal_exit_without_tracking)
+{
+	expect_found("restrict_vs_signal", XP_RANDOM,
+		     SGX_PLANT_SIGNAL_NO_TRACK, 0, 100,
+		     "after count not tracked");
+	expect_found("trim_vs_signal", XP_RANDOM, SGX_PLANT_SIGNAL_NO_TRACK,
+		     0, 100, "after count not tracked");
 }
 
 /* ---- The security property, leaf by leaf ------------------------------- */

@@ -756,13 +756,13 @@ static void play_ksgxd(void)
 		sgx_reclaim_pages(&m.drv);
 }
 
-/* The CPU's AEX for a fault inside, then Linux's fault path for a #PF. */
+/* Linux's fault path for a #PF (the CPU's AEX came first, in arch). */
 static bool fault_fixed(struct sgx_lp *lp)
 {
 	struct sgx_exception exc = lp->exc;
 
-	if (lp->enclave_mode)
-		sgx_aex(lp, &exc);
+	if (lp->enclave_mode) /* the fault's AEX happens in arch */
+		abort();
 	if (exc.vector != X86_TRAP_PF)
 		return false;
 	return sgx_user_fault(m.mm, exc.addr, exc.error_code) ==

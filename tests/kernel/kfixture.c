@@ -384,10 +384,7 @@ static bool kfx_fault(struct kfx *fx, struct sgx_lp *lp, struct kfx_fault *f)
 {
 	struct sgx_exception exc = lp->exc;
 
-	if (lp->enclave_mode) {
-		sgx_aex(lp, &exc);
-		exc = lp->exc;
-	}
+	cr_assert(!lp->enclave_mode, "a fault in enclave mode is an AEX");
 	f->vector = exc.vector;
 	f->error_code = exc.error_code;
 	f->addr = exc.addr;

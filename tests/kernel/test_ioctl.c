@@ -172,24 +172,27 @@ Test(ioctl, restrict_ipis_reach_the_enclave)
 	kfx_exit(&fx, 1);
 }
 
-/* The selftest epcm_permissions, step by step. */
+/*
+ * The selftest epcm_permissions, step by step. Its main thread runs on
+ * LP 2: the ioctls run on LP 0, and an LP in enclave mode cannot do ENCLS.
+ */
 Test(ioctl, epcm_permissions)
 {
 	uint64_t v = MAGIC, count, result;
 	struct kfx_fault f;
 
-	cr_assert_eq(kfx_enter(&fx, 0, KFX_TCS1, NULL), 0);
-	cr_assert_eq(kfx_write(&fx, 0, KFX_DATA_START, &v, 8, NULL), 0);
+	cr_assert_eq(kfx_enter(&fx, 2, KFX_TCS1, NULL), 0);
+	cr_assert_eq(kfx_write(&fx, 2, KFX_DATA_START, &v, 8, NULL), 0);
 	cr_assert_eq(kfx_restrict(&fx, KFX_DATA_START, PAGE_SIZE, R, &count,
 				  &result), 0);
 	cr_assert_eq(count, PAGE_SIZE);
 	cr_assert_eq(result, 0);
-	/* The IPI took LP 0 out; the vDSO's AEP resumes it. */
-	cr_assert_eq(kfx_eresume(&fx, 0, NULL), 0);
-	cr_assert_eq(kfx_eaccept(&fx, 0, KFX_DATA_START, R | REG |
+	/* The IPI took LP 2 out; the vDSO's AEP resumes it. */
+	cr_assert_eq(kfx_eresume(&fx, 2, NULL), 0);
+	cr_assert_eq(kfx_eaccept(&fx, 2, KFX_DATA_START, R | REG |
 				 SGX_SECINFO_PR, NULL), 0);
 	v = MAGIC2;
-	kfx_write(&fx, 0, KFX_DATA_START, &v, 8, &f);
+	kfx_write(&fx, 2, KFX_DATA_START, &v, 8, &f);
 	cr_assert(f.raised);
 	cr_assert_eq(f.vector, X86_TRAP_PF);
 	cr_assert_eq(f.error_code, 0x8007);
@@ -198,12 +201,12 @@ Test(ioctl, epcm_permissions)
 	cr_assert_eq(kfx_enter(&fx, 1, KFX_TCS2, NULL), 0);
 	cr_assert_eq(kfx_emodpe(&fx, 1, KFX_DATA_START, R | W, NULL), 0);
 	kfx_exit(&fx, 1);
-	cr_assert_eq(kfx_eresume(&fx, 0, NULL), 0);
-	cr_assert_eq(kfx_write(&fx, 0, KFX_DATA_START, &v, 8, NULL), 0);
+	cr_assert_eq(kfx_eresume(&fx, 2, NULL), 0);
+	cr_assert_eq(kfx_write(&fx, 2, KFX_DATA_START, &v, 8, NULL), 0);
 	v = 0;
-	cr_assert_eq(kfx_read(&fx, 0, KFX_DATA_START, &v, 8, NULL), 0);
+	cr_assert_eq(kfx_read(&fx, 2, KFX_DATA_START, &v, 8, NULL), 0);
 	cr_assert_eq(v, MAGIC2);
-	kfx_exit(&fx, 0);
+	kfx_exit(&fx, 2);
 }
 
 /* count covers what was restricted and tracked; the rest is untouched. */
@@ -414,7 +417,7 @@ static void augment(unsigned int lp, uint64_t offset)
 	cr_assert_eq(sgx_encl_page_type_now(kfx_page(&fx, offset)), PT_REG);
 }
 
-static void init_tcs_page(uint64_t tcs, uint64_t ssa)
+static void init_tcs_page(unsigned int lp, uint64_t tcs, uint64_t ssa)
 {
 	struct sgx_tcs t = {
 		.ssa_offset = ssa,
@@ -424,10 +427,10 @@ static void init_tcs_page(uint64_t tcs, uint64_t ssa)
 		.gs_limit = 0xFFFFFFFF,
 	};
 
-	cr_assert_eq(kfx_write(&fx, 0, tcs, &t, sizeof(t), NULL), 0);
+	cr_assert_eq(kfx_write(&fx, lp, tcs, &t, sizeof(t), NULL), 0);
 }
 
-/* The selftest tcs_create, both phases. */
+/* The selftest tcs_create, both phases; its main thread on LP 3. */
 Test(ioctl, tcs_create)
 {
 	const uint64_t stack = fx.total_size, tcs = stack + PAGE_SIZE;
@@ -438,16 +441,16 @@ Test(ioctl, tcs_create)
 	cr_assert_eq(sgx_mmap(fx.file, fx.mm, fx.base + stack, 3 * PAGE_SIZE,
 			      SGX_PROT_READ | SGX_PROT_WRITE,
 			      SGX_MAP_SHARED | SGX_MAP_FIXED), 0);
-	cr_assert_eq(kfx_enter(&fx, 0, KFX_TCS1, NULL), 0);
+	cr_assert_eq(kfx_enter(&fx, 3, KFX_TCS1, NULL), 0);
 	for (uint64_t off = stack; off <= ssa; off += PAGE_SIZE)
-		augment(0, off);
-	init_tcs_page(tcs, ssa);
+		augment(3, off);
+	init_tcs_page(3, tcs, ssa);
 	cr_assert_eq(kfx_modify_types(&fx, tcs, PAGE_SIZE, PT_TCS, &count,
 				      &result), 0);
 	cr_assert_eq(count, PAGE_SIZE);
 	cr_assert_eq(result, 0);
-	cr_assert_eq(kfx_eresume(&fx, 0, NULL), 0); /* after the IPI */
-	cr_assert_eq(kfx_eaccept(&fx, 0, tcs, ACCEPT_TCS, NULL), 0);
+	cr_assert_eq(kfx_eresume(&fx, 3, NULL), 0); /* after the IPI */
+	cr_assert_eq(kfx_eaccept(&fx, 3, tcs, ACCEPT_TCS, NULL), 0);
 	/* The new TCS is a way in. */
 	cr_assert_eq(kfx_enter(&fx, 2, tcs, NULL), 0);
 	cr_assert_eq(kfx_write(&fx, 2, KFX_DATA, &v, 8, NULL), 0);
@@ -457,21 +460,21 @@ Test(ioctl, tcs_create)
 	cr_assert_eq(kfx_modify_types(&fx, stack, 3 * PAGE_SIZE, PT_TRIM,
 				      &count, &result), 0);
 	cr_assert_eq(count, 3 * PAGE_SIZE);
-	cr_assert_eq(kfx_eresume(&fx, 0, NULL), 0);
+	cr_assert_eq(kfx_eresume(&fx, 3, NULL), 0);
 	for (uint64_t off = stack; off <= ssa; off += PAGE_SIZE)
-		cr_assert_eq(kfx_eaccept(&fx, 0, off, ACCEPT_TRIM, NULL), 0);
-	kfx_exit(&fx, 0);
+		cr_assert_eq(kfx_eaccept(&fx, 3, off, ACCEPT_TRIM, NULL), 0);
+	kfx_exit(&fx, 3);
 	cr_assert_eq(kfx_remove(&fx, stack, 3 * PAGE_SIZE, &count), 0);
 	cr_assert_eq(count, 3 * PAGE_SIZE);
 	for (uint64_t off = stack; off <= ssa; off += PAGE_SIZE)
 		cr_assert_null(kfx_page(&fx, off));
-	cr_assert_eq(kfx_enter(&fx, 0, KFX_TCS1, NULL), 0);
-	augment(0, tcs);
-	cr_assert_eq(kfx_write(&fx, 0, tcs, &v, 8, NULL), 0);
+	cr_assert_eq(kfx_enter(&fx, 3, KFX_TCS1, NULL), 0);
+	augment(3, tcs);
+	cr_assert_eq(kfx_write(&fx, 3, tcs, &v, 8, NULL), 0);
 	v = 0;
-	cr_assert_eq(kfx_read(&fx, 0, tcs, &v, 8, NULL), 0);
+	cr_assert_eq(kfx_read(&fx, 3, tcs, &v, 8, NULL), 0);
 	cr_assert_eq(v, MAGIC);
-	kfx_exit(&fx, 0);
+	kfx_exit(&fx, 3);
 }
 
 /*

@@ -216,6 +216,7 @@ static long sgx_edmm_walk(struct sgx_encl *encl, unsigned long offset,
 		return -ERESTARTSYS;
 
 	if (*count != done) {
+		SGX_MODEL_PLANT(encl, SIGNAL_NO_TRACK, return 0);
 		SGX_MODEL_PLANT(encl, BATCH_NO_EARLY_TRACK, return 0);
 		sgx_reclaim_direct();
 		mutex_lock(&encl->lock);
