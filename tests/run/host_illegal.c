@@ -12,20 +12,9 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "host_encl.h"
 
-static unsigned int checks, failures;
-
-#define CHECK(cond, ...)                                                  \
-	do {                                                              \
-		checks++;                                                 \
-		if (!(cond)) {                                            \
-			failures++;                                       \
-			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-			fprintf(stderr, __VA_ARGS__);                     \
-			fputc('\n', stderr);                              \
-		}                                                         \
-	} while (0)
 
 static sigjmp_buf jmp;
 static volatile int got_sig;

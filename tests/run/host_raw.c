@@ -24,24 +24,13 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 
+#include "check.h"
 #include "host_encl.h"
 #include "raw_sys.h"
 #include "sgxemu/uapi.h"
 
 #define MAGIC 0x5152535455565758ULL
 
-static unsigned int checks, failures;
-
-#define CHECK(cond, ...)                                                  \
-	do {                                                              \
-		checks++;                                                 \
-		if (!(cond)) {                                            \
-			failures++;                                       \
-			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-			fprintf(stderr, __VA_ARGS__);                     \
-			fputc('\n', stderr);                              \
-		}                                                         \
-	} while (0)
 
 /* The kernel's struct sigaction on x86-64. */
 struct k_sigaction {

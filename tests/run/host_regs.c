@@ -20,22 +20,11 @@
 #include <unistd.h>
 
 #include "arch/sdm.h"
+#include "check.h"
 #include "host_encl.h"
 
 #define MAGIC 0x6162636465666768ULL
 
-static unsigned int checks, failures;
-
-#define CHECK(cond, ...)                                                  \
-	do {                                                              \
-		checks++;                                                 \
-		if (!(cond)) {                                            \
-			failures++;                                       \
-			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-			fprintf(stderr, __VA_ARGS__);                     \
-			fputc('\n', stderr);                              \
-		}                                                         \
-	} while (0)
 
 /* The program's own thread block, which it keeps in GS. */
 static uint64_t gs_block[8] = { 0x4753424c4f434b21ULL };
