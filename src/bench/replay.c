@@ -428,6 +428,22 @@ static void edmm_call(struct replay *x, const struct trace_event *ev)
 	}
 }
 
+/*
+ * MODEL: the kernel's fault path runs on the replay's LP 0, the caller's.
+ * A fault reaches the kernel only after its AEX, and ENCLS in enclave mode
+ * is #UD: if the caller's thread is inside when the trace says a fault was
+ * EAUGed (a trace whose faulting thread's AEX is not on record, or another
+ * thread's fault), LP 0 takes that AEX; its thread's recorded ERESUME or
+ * EENTER brings it back.
+ */
+static void kernel_lp_outside(struct replay *x)
+{
+	struct sgx_lp *lp = &x->m.cpu.lps[0];
+
+	if (lp->enclave_mode)
+		sgx_aex(lp, NULL);
+}
+
 /* ---- One enclave -------------------------------------------------------- */
 
 static void event(struct replay *x, const struct trace_event *ev)
@@ -443,6 +459,7 @@ static void event(struct replay *x, const struct trace_event *ev)
 		edmm_call(x, ev);
 		break;
 	case TR_EAUG:
+		kernel_lp_outside(x);
 		if (sgx_user_fault(x->m.mm, lin(x, ev->offset),
 				   X86_PF_USER | X86_PF_WRITE) !=
 		    SGX_FAULT_FIXED)

@@ -81,7 +81,8 @@ Test(trace, long_line_refused)
 
 /*
  * One enclave of 16 pages: two TCSs and two regular pages added; the
- * caller (LP 1) EAUGs and accepts 8 heap pages; a thread enters on LP 3
+ * caller (LP 1) EAUGs and accepts 8 heap pages (each fault as recorded: the
+ * AEX, the kernel's EAUG, ERESUME, then the EACCEPT); a thread enters on LP 3
  * and stays inside across a RESTRICT_PERMISSIONS of the 8 pages, after a
  * MODIFY_TYPES of an empty range that the driver refused (-EINVAL), as the
  * Linux selftests probe.
@@ -94,14 +95,22 @@ static const char good[] =
 	"add 7 0 1 0x2000 0x2000 0x203 0 0x2000 0\n"
 	"init 7 0 0\n"
 	"eenter 7 0 1 0x0\n"
-	"eaug 7 0 0x8000\neaccept 7 0 1 0x8000\n"
-	"eaug 7 0 0x9000\neaccept 7 0 1 0x9000\n"
-	"eaug 7 0 0xa000\neaccept 7 0 1 0xa000\n"
-	"eaug 7 0 0xb000\neaccept 7 0 1 0xb000\n"
-	"eaug 7 0 0xc000\neaccept 7 0 1 0xc000\n"
-	"eaug 7 0 0xd000\neaccept 7 0 1 0xd000\n"
-	"eaug 7 0 0xe000\neaccept 7 0 1 0xe000\n"
-	"eaug 7 0 0xf000\neaccept 7 0 1 0xf000\n"
+	"aex 7 0 1 other\neaug 7 0 0x8000\n"
+	"eresume 7 0 1 0x0\neaccept 7 0 1 0x8000\n"
+	"aex 7 0 1 other\neaug 7 0 0x9000\n"
+	"eresume 7 0 1 0x0\neaccept 7 0 1 0x9000\n"
+	"aex 7 0 1 other\neaug 7 0 0xa000\n"
+	"eresume 7 0 1 0x0\neaccept 7 0 1 0xa000\n"
+	"aex 7 0 1 other\neaug 7 0 0xb000\n"
+	"eresume 7 0 1 0x0\neaccept 7 0 1 0xb000\n"
+	"aex 7 0 1 other\neaug 7 0 0xc000\n"
+	"eresume 7 0 1 0x0\neaccept 7 0 1 0xc000\n"
+	"aex 7 0 1 other\neaug 7 0 0xd000\n"
+	"eresume 7 0 1 0x0\neaccept 7 0 1 0xd000\n"
+	"aex 7 0 1 other\neaug 7 0 0xe000\n"
+	"eresume 7 0 1 0x0\neaccept 7 0 1 0xe000\n"
+	"aex 7 0 1 other\neaug 7 0 0xf000\n"
+	"eresume 7 0 1 0x0\neaccept 7 0 1 0xf000\n"
 	"eexit 7 0 1\n"
 	"eenter 7 0 3 0x1000\n"
 	"modt 7 0 1 0x0 0x0 0x0 -22 0x0 0\n"
@@ -117,7 +126,7 @@ static struct replay_result replay(unsigned int batch, unsigned int cpus)
 	char err[256] = "";
 
 	cr_assert_eq(parse(good, &t, err, sizeof(err)), 0, "%s", err);
-	cr_assert_eq(t.n, 27, "every line but the header, comment, blank");
+	cr_assert_eq(t.n, 43, "every line but the header, comment, blank");
 	sgx_costs_at(&cfg.costs, SGX_COST_TYPICAL);
 	cr_assert_eq(replay_run(&t, &cfg, &r), 0);
 	trace_free(&t);
