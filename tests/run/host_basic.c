@@ -20,25 +20,14 @@
 #include <unistd.h>
 
 #include "arch/sdm.h"
+#include "check.h"
 #include "host_encl.h"
 #include "sgxemu/uapi.h"
 
 #define MAGIC 0x1122334455667788ULL
 
-static unsigned int checks, failures;
 static sigjmp_buf segv_jmp;
 static volatile uint64_t segv_addr;
-
-#define CHECK(cond, ...)                                                  \
-	do {                                                              \
-		checks++;                                                 \
-		if (!(cond)) {                                            \
-			failures++;                                       \
-			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-			fprintf(stderr, __VA_ARGS__);                     \
-			fputc('\n', stderr);                              \
-		}                                                         \
-	} while (0)
 
 static void on_segv(int sig, siginfo_t *si, void *uc)
 {
