@@ -6,9 +6,13 @@
 #   gnuplot-nox: plots of benchmark results
 #   clang, libclang-rt-14-dev: libFuzzer, for the uapi fuzz target
 #   libcapstone-dev: the disassembler the runner finds CPUID instructions with
+#
+# With arguments, installs those packages instead: the scripts that need
+# more (selftests.sh, kernel-patch.sh) install their own through it.
 set -euo pipefail
 pkgs=(meson ninja-build gcc pkg-config libssl-dev libcriterion-dev gnuplot-nox
 	clang libclang-rt-14-dev libcapstone-dev)
+[ $# -gt 0 ] && pkgs=("$@")
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

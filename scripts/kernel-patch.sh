@@ -67,18 +67,8 @@ install_packages() {
 	# libelf-dev (objtool), libssl-dev (sign-file): `make prepare` and the
 	# sgx build; sparse: C=1; patch: applying the series.
 	local pkgs=(linux-source-6.12 git python3 xz-utils make gcc flex bison
-		bc perl libelf-dev libssl-dev sparse patch) missing=() p
-	for p in "${pkgs[@]}"; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
-			grep -q "ok installed" || missing+=("$p")
-	done
-	[ ${#missing[@]} -eq 0 ] && return 0
-	local sudo=""
-	[ "$(id -u)" -ne 0 ] && sudo="sudo"
-	echo "kernel-patch: installing ${missing[*]}" >&2
-	$sudo apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
-		"${missing[@]}" >&2
+		bc perl libelf-dev libssl-dev sparse patch)
+	"$root/scripts/install-deps.sh" "${pkgs[@]}"
 }
 
 # The files the series touches, as Linux has them, in $work/pristine:

@@ -57,19 +57,8 @@ install_packages() {
 	# build; xz-utils: the tarball.
 	# procps, util-linux: pkill and setsid, to end what a timeout leaves.
 	local pkgs=(linux-source-6.1 make gcc libssl-dev xz-utils procps
-		util-linux) missing=()
-	local p
-	for p in "${pkgs[@]}"; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
-			grep -q "ok installed" || missing+=("$p")
-	done
-	[ ${#missing[@]} -eq 0 ] && return 0
-	local sudo=""
-	[ "$(id -u)" -ne 0 ] && sudo="sudo"
-	echo "selftests: installing ${missing[*]}" >&2
-	$sudo apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
-		"${missing[@]}" >&2
+		util-linux)
+	"$root/scripts/install-deps.sh" "${pkgs[@]}"
 }
 
 extract() {
