@@ -16,7 +16,6 @@
  * statements whose first token is an SGX_MODEL_ macro (the splicer deletes
  * those lines; docs in /work/splice-contract.md):
  *   SGX_MODEL_STAT(encl, field)	count an event in encl->stats
- *   SGX_MODEL_CHARGE(encl, EVENT)	charge SGX_COST_EVENT to the cost model
  *   SGX_MODEL_WINDOW(encl, offset)	a test's injected event between pages
  *   SGX_MODEL_LOOP_CHECKS(encl)	the per-page checks' on/off switch: the
  *					signal_pending() and cond_resched()
@@ -102,7 +101,6 @@
 
 /* The hooks. */
 #define SGX_MODEL_STAT(encl, field) ((encl)->stats.field++)
-#define SGX_MODEL_CHARGE(encl, event) sgx_charge((encl)->drv, SGX_COST_##event)
 #define SGX_MODEL_WINDOW(encl, offset) sgx_compat_window(encl, offset)
 #define SGX_MODEL_LOOP_CHECKS(encl) \
 	const bool sgx_loop_checks = sgx_compat_loop_checks(encl)

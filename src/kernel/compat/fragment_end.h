@@ -25,6 +25,5 @@
 #undef __emodt
 #undef SGX_EDMM_ETRACK_BATCH
 #undef SGX_MODEL_STAT
-#undef SGX_MODEL_CHARGE
 #undef SGX_MODEL_WINDOW
 #undef SGX_MODEL_LOOP_CHECKS
