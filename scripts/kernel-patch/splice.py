@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Splices sgxemu's single-source kernel C into Linux's SGX driver.
 
-Implements /work/splice-contract.md (issue 11), summarised in
-docs/BATCHED-ETRACK.md "The upstream series":
+Implements the splicing rules of docs/BATCHED-ETRACK.md, "The upstream
+series" (issue 11):
 
 - a fragment src/kernel/upstream/<name> replaces, in
   arch/x86/kernel/cpu/sgx/<name>, every function of the same name (with the

@@ -14,7 +14,7 @@
  *
  * Hooks. Model-only work reaches a fragment only through one-line
  * statements whose first token is an SGX_MODEL_ macro (the splicer deletes
- * those lines; docs in /work/splice-contract.md):
+ * those lines; docs/BATCHED-ETRACK.md, "The upstream series"):
  *   SGX_MODEL_STAT(encl, field)	count an event in encl->stats
  *   SGX_MODEL_WINDOW(encl, offset)	a test's injected event between pages
  *   SGX_MODEL_LOOP_CHECKS(encl)	the per-page checks' on/off switch: the
