@@ -232,15 +232,33 @@ static void resume_thread(void *ctx, const struct sgx_lp *lp, bool aex)
 }
 
 /*
+ * The kernel's fault path for a thread's fault at lin, on the thread's LP
+ * (priced on its clock), which the fault's AEX took out of enclave mode.
+ * MODEL: a trace that says a thread faulted while the replay has it
+ * inside (its AEX not on record) gets that AEX here.
+ */
+static enum sgx_fault_result fault_on(struct replay *x, struct sgx_lp *lp,
+				      uint64_t lin)
+{
+	enum sgx_fault_result fr;
+
+	if (lp->enclave_mode)
+		sgx_aex(lp, NULL);
+	x->m.sim.direct_lp = lp->id;
+	fr = sgx_user_fault(x->m.mm, lin, X86_PF_USER | X86_PF_WRITE);
+	x->m.sim.direct_lp = 0;
+	return fr;
+}
+
+/*
  * A leaf's #PF: the kernel's fault path, as the runner takes it after the
  * AEX (an absent heap page gets its EAUG here, the recorded eaug line then
  * finds it mapped). The recorded thread retries; so do the recorded lines.
  */
-static void handle_fault(struct replay *x, const struct sgx_lp *lp, int ret)
+static void handle_fault(struct replay *x, struct sgx_lp *lp, int ret)
 {
 	if (sgx_faulted(ret) && lp->exc.vector == X86_TRAP_PF)
-		(void)sgx_user_fault(x->m.mm, lp->exc.addr,
-				     X86_PF_USER | X86_PF_WRITE);
+		(void)fault_on(x, lp, lp->exc.addr);
 }
 
 static void enter(struct replay *x, const struct trace_event *ev)
@@ -428,22 +446,6 @@ static void edmm_call(struct replay *x, const struct trace_event *ev)
 	}
 }
 
-/*
- * MODEL: the kernel's fault path runs on the replay's LP 0, the caller's.
- * A fault reaches the kernel only after its AEX, and ENCLS in enclave mode
- * is #UD: if the caller's thread is inside when the trace says a fault was
- * EAUGed (a trace whose faulting thread's AEX is not on record, or another
- * thread's fault), LP 0 takes that AEX; its thread's recorded ERESUME or
- * EENTER brings it back.
- */
-static void kernel_lp_outside(struct replay *x)
-{
-	struct sgx_lp *lp = &x->m.cpu.lps[0];
-
-	if (lp->enclave_mode)
-		sgx_aex(lp, NULL);
-}
-
 /* ---- One enclave -------------------------------------------------------- */
 
 static void event(struct replay *x, const struct trace_event *ev)
@@ -459,9 +461,7 @@ static void event(struct replay *x, const struct trace_event *ev)
 		edmm_call(x, ev);
 		break;
 	case TR_EAUG:
-		kernel_lp_outside(x);
-		if (sgx_user_fault(x->m.mm, lin(x, ev->offset),
-				   X86_PF_USER | X86_PF_WRITE) !=
+		if (fault_on(x, lp_of(x, ev), lin(x, ev->offset)) !=
 		    SGX_FAULT_FIXED)
 			diverged(x, ev);
 		else

@@ -74,6 +74,11 @@ static void print_table(const struct replay_row *rows, size_t n)
 		       r0->size_hist[b]);
 	printf("\nrecorded ewb %" PRIu64 ", eldu %" PRIu64 "\n", r0->ewbs,
 	       r0->eldus);
+	for (size_t i = 0; i < n; i++)
+		if (rows[i].r.divergences)
+			printf("batch %u, %s: first divergence at line %u\n",
+			       rows[i].batch, sgx_cost_point_name(rows[i].cost),
+			       rows[i].r.first_divergence);
 }
 
 static void json_row(FILE *f, const struct replay_row *row)

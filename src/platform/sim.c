@@ -252,7 +252,7 @@ static struct sgx_lp *sim_this_lp(void *ctx)
 {
 	struct sim *s = sim_of(ctx);
 
-	return s->current ? s->current->lp : &s->cpu->lps[0];
+	return s->current ? s->current->lp : &s->cpu->lps[s->direct_lp];
 }
 
 static void charge(struct sim *s, const struct sgx_lp *lp, uint64_t cycles)
