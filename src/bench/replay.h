@@ -4,9 +4,9 @@
  * (bench/workload.h): each recorded enclave is rebuilt with its size and
  * its added pages, and its events run in the recorded order on the sim
  * platform, priced by the cost model. The EDMM ioctls run on LP 0; a
- * thread recorded on LP l runs on LP l + 1, entering, leaving and
- * accepting pages as recorded, so the threads inside at each call are the
- * recorded ones. An IPI's AEX is followed at once by the thread's ERESUME
+ * thread recorded on LP l runs on LP l + 1, entering, leaving, faulting
+ * and accepting pages as recorded, so the threads inside at each call are
+ * the recorded ones; a fault's EAUG runs on the faulting thread's LP. An IPI's AEX is followed at once by the thread's ERESUME
  * (as in bench_run()), so the recorded AEXs of IPIs and their ERESUMEs
  * are not replayed: the replayed policy's own IPIs stand for them.
  *

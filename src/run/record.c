@@ -17,9 +17,12 @@
  * serializes it with every other event of the process; the reader sorts a
  * process's lines by it, so a line written a little later than another
  * thread's (an ioctl's, written at its exit) still replays in the order
- * the events happened. An ioctl takes its number at its entry: MODEL:
- * the replay runs a call whole at that point, before what other threads
- * did while it ran (a page it removed and they faulted in again, say).
+ * the events happened.
+ *
+ * MODEL: an ioctl takes its number at its entry, so the replay runs a call
+ * whole at that point, before what other threads did while it ran (a page
+ * it removed and they faulted in again, say); a page they faulted in
+ * before the live call reached it is a divergence of the replay.
  */
 #include <errno.h>
 #include <stdarg.h>
