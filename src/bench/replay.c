@@ -561,6 +561,33 @@ static unsigned int recorded_lps(const struct trace *t)
 	return lps;
 }
 
+/* See replay.h: EWB and ELDU counted and priced, batches of EWBs tracked. */
+static void price_reclaim(const struct trace *t, const struct sgx_costs *c,
+			  struct replay_result *r)
+{
+	unsigned int batch = 0; /* EWBs in the current batch */
+
+	for (size_t i = 0; i < t->n; i++) {
+		const struct trace_event *ev = &t->ev[i];
+
+		if (ev->kind != TR_EWB) {
+			batch = 0;
+			r->eldus += ev->kind == TR_ELDU;
+			continue;
+		}
+		if (i && t->ev[i - 1].pid != ev->pid)
+			batch = 0;
+		r->ewbs++;
+		if (!batch++)
+			r->reclaim_etracks++;
+		if (batch == SGX_NR_TO_SCAN)
+			batch = 0;
+	}
+	r->reclaim_cycles = r->ewbs * (c->encls[EBLOCK] + c->encls[EWB]) +
+			    r->eldus * c->encls[ELDU] +
+			    r->reclaim_etracks * c->encls[ETRACK];
+}
+
 int replay_run(const struct trace *t, const struct replay_config *cfg,
 	       struct replay_result *r)
 {
@@ -582,10 +609,7 @@ int replay_run(const struct trace *t, const struct replay_config *cfg,
 		.etrack_batch = cfg->etrack_batch,
 		.no_loop_checks = cfg->no_loop_checks, .costs = cfg->costs,
 	};
-	for (size_t i = 0; i < t->n; i++) {
-		r->ewbs += t->ev[i].kind == TR_EWB;
-		r->eldus += t->ev[i].kind == TR_ELDU;
-	}
+	price_reclaim(t, &cfg->costs, r);
 	for (x->encl = 0; !ret && x->encl < t->nr_encls; x->encl++)
 		ret = replay_encl(x);
 	free(x);

@@ -20,6 +20,14 @@
  * #PF takes the kernel's fault path, and the recorded retry follows. A recorded call whose return or count the replay does not
  * reproduce is counted as a divergence, and the replay goes on.
  *
+ * MODEL: the recorded reclaim is priced, not run (a trace does not say
+ * which pages went out): each EWB as the reclaimer pays it per page, an
+ * EBLOCK and the EWB; each ELDU as the leaf; and one ETRACK per batch of
+ * up to SGX_NR_TO_SCAN EWBs that follow each other in their process (the
+ * first EWB of a batch finds its enclave not tracked). The IPIs of those
+ * flows (to threads inside) and the reclaimer's other work are not
+ * priced, and no ETRACK policy changes any of it.
+ *
  * MODEL: the LP of an enclave's first ioctl is the caller's: it replays
  * on LP 0, where every ioctl of the enclave runs, even one recorded on
  * another LP; every other recorded LP l replays on LP l + 1.
@@ -53,6 +61,8 @@ struct replay_result {
 	uint64_t aex_inflicted; /* on enclave threads, by the IPIs */
 	uint64_t lost_cycles; /* the enclave threads' LPs, summed */
 	uint64_t eaugs, eaccepts, ewbs, eldus; /* ewbs, eldus: recorded */
+	/* The recorded reclaim, priced (replay_price_reclaim()). */
+	uint64_t reclaim_etracks, reclaim_cycles;
 	uint64_t size_hist[REPLAY_SIZE_BUCKETS]; /* calls of 1 page or more */
 	uint64_t divergences;
 	unsigned int first_divergence; /* its line; 0: none */

@@ -247,3 +247,33 @@ Test(trace, v1_eaug_lp_inferred)
 			cr_expect_eq(t.ev[i].lp, 1, "line %u", t.ev[i].line);
 	trace_free(&t);
 }
+
+/*
+ * The recorded reclaim, priced: 17 EWBs in a row are two batches of the
+ * reclaimer (16 pages at most), an ELDU ends the second, two more EWBs
+ * are a third; each batch pays one ETRACK.
+ */
+Test(replay, reclaim_priced)
+{
+	char text[1024] = "sgxemu-trace 2\n";
+	struct replay_config cfg = { .etrack_batch = 1 };
+	struct replay_result r;
+	unsigned int seq = 0;
+	struct trace t;
+	char err[256] = "";
+	const struct sgx_costs *c = &cfg.costs;
+
+	for (int i = 0; i < 20; i++)
+		snprintf(text + strlen(text), sizeof(text) - strlen(text),
+			 "%s 7 %u\n", i == 17 ? "eldu" : "ewb", seq++);
+	cr_assert_eq(parse(text, &t, err, sizeof(err)), 0, "%s", err);
+	sgx_costs_at(&cfg.costs, SGX_COST_TYPICAL);
+	cr_assert_eq(replay_run(&t, &cfg, &r), 0);
+	trace_free(&t);
+	cr_expect_eq(r.ewbs, 19);
+	cr_expect_eq(r.eldus, 1);
+	cr_expect_eq(r.reclaim_etracks, 3);
+	cr_expect_eq(r.reclaim_cycles,
+		     19 * (c->encls[EBLOCK] + c->encls[EWB]) + c->encls[ELDU] +
+			     3 * c->encls[ETRACK]);
+}
