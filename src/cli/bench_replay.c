@@ -15,13 +15,6 @@
 #include "cli/bench.h"
 #include "cli/cli.h"
 
-struct replay_row {
-	unsigned int batch;
-	enum sgx_cost_point cost;
-	struct replay_result r;
-	uint64_t baseline; /* EDMM latency at batch 1; 0: none */
-};
-
 static uint64_t edmm_latency(const struct replay_result *r)
 {
 	return r->latency[RC_RESTRICT] + r->latency[RC_MODT] +
@@ -255,6 +248,8 @@ int bench_replay(const struct bench_replay_args *a)
 		else
 			print_table(rows, n);
 		if (a->out && save_csv(a->out, rows, n))
+			status = CLI_FAIL;
+		if (a->plot && bench_replay_plot(a->plot, a->path, rows, n))
 			status = CLI_FAIL;
 	}
 	free(rows);
