@@ -277,3 +277,42 @@ Test(replay, reclaim_priced)
 		     19 * (c->encls[EBLOCK] + c->encls[EWB]) + c->encls[ELDU] +
 			     3 * c->encls[ETRACK]);
 }
+
+/*
+ * A thread that worked long (N entries and exits) faults a page in, then
+ * the caller restricts it: the call costs the same whatever N is, since
+ * each LP's clock counts its own work only (sim.c, direct mode).
+ */
+static uint64_t restrict_after_busy_fault(unsigned int n)
+{
+	char text[4096] = "sgxemu-trace 1\ncreate 7 0 0x10000\n"
+			  "add 7 0 1 0x0 0x2000 0x100 0 0x2000 0\n"
+			  "add 7 0 1 0x2000 0x2000 0x203 0 0x2000 0\n"
+			  "init 7 0 0\neenter 7 0 3 0x1000\n";
+	struct replay_config cfg = { .etrack_batch = 1 };
+	struct replay_result r;
+	struct trace t;
+	char err[256] = "";
+
+	for (unsigned int i = 0; i < n; i++)
+		strcat(text, "eexit 7 0 3\neenter 7 0 3 0x1000\n");
+	strcat(text, "aex 7 0 3 other\neaug 7 0 0x8000\n"
+		     "eresume 7 0 3 0x1000\neexit 7 0 3\n"
+		     "eenter 7 0 1 0x0\neaccept 7 0 1 0x8000\neexit 7 0 1\n"
+		     "restrict 7 0 1 0x8000 0x1000 0x1 0 0x1000 0\n");
+	cr_assert_eq(parse(text, &t, err, sizeof(err)), 0, "%s", err);
+	sgx_costs_at(&cfg.costs, SGX_COST_TYPICAL);
+	cr_assert_eq(replay_run(&t, &cfg, &r), 0);
+	trace_free(&t);
+	cr_expect_eq(r.divergences, 0, "first at line %u", r.first_divergence);
+	cr_expect_eq(r.eaugs, 1);
+	return r.latency[RC_RESTRICT];
+}
+
+Test(replay, a_fault_on_another_lp_does_not_delay_the_caller)
+{
+	uint64_t idle = restrict_after_busy_fault(0);
+
+	cr_expect_gt(idle, 0);
+	cr_expect_eq(restrict_after_busy_fault(30), idle);
+}
