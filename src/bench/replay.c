@@ -251,14 +251,26 @@ static enum sgx_fault_result fault_on(struct replay *x, struct sgx_lp *lp,
 }
 
 /*
- * A leaf's #PF: the kernel's fault path, as the runner takes it after the
- * AEX (an absent heap page gets its EAUG here, the recorded eaug line then
- * finds it mapped). The recorded thread retries; so do the recorded lines.
+ * A leaf that faulted. A #PF takes the kernel's fault path, as the runner
+ * takes it after the AEX (an absent heap page gets its EAUG here, the
+ * recorded eaug line then finds it mapped); the recorded thread retries,
+ * and so do the recorded lines. Any other fault is the replay's own, which
+ * the recorded lines do not follow: a divergence, and a thread that was
+ * inside goes straight back in, so that it keeps the recorded thread's
+ * SSA frames.
  */
-static void handle_fault(struct replay *x, struct sgx_lp *lp, int ret)
+static void handle_fault(struct replay *x, struct sgx_lp *lp,
+			 const struct trace_event *ev, int ret, bool inside)
 {
-	if (sgx_faulted(ret) && lp->exc.vector == X86_TRAP_PF)
+	if (!sgx_faulted(ret))
+		return;
+	if (lp->exc.vector == X86_TRAP_PF) {
 		(void)fault_on(x, lp, lp->exc.addr);
+		return;
+	}
+	diverged(x, ev);
+	if (inside && !lp->enclave_mode)
+		(void)enclu_eresume(lp, x->tcs[lp->id], BENCH_AEP);
 }
 
 static void enter(struct replay *x, const struct trace_event *ev)
@@ -272,7 +284,7 @@ static void enter(struct replay *x, const struct trace_event *ev)
 	sgx_mm_activate(x->m.mm, lp);
 	ret = ev->kind == TR_EENTER ? enclu_eenter(lp, tcs, BENCH_AEP) :
 				      enclu_eresume(lp, tcs, BENCH_AEP);
-	handle_fault(x, lp, ret);
+	handle_fault(x, lp, ev, ret, false);
 	if (!ret)
 		x->tcs[lp->id] = tcs;
 	else if (!sgx_faulted(ret))
@@ -288,6 +300,9 @@ static void accept(struct replay *x, const struct trace_event *ev)
 
 	if (!lp->enclave_mode)
 		return;
+	if (!si.flags) /* nothing pending: no fault, but an error code */
+		si.flags = SGX_SECINFO_TYPE(PT_REG) | SGX_SECINFO_R |
+			   SGX_SECINFO_PR;
 	x->r->eaccepts++;
 	if (ev->kind == TR_EACCEPTCOPY)
 		si.flags = SGX_SECINFO_TYPE(PT_REG) | SGX_SECINFO_R |
@@ -297,7 +312,7 @@ static void accept(struct replay *x, const struct trace_event *ev)
 	ret = ev->kind == TR_EACCEPTCOPY ?
 		      enclu_eacceptcopy(lp, x->op, lin(x, ev->offset), x->op) :
 		      enclu_eaccept(lp, x->op, lin(x, ev->offset));
-	handle_fault(x, lp, ret);
+	handle_fault(x, lp, ev, ret, true);
 	if (!ret)
 		x->want[page] = 0;
 }
@@ -403,10 +418,15 @@ static void write_tcs_images(struct replay *x, const struct trace_event *ev)
 	    !enclu_eenter(lp, lin(x, x->tcs0), BENCH_AEP)) {
 		for (uint64_t i = 0; i < ev->count / PAGE_SIZE; i++) {
 			tcs_image(x, page);
-			(void)sgx_lp_write(lp, lin(x, ev->offset + i * PAGE_SIZE),
-					   page, PAGE_SIZE);
+			/* A write that faults took LP 0 out (AEX). */
+			if (sgx_lp_write(lp, lin(x, ev->offset + i * PAGE_SIZE),
+					 page, PAGE_SIZE)) {
+				diverged(x, ev);
+				break;
+			}
 		}
-		ASSERT(!enclu_eexit(lp, BENCH_AEP));
+		if (lp->enclave_mode)
+			ASSERT(!enclu_eexit(lp, BENCH_AEP));
 	}
 	free(page);
 }
@@ -542,7 +562,7 @@ static int replay_encl(struct replay *x)
 		ret = build(x);
 	if (!ret)
 		replay_events(x);
-	for (unsigned int i = 1; x->m.cpu_up && i < x->m.cpu.cfg.nr_lps; i++)
+	for (unsigned int i = 0; x->m.cpu_up && i < x->m.cpu.cfg.nr_lps; i++)
 		while (x->m.cpu.lps[i].enclave_mode)
 			ASSERT(!enclu_eexit(&x->m.cpu.lps[i], BENCH_AEP));
 	bench_machine_down(&x->m);

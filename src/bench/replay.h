@@ -16,8 +16,11 @@
  * the recorded range (a TCS that MODIFY_TYPES makes gets that image
  * written from inside before the call, as the recorded enclave wrote its
  * own), and EMODPE is counted, not run (no ETRACK, IPI or EAUG depends on
- * it). EACCEPT uses the SECINFO the page's last change asks for; a leaf's
- * #PF takes the kernel's fault path, and the recorded retry follows. A recorded call whose return or count the replay does not
+ * it). EACCEPT uses the SECINFO the page's last change asks for (for a page
+ * with none pending, a restriction to R: refused with an error code, or
+ * accepted, never a fault); a leaf's #PF takes the kernel's fault path,
+ * and the recorded retry follows, while any other fault of a replayed
+ * leaf is a divergence, after which the thread goes back in. A recorded call whose return or count the replay does not
  * reproduce is counted as a divergence, and the replay goes on.
  *
  * MODEL: the recorded reclaim is priced, not run (a trace does not say

@@ -316,3 +316,42 @@ Test(replay, a_fault_on_another_lp_does_not_delay_the_caller)
 	cr_expect_gt(idle, 0);
 	cr_expect_eq(restrict_after_busy_fault(30), idle);
 }
+
+/*
+ * A runtime's exception handler, entered on the thread's second SSA frame
+ * after each fault, EACCEPTs a page that has nothing pending (it checks
+ * that a write to an R page faults), five times: the leaf must not fault
+ * in the replay either (each fault would take an AEX and use up an SSA
+ * frame of the TCS's four), and the later calls still reproduce.
+ */
+Test(replay, handler_accepts_with_nothing_pending)
+{
+	char text[4096] = "sgxemu-trace 1\ncreate 7 0 0x10000\n"
+			  "add 7 0 1 0x0 0x1000 0x100 0 0x1000 0\n"
+			  "add 7 0 1 0x1000 0x2000 0x203 0 0x2000 0\n"
+			  "init 7 0 0\neenter 7 0 1 0x0\n"
+			  "aex 7 0 1 other\neaug 7 0 0x8000\n"
+			  "eresume 7 0 1 0x0\neaccept 7 0 1 0x8000\n"
+			  "eexit 7 0 1\n"
+			  "restrict 7 0 1 0x8000 0x1000 0x1 0 0x1000 0\n"
+			  "eenter 7 0 1 0x0\neaccept 7 0 1 0x8000\n";
+	struct replay_config cfg = { .etrack_batch = 1 };
+	struct replay_result r;
+	struct trace t;
+	char err[256] = "";
+
+	for (int i = 0; i < 5; i++)
+		strcat(text, "aex 7 0 1 other\neenter 7 0 1 0x0\n"
+			     "eaccept 7 0 1 0x8000\neexit 7 0 1\n"
+			     "eresume 7 0 1 0x0\n");
+	strcat(text, "eexit 7 0 1\n"
+		     "modt 7 0 1 0x8000 0x1000 0x4 0 0x1000 0\n"
+		     "eenter 7 0 1 0x0\neaccept 7 0 1 0x8000\neexit 7 0 1\n"
+		     "remove 7 0 1 0x8000 0x1000 0x0 0 0x1000 0\n");
+	cr_assert_eq(parse(text, &t, err, sizeof(err)), 0, "%s", err);
+	sgx_costs_at(&cfg.costs, SGX_COST_TYPICAL);
+	cr_assert_eq(replay_run(&t, &cfg, &r), 0);
+	trace_free(&t);
+	cr_expect_eq(r.divergences, 0, "first at line %u", r.first_divergence);
+	cr_expect_eq(r.calls[RC_REMOVE], 1);
+}
