@@ -75,8 +75,7 @@ static void emit(const char *kind, uint64_t seq, const char *fmt, ...)
 		(void)!write(rec.fd, line, (size_t)(n + m));
 }
 
-/* The calling thread's LP; 0 for a thread without one (looking never
- * claims one). */
+/* The calling thread's LP, 0 if it has none: looking never claims one. */
 static unsigned int this_lp(void)
 {
 	const struct sgx_lp *lp = native_current_lp(&run.native);
