@@ -6,17 +6,24 @@
  * enclave touching them (the write faults, EACCEPT, ERESUME), each then
  * holding what was written and zeros elsewhere. Prints each failed check
  * and exits 1 if there was one.
+ *
+ * The process's private writable memory (RLIMIT_DATA: the model's heap
+ * counts, the PROT_NONE reservations and the shared EPC do not) is capped
+ * well below what a flat per-page array of a TiB would take (2 GiB for
+ * the page pointers alone), so the driver model must be sparse.
  */
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 
 #include "arch/sdm.h"
 #include "check.h"
 #include "host_encl.h"
 
 #define TIB (1ULL << 40)
+#define DATA_LIMIT (256ULL << 20)
 #define EAUG_ACCEPT                                                       \
 	(SGX_SECINFO_TYPE(PT_REG) | SGX_SECINFO_R | SGX_SECINFO_W |      \
 	 SGX_SECINFO_PENDING)
@@ -65,9 +72,11 @@ int main(void)
 	};
 	struct sigaction sa = { .sa_sigaction = on_segv,
 				.sa_flags = SA_SIGINFO };
+	struct rlimit data = { DATA_LIMIT, DATA_LIMIT };
 	struct host_encl e;
 	void *rest;
 
+	CHECK(setrlimit(RLIMIT_DATA, &data) == 0, "RLIMIT_DATA");
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGSEGV, &sa, NULL);
 	if (host_encl_build_with(&e, TIB, 3, 3))
