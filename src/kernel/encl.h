@@ -76,7 +76,7 @@ int sgx_encl_ewb(struct sgx_encl *encl, struct sgx_epc_page *epc_page,
 struct sgx_backing_page *sgx_encl_backing(struct sgx_encl *encl,
 					  uint64_t page_index);
 void sgx_encl_release(struct sgx_encl *encl);
-/* MODEL: the heap bytes the enclave's page array and backing hold. */
+/* The heap bytes the enclave's page array and backing hold (not Linux's). */
 uint64_t sgx_encl_mem_bytes(const struct sgx_encl *encl);
 void sgx_encl_get(struct sgx_encl *encl);
 void sgx_encl_put(struct sgx_encl *encl);

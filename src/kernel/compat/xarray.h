@@ -33,8 +33,8 @@ struct xa_node {
 
 struct xarray {
 	struct xa_node *head; /* NULL when empty */
-	unsigned long nr_nodes; /* MODEL: accounting */
-	unsigned long nr_entries; /* MODEL: accounting */
+	unsigned long nr_nodes; /* accounting, see above */
+	unsigned long nr_entries; /* accounting, see above */
 };
 
 typedef unsigned int gfp_t;
