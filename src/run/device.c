@@ -4,6 +4,9 @@
  * close on the device go to the driver model; everything else goes to the
  * real system, through raw system calls so that nothing recurses.
  *
+ * madvise and mremap of enclave ranges follow Linux 6.12 on SGX VMAs (the
+ * mm model, src/mm/mm.c) and never reach the host's mappings of the EPC.
+ *
  * An open of the device returns a real descriptor (a memfd), so that close,
  * fcntl and poll-style bookkeeping of the program keep working; the runtime
  * maps it to the driver's struct sgx_file. A copy made by dup(), dup2(),
@@ -20,7 +23,9 @@
 #include <stdarg.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <linux/capability.h>
 #include <sys/mman.h>
+#include <sys/personality.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -188,6 +193,17 @@ int ioctl(int fd, unsigned long request, ...)
 }
 
 /*
+ * The process's READ_IMPLIES_EXEC personality, which sgx_encl_may_map()
+ * refuses: read at each mmap and mprotect, as Linux reads current's.
+ */
+static void mm_personality(void)
+{
+	long p = run_syscall(SYS_personality, 0xffffffffUL);
+
+	run.mm->read_implies_exec = p != -1 && (p & READ_IMPLIES_EXEC);
+}
+
+/*
  * MODEL: the driver places no mapping itself (sgx_mmap() wants MAP_FIXED),
  * so for a mapping without MAP_FIXED the host chooses the address, as
  * Linux's get_unmapped_area() would, and the driver gets it as fixed.
@@ -213,6 +229,7 @@ static void *dev_mmap(struct sgx_file *filp, void *addr, size_t len, int prot,
 		placed = true;
 	}
 	model_enter(&saved);
+	mm_personality();
 	ret = sgx_mmap(filp, run.mm, start, len, (unsigned long)prot,
 		       (unsigned long)flags);
 	if (!ret)
@@ -289,6 +306,8 @@ int mprotect(void *addr, size_t len, int prot)
 		model_enter(&saved);
 		enclave = meets_enclave(start, len);
 		if (enclave)
+			mm_personality();
+		if (enclave)
 			ret = sgx_mprotect(run.mm, start, len,
 					   (unsigned long)prot);
 		model_leave(&saved);
@@ -296,6 +315,104 @@ int mprotect(void *addr, size_t len, int prot)
 	if (enclave)
 		return (int)ret_errno(ret);
 	return run_sys_mprotect(addr, len, prot);
+}
+
+/* The host's madvise() on the parts of a range that are not enclave VMAs. */
+static int host_madvise(void *ctx, uint64_t start, uint64_t end, int advice)
+{
+	return (int)run_sys6(SYS_madvise, (long)start, (long)(end - start),
+			     advice, 0, 0, 0);
+}
+
+static bool cap_sys_admin(void)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct d[2];
+
+	if (run_syscall(SYS_capget, &h, d))
+		return false;
+	return d[CAP_SYS_ADMIN / 32].effective & (1U << (CAP_SYS_ADMIN % 32));
+}
+
+/*
+ * Linux's madvise() on a range that meets an enclave VMA (model lock
+ * held). MADV_HWPOISON and MADV_SOFT_OFFLINE need CAP_SYS_ADMIN, then
+ * pin each page, which VM_IO | VM_PFNMAP refuses.
+ * UNCERTAIN: with CAP_SYS_ADMIN, host pages before the enclave in the
+ * range are not poisoned here; Linux would poison them first.
+ */
+static int enclave_madvise(uint64_t start, size_t len, int advice)
+{
+	if (advice == SGX_MADV_HWPOISON || advice == SGX_MADV_SOFT_OFFLINE)
+		return cap_sys_admin() ? -EFAULT : -EPERM;
+	return sgx_madvise(run.mm, start, len, advice, host_madvise, NULL);
+}
+
+int madvise(void *addr, size_t len, int advice)
+{
+	uint64_t start = (uint64_t)(uintptr_t)addr;
+	bool enclave = false;
+	sigset_t saved;
+	int ret = 0;
+
+	if (run_ready()) {
+		model_enter(&saved);
+		enclave = meets_enclave(start, len);
+		if (enclave)
+			ret = enclave_madvise(start, len, advice);
+		model_leave(&saved);
+	}
+	if (enclave)
+		return (int)ret_errno(ret);
+	return (int)run_syscall(SYS_madvise, addr, len, advice);
+}
+
+/* The host follows what sgx_mremap() did (model lock held). */
+static void mremap_host(const struct sgx_mremap_done *done)
+{
+	for (unsigned int i = 0; i < 2; i++) {
+		if (done->unmap[i][1])
+			run_sys_munmap((void *)(uintptr_t)done->unmap[i][0],
+				       done->unmap[i][1] - done->unmap[i][0]);
+	}
+	if (!done->moved_len)
+		return;
+	run_sys_munmap((void *)(uintptr_t)done->moved_from, done->moved_len);
+	if (run_host_reserve(done->moved_to, done->moved_len))
+		return;
+	run_sysgate_range(done->moved_to, done->moved_len);
+}
+
+void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
+{
+	uint64_t addr = (uint64_t)(uintptr_t)old, new_addr = 0;
+	struct sgx_mremap_done done;
+	bool enclave = false;
+	sigset_t saved;
+	long ret = 0;
+	va_list ap;
+
+	if (flags & MREMAP_FIXED) {
+		va_start(ap, flags);
+		new_addr = (uint64_t)(uintptr_t)va_arg(ap, void *);
+		va_end(ap);
+	}
+	if (run_ready()) {
+		model_enter(&saved);
+		enclave = meets_enclave(addr, 1);
+		if (enclave) {
+			ret = sgx_mremap(run.mm, addr, old_len, new_len,
+					 (unsigned long)flags, new_addr, &done);
+			mremap_host(&done);
+		}
+		model_leave(&saved);
+	}
+	if (enclave)
+		return ret < 0 ? (void *)ret_errno(ret) : (void *)ret;
+	return (void *)run_syscall(SYS_mremap, old, old_len, new_len, flags,
+				   new_addr);
 }
 
 /*
