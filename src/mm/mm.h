@@ -161,5 +161,7 @@ void fput(struct sgx_file *filp);
 /* uaccess.c: copy_from_user/copy_to_user; 0 or -EFAULT. */
 int copy_from_user(void *dst, uint64_t user_src, size_t len);
 int copy_to_user(uint64_t user_dst, const void *src, size_t len);
+/* A fork that ran no atfork handlers: the child forgets the parent's pid. */
+void uaccess_fork_child(void);
 
 #endif

@@ -230,6 +230,7 @@ void run_fork_child(void)
 	if (self == run.self)
 		return;
 	run.self = self;
+	uaccess_fork_child();
 	if (!had_model)
 		return;
 	list_for_each_safe(pos, tmp, &run.mm->vmas)

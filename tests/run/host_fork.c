@@ -6,8 +6,8 @@
  * - a child forked by libc or by a raw fork keeps the parent's enclave
  *   range but not the enclave: a host read or write there, a raw ENCLU
  *   EENTER and a vDSO EENTER all get the #PF that Linux answers with
- *   SIGBUS (BUS_ADRERR), or the vDSO's -EFAULT with the #PF in struct
- *   sgx_enclave_run; a page the parent marked MADV_DONTFORK is not mapped
+ *   SIGBUS (BUS_ADRERR), or the vDSO's return of 0 with the #PF in
+ *   struct sgx_enclave_run; a page the parent marked MADV_DONTFORK is not mapped
  *   at all (SIGSEGV, SEGV_MAPERR); the child can build an enclave of its
  *   own; and the parent's enclave is untouched;
  * - with personality(READ_IMPLIES_EXEC), mmap and mprotect of the enclave
@@ -147,7 +147,7 @@ static void child(const struct host_encl *e)
 	CHECK(enter, "no __vdso_sgx_enter_enclave");
 	if (enter) {
 		ret = enter(0, 0, 0, EENTER, 0, 0, &run);
-		CHECK(ret == -EFAULT && run.function == EENTER &&
+		CHECK(ret == 0 && run.function == EENTER &&
 			      run.exception_vector == X86_TRAP_PF &&
 			      run.exception_addr == tcs,
 		      "child, vDSO EENTER: %d, function %u vector %u addr "

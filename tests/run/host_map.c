@@ -28,7 +28,7 @@
 #define PAGE 4096UL
 #define SECRET_A 0x4141414173656372ULL
 #define SECRET_B 0x4242424273656372ULL
-#define ROUNDS 8
+#define ROUNDS 16
 
 static uint64_t tcs(const struct host_encl *e, unsigned int i)
 {
