@@ -16,12 +16,14 @@
  *   runtime's constructor has taken SIGSYS.
  * - Once the process has opened the device: rt_sigaction of every signal
  *   (handlers of other signals are wrapped, trap.c), rt_sigprocmask,
- *   sigaltstack, exit and exit_group (so --stats still sees the process).
+ *   sigaltstack, exit and exit_group (so --stats still sees the process),
+ *   fork, and clone without CLONE_VM and without a new stack (a fork: the
+ *   child must drop the parent's enclaves, hostmap.c).
  * - For each device descriptor: close, ioctl, dup, dup2, dup3, fcntl on it
  *   and mmap of it.
- * - For each enclave mapping: mmap, mprotect and munmap whose address lies
- *   in it. A call that starts below an enclave and reaches into it is not
- *   seen (the filter cannot add the length).
+ * - For each enclave mapping: mmap, mprotect, munmap, madvise and mremap
+ *   whose address lies in it. A call that starts below an enclave and
+ *   reaches into it is not seen (the filter cannot add the length).
  *
  * Every filter lets through the runtime's own site: one `syscall`
  * instruction on a page at a fixed address (RUN_GATE_ADDR), where the
@@ -35,8 +37,10 @@
  * speculation mitigations (SSBD) for the process, which slows every trap.
  * MODEL: open/openat trap only for a writable access mode, so that an
  * inherited filter never hits ld.so; a read-only raw open of the device is
- * not seen. mmap/mprotect/munmap trap only at an address inside an enclave
- * mapping: one that starts below it and reaches into it is not seen.
+ * not seen. mmap/mprotect/munmap/madvise/mremap trap only at an address
+ * inside an enclave mapping: one that starts below it and reaches into it
+ * is not seen. A fork through clone3, or through clone with a new stack,
+ * is not seen: the child keeps the parent's host mappings of the EPC.
  * MODEL: the gate page sits at RUN_GATE_ADDR in every process; if
  * something is mapped there, raw system calls are not seen.
  * MODEL: the process gets no_new_privs (seccomp requires it without
