@@ -234,8 +234,10 @@ static void *dev_mmap(struct sgx_file *filp, void *addr, size_t len, int prot,
 		       (unsigned long)flags);
 	if (!ret)
 		ret = run_host_reserve(start, (len + PAGE_SIZE - 1) & PAGE_MASK);
-	if (!ret)
+	if (!ret) {
 		run_sysgate_range(start, len);
+		run_orphan_forget(start, len);
+	}
 	model_leave(&saved);
 	if (ret) {
 		if (placed)
@@ -251,6 +253,8 @@ void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 
 	if (filp)
 		return dev_mmap(filp, addr, len, prot, flags);
+	if (flags & MAP_FIXED)
+		run_orphan_forget((uint64_t)(uintptr_t)addr, len);
 	return run_sys_mmap(addr, len, prot, flags, fd, off);
 }
 
@@ -287,6 +291,7 @@ int munmap(void *addr, size_t len)
 	}
 	if (ret)
 		return (int)ret_errno(ret);
+	run_orphan_forget(start, len);
 	return run_sys_munmap(addr, len);
 }
 

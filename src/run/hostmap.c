@@ -241,6 +241,32 @@ void run_fork_child(void)
 	}
 }
 
+/**
+ * run_orphan_forget() - [@start, @start + @len) was unmapped or mapped
+ * anew: it is no longer the parent's enclave.
+ */
+void run_orphan_forget(uint64_t start, uint64_t len)
+{
+	uint64_t end = start + len;
+
+	for (unsigned int i = 0; i < nr_orphans; i++) {
+		uint64_t s = orphans[i].start, e = orphans[i].end;
+
+		if (end <= s || start >= e)
+			continue;
+		if (start > s && end < e && nr_orphans < ORPHANS_MAX) {
+			orphans[nr_orphans].start = end;
+			orphans[nr_orphans++].end = e;
+		}
+		/* What is left below the range, or above it if nothing is. */
+		orphans[i].end = start > s ? start : s;
+		if (start <= s) {
+			orphans[i].start = end < e ? end : e;
+			orphans[i].end = e;
+		}
+	}
+}
+
 static void say_orphan(uint64_t addr)
 {
 	static bool said;

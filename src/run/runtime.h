@@ -82,6 +82,7 @@ void run_fork_parent(void);
 void run_fork_child(void);
 bool run_orphan_fault(uint64_t addr, uint32_t error_code,
 		      struct sgx_exception *exc);
+void run_orphan_forget(uint64_t start, uint64_t len);
 
 /* fsgs.c: the alternate stacks, and FS/GS across the enclave boundary */
 int run_altstack(void);

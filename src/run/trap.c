@@ -517,15 +517,14 @@ static void enclu(struct sgx_lp *lp, ucontext_t *uc)
 }
 
 /*
- * A process without a model (a fork's child) touched its parent's
- * enclave: the #PF that Linux answers with SIGBUS, or the vDSO's fixup
- * (hostmap.c).
+ * A fork's child touched its parent's enclave: the #PF that Linux answers
+ * with SIGBUS, or the vDSO's fixup (hostmap.c).
  */
 static bool orphan(uint64_t addr, uint32_t error_code, ucontext_t *uc)
 {
 	struct sgx_exception exc;
 
-	if (run_ready() || !run_orphan_fault(addr, error_code, &exc))
+	if (!run_orphan_fault(addr, error_code, &exc))
 		return false;
 	unfixed(&exc, SGX_FAULT_SIGBUS, uc);
 	deliver_pending(uc);
@@ -638,7 +637,7 @@ __attribute__((noinline)) static void sigsegv_body(int sig, siginfo_t *si,
 	struct sgx_lp *lp = run_ready() ? native_current_lp(&run.native) :
 					  NULL;
 
-	if (!lp && sig == SIGSEGV &&
+	if (sig == SIGSEGV && !(lp && lp->enclave_mode) &&
 	    orphan((uint64_t)(uintptr_t)si->si_addr,
 		   (uint32_t)uc_reg(uc, REG_ERR), uc)) {
 		/* delivered */

@@ -9,7 +9,8 @@
  *   SIGBUS (BUS_ADRERR), or the vDSO's return of 0 with the #PF in
  *   struct sgx_enclave_run; a page the parent marked MADV_DONTFORK is not mapped
  *   at all (SIGSEGV, SEGV_MAPERR); the child can build an enclave of its
- *   own; and the parent's enclave is untouched;
+ *   own, and what it maps over the parent's range is its own; and the
+ *   parent's enclave is untouched;
  * - with personality(READ_IMPLIES_EXEC), mmap and mprotect of the enclave
  *   fail with EACCES, as sgx_encl_may_map() does.
  */
@@ -163,6 +164,15 @@ static void child(const struct host_encl *e)
 	CHECK(host_encl_build(&own) == 0, "child: its own enclave");
 	CHECK(host_enter(own.base + HE_TCS, HE_GET, 0, 0) == 0,
 	      "child: its own enclave's DATA");
+	check_sigbus(faults(host_read, data), data, "read, with a model");
+	/* Mapped anew, the range is the child's own. */
+	CHECK(mmap((void *)(uintptr_t)data, PAGE, PROT_NONE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != MAP_FAILED,
+	      "child: mmap over the parent's DATA");
+	ret = faults(host_read, data);
+	CHECK(ret == SIGSEGV && got_code == SEGV_ACCERR,
+	      "child, its own PROT_NONE page: signal %d code %d", ret,
+	      got_code);
 	_exit((int)failures);
 }
 
