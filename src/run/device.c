@@ -247,6 +247,21 @@ static void *dev_mmap(struct sgx_file *filp, void *addr, size_t len, int prot,
 	return (void *)(uintptr_t)start;
 }
 
+static int model_munmap(uint64_t start, uint64_t len);
+
+/*
+ * MAP_FIXED replaces what was there: an enclave VMA under it is unmapped
+ * first, as mmap_region() does.
+ * MODEL: before the host's checks of the new mapping, so one the host
+ * refuses still leaves the enclave range unmapped (reserved PROT_NONE).
+ */
+static void fixed_over(uint64_t start, uint64_t len)
+{
+	if (start & ~PAGE_MASK || !len)
+		return;
+	model_munmap(start, len);
+}
+
 void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
 	struct sgx_file *filp = sgx_fd(fd);
@@ -254,7 +269,7 @@ void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 	if (filp)
 		return dev_mmap(filp, addr, len, prot, flags);
 	if (flags & MAP_FIXED)
-		run_orphan_forget((uint64_t)(uintptr_t)addr, len);
+		fixed_over((uint64_t)(uintptr_t)addr, len);
 	return run_sys_mmap(addr, len, prot, flags, fd, off);
 }
 
@@ -277,9 +292,9 @@ static bool meets_enclave(uint64_t addr, uint64_t len)
 	return false;
 }
 
-int munmap(void *addr, size_t len)
+/* The model's part of unmapping [start, start + len): 0 or -errno. */
+static int model_munmap(uint64_t start, uint64_t len)
 {
-	uint64_t start = (uint64_t)(uintptr_t)addr;
 	sigset_t saved;
 	int ret = 0;
 
@@ -289,9 +304,17 @@ int munmap(void *addr, size_t len)
 			ret = sgx_munmap(run.mm, start, len);
 		model_leave(&saved);
 	}
+	if (!ret)
+		run_orphan_forget(start, len);
+	return ret;
+}
+
+int munmap(void *addr, size_t len)
+{
+	int ret = model_munmap((uint64_t)(uintptr_t)addr, len);
+
 	if (ret)
 		return (int)ret_errno(ret);
-	run_orphan_forget(start, len);
 	return run_sys_munmap(addr, len);
 }
 

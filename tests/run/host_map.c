@@ -11,10 +11,14 @@
  *   libc and through a raw system call, returns what 6.12 returns for an
  *   SGX VMA and changes no enclave page, also for the other enclave;
  * - mremap() that grows, keeps, shrinks or moves an enclave mapping
- *   returns what 6.12 returns, and the enclave's pages keep their contents.
+ *   returns what 6.12 returns, and the enclave's pages keep their contents;
+ * - an anonymous MAP_FIXED mapping over an enclave page replaces the
+ *   enclave's VMA: mprotect then changes the new mapping.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -188,6 +192,35 @@ static void test_mremap(const struct host_encl *a)
 	munmap(scratch, PAGE);
 }
 
+static sigjmp_buf jmp;
+
+static void on_segv(int sig)
+{
+	siglongjmp(jmp, 1);
+}
+
+static void test_fixed_over(const struct host_encl *a)
+{
+	volatile uint64_t *p = (uint64_t *)(uintptr_t)(a->base + HE_TCS +
+						       7 * PAGE);
+	bool faulted = false;
+
+	CHECK(mmap((void *)p, PAGE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1,
+		   0) == (void *)p,
+	      "anonymous MAP_FIXED over a TCS page");
+	*p = 1;
+	CHECK(mprotect((void *)p, PAGE, PROT_READ) == 0, "mprotect: %s",
+	      strerror(errno));
+	signal(SIGSEGV, on_segv);
+	if (!sigsetjmp(jmp, 1))
+		*p = 2;
+	else
+		faulted = true;
+	signal(SIGSEGV, SIG_DFL);
+	CHECK(faulted && *p == 1, "the read-only mapping took a write");
+}
+
 int main(void)
 {
 	struct host_encl a, b;
@@ -198,6 +231,7 @@ int main(void)
 	test_no_stale_mappings(&a, &b);
 	test_madvise(&a, &b);
 	test_mremap(&a);
+	test_fixed_over(&a);
 	printf("%u checks, %u failures\n", checks, failures);
 	return failures ? 1 : 0;
 }
