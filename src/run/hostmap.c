@@ -209,7 +209,10 @@ static void orphan_vma(const struct sgx_vma *vma)
 	}
 	/* No mapping of the parent's EPC memfd survives in the child. */
 	host_revoke(vma->start, len);
-	if (nr_orphans < ORPHANS_MAX) {
+	/* VMAs come in address order: one next to the last range extends it. */
+	if (nr_orphans && orphans[nr_orphans - 1].end == vma->start) {
+		orphans[nr_orphans - 1].end = vma->end;
+	} else if (nr_orphans < ORPHANS_MAX) {
 		orphans[nr_orphans].start = vma->start;
 		orphans[nr_orphans].end = vma->end;
 		nr_orphans++;

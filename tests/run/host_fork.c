@@ -9,7 +9,8 @@
  *   SIGBUS (BUS_ADRERR), or the vDSO's return of 0 with the #PF in
  *   struct sgx_enclave_run; a page the parent marked MADV_DONTFORK is not mapped
  *   at all (SIGSEGV, SEGV_MAPERR); the child can build an enclave of its
- *   own, and what it maps over the parent's range is its own; and the
+ *   own, and what it maps over the parent's range is its own; the
+ *   inherited descriptor is not the enclave's (ENOTTY); and the
  *   parent's enclave is untouched;
  * - with personality(READ_IMPLIES_EXEC), mmap and mprotect of the enclave
  *   fail with EACCES, as sgx_encl_may_map() does.
@@ -22,6 +23,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
 #include <sys/syscall.h>
@@ -161,6 +163,10 @@ static void child(const struct host_encl *e)
 	      "child, MADV_DONTFORK page: signal %d code %d (want SIGSEGV "
 	      "SEGV_MAPERR)",
 	      ret, got_code);
+	errno = 0;
+	CHECK(ioctl(e->fd, SGX_IOC_ENCLAVE_INIT, &run) == -1 &&
+		      errno == ENOTTY,
+	      "child: ioctl on the inherited descriptor: errno %d", errno);
 	CHECK(host_encl_build(&own) == 0, "child: its own enclave");
 	CHECK(host_enter(own.base + HE_TCS, HE_GET, 0, 0) == 0,
 	      "child: its own enclave's DATA");
