@@ -823,7 +823,10 @@ static int madvise_walk(struct sgx_mm *mm, uint64_t start, uint64_t end,
  * @ctx: its context
  *
  * do_madvise()'s checks first, then the walk. MADV_HWPOISON and
- * MADV_SOFT_OFFLINE are the caller's (they need CAP_SYS_ADMIN).
+ * MADV_SOFT_OFFLINE need CAP_SYS_ADMIN (@mm->cap_sys_admin, the caller's
+ * to set), then pin each page, which VM_IO | VM_PFNMAP refuses.
+ * UNCERTAIN: with CAP_SYS_ADMIN, host pages before the enclave in the
+ * range are not poisoned here; Linux would poison them first.
  *
  * Return: 0 or -errno, as Linux 6.12's madvise().
  */
@@ -839,8 +842,8 @@ int sgx_madvise(struct sgx_mm *mm, uint64_t start, uint64_t len_in,
 		return -EINVAL;
 	if (end == start)
 		return 0;
-	ASSERT(behavior != SGX_MADV_HWPOISON &&
-	       behavior != SGX_MADV_SOFT_OFFLINE);
+	if (behavior == SGX_MADV_HWPOISON || behavior == SGX_MADV_SOFT_OFFLINE)
+		return mm->cap_sys_admin ? -EFAULT : -EPERM;
 	mutex_lock(mm->drv, &mm->mmap_lock);
 	ret = madvise_walk(mm, start, end, behavior, other, ctx);
 	mutex_unlock(mm->drv, &mm->mmap_lock);

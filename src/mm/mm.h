@@ -46,6 +46,7 @@ struct sgx_mm {
 	struct sgx_cpumask cpumask; /* mm_cpumask: LPs running this mm */
 	struct sgx_mutex mmap_lock;
 	bool read_implies_exec; /* the READ_IMPLIES_EXEC personality */
+	bool cap_sys_admin; /* capable(CAP_SYS_ADMIN), for madvise */
 	unsigned int mm_count; /* mmgrab/mmdrop: freed when it reaches 0 */
 	struct list_head notifiers; /* its sgx_encl_mm entries, mmap_lock */
 };

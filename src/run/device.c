@@ -364,20 +364,6 @@ static bool cap_sys_admin(void)
 	return d[CAP_SYS_ADMIN / 32].effective & (1U << (CAP_SYS_ADMIN % 32));
 }
 
-/*
- * Linux's madvise() on a range that meets an enclave VMA (model lock
- * held). MADV_HWPOISON and MADV_SOFT_OFFLINE need CAP_SYS_ADMIN, then
- * pin each page, which VM_IO | VM_PFNMAP refuses.
- * UNCERTAIN: with CAP_SYS_ADMIN, host pages before the enclave in the
- * range are not poisoned here; Linux would poison them first.
- */
-static int enclave_madvise(uint64_t start, size_t len, int advice)
-{
-	if (advice == SGX_MADV_HWPOISON || advice == SGX_MADV_SOFT_OFFLINE)
-		return cap_sys_admin() ? -EFAULT : -EPERM;
-	return sgx_madvise(run.mm, start, len, advice, host_madvise, NULL);
-}
-
 int madvise(void *addr, size_t len, int advice)
 {
 	uint64_t start = (uint64_t)(uintptr_t)addr;
@@ -388,8 +374,11 @@ int madvise(void *addr, size_t len, int advice)
 	if (run_ready()) {
 		model_enter(&saved);
 		enclave = meets_enclave(start, len);
-		if (enclave)
-			ret = enclave_madvise(start, len, advice);
+		if (enclave) {
+			run.mm->cap_sys_admin = cap_sys_admin();
+			ret = sgx_madvise(run.mm, start, len, advice,
+					  host_madvise, NULL);
+		}
 		model_leave(&saved);
 	}
 	if (enclave)

@@ -682,6 +682,16 @@ Test(madvise, sgx_vmas_answer_as_linux_6_12_and_keep_their_ptes)
 				 SGX_MADV_REMOVE, host_part, &h), 0);
 	cr_assert_eq(sgx_madvise(fx.mm, fx.base + KFX_DATA, UINT64_MAX,
 				 SGX_MADV_NORMAL, host_part, &h), -EINVAL);
+	/* memory-failure injection: CAP_SYS_ADMIN, then GUP refuses */
+	cr_assert_eq(sgx_madvise(fx.mm, fx.base + KFX_DATA + 1, PAGE_SIZE,
+				 SGX_MADV_HWPOISON, host_part, &h), -EINVAL);
+	cr_assert_eq(sgx_madvise(fx.mm, fx.base + KFX_DATA, PAGE_SIZE,
+				 SGX_MADV_HWPOISON, host_part, &h), -EPERM);
+	fx.mm->cap_sys_admin = true;
+	cr_assert_eq(sgx_madvise(fx.mm, fx.base + KFX_DATA, PAGE_SIZE,
+				 SGX_MADV_SOFT_OFFLINE, host_part, &h),
+		     -EFAULT);
+	cr_assert_eq(h.calls, 0);
 	kfx_fini(&fx);
 }
 
