@@ -3,7 +3,7 @@
  * fork() and personality under `sgxemu run` (docs/RUNNER.md, "fork";
  * issue 12 item 11):
  *
- * - a child forked by libc or by a raw fork keeps the parent's enclave
+ * - a child forked by libc, by a raw fork or by a raw clone keeps the parent's enclave
  *   range but not the enclave: a host read or write there, a raw ENCLU
  *   EENTER and a vDSO EENTER all get the #PF that Linux answers with
  *   SIGBUS (BUS_ADRERR), or the vDSO's return of 0 with the #PF in
@@ -182,20 +182,35 @@ static void child(const struct host_encl *e)
 	_exit((int)failures);
 }
 
-static void fork_and_check(const struct host_encl *e, bool raw)
+enum how { LIBC_FORK, RAW_FORK, RAW_CLONE };
+static const char *const how_name[] = { "libc fork", "raw fork",
+					"raw clone" };
+
+static pid_t do_fork(enum how how)
 {
-	pid_t pid = raw ? (pid_t)syscall(SYS_fork) : fork();
+	switch (how) {
+	case RAW_FORK:
+		return (pid_t)syscall(SYS_fork);
+	case RAW_CLONE:
+		return (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+	default:
+		return fork();
+	}
+}
+
+static void fork_and_check(const struct host_encl *e, enum how how)
+{
+	pid_t pid = do_fork(how);
 	int status = 0;
 
 	if (!pid)
 		child(e);
-	CHECK(pid > 0, "fork: %s", strerror(errno));
+	CHECK(pid > 0, "%s: %s", how_name[how], strerror(errno));
 	waitpid(pid, &status, 0);
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-	      "%s fork: the child failed (status %#x)", raw ? "raw" : "libc",
-	      status);
+	      "%s: the child failed (status %#x)", how_name[how], status);
 	CHECK(host_enter(e->base + HE_TCS, HE_GET, 0, 0) == SECRET,
-	      "parent: DATA after the %s fork's child", raw ? "raw" : "libc");
+	      "parent: DATA after the %s's child", how_name[how]);
 }
 
 static void test_personality(const struct host_encl *e)
@@ -235,8 +250,9 @@ int main(void)
 	CHECK(madvise((void *)(uintptr_t)(e.base + HE_STRESS), PAGE,
 		      MADV_DONTFORK) == 0,
 	      "MADV_DONTFORK: %s", strerror(errno));
-	fork_and_check(&e, false);
-	fork_and_check(&e, true);
+	fork_and_check(&e, LIBC_FORK);
+	fork_and_check(&e, RAW_FORK);
+	fork_and_check(&e, RAW_CLONE);
 	test_personality(&e);
 	printf("%u checks, %u failures\n", checks, failures);
 	return failures ? 1 : 0;
