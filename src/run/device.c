@@ -18,6 +18,7 @@
 #undef _FILE_OFFSET_BITS
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -522,6 +523,44 @@ int close(int fd)
 		model_leave(&saved);
 	}
 	return (int)run_syscall(SYS_close, fd);
+}
+
+/*
+ * vfs_fallocate() on the device: after its checks of the mode, a
+ * character device is refused (ENODEV). Without this the call would reach
+ * the descriptor's memfd; it never reaches the EPC either way.
+ */
+static int dev_fallocate(int mode, off_t off, off_t len)
+{
+	int modes = mode & ~FALLOC_FL_KEEP_SIZE;
+
+	if (off < 0 || len <= 0)
+		return -EINVAL;
+	if (modes & ~(FALLOC_FL_PUNCH_HOLE | FALLOC_FL_COLLAPSE_RANGE |
+		      FALLOC_FL_ZERO_RANGE | FALLOC_FL_INSERT_RANGE |
+		      FALLOC_FL_UNSHARE_RANGE))
+		return -EOPNOTSUPP;
+	/* The modes are exclusive; PUNCH_HOLE needs KEEP_SIZE, and
+	 * COLLAPSE_RANGE and INSERT_RANGE refuse it. */
+	if ((modes & (modes - 1)) ||
+	    (modes == FALLOC_FL_PUNCH_HOLE && !(mode & FALLOC_FL_KEEP_SIZE)) ||
+	    ((modes == FALLOC_FL_COLLAPSE_RANGE ||
+	      modes == FALLOC_FL_INSERT_RANGE) &&
+	     (mode & FALLOC_FL_KEEP_SIZE)))
+		return -EOPNOTSUPP;
+	return -ENODEV;
+}
+
+int fallocate(int fd, int mode, off_t off, off_t len)
+{
+	if (sgx_fd(fd))
+		return (int)ret_errno(dev_fallocate(mode, off, len));
+	return (int)run_syscall(SYS_fallocate, fd, mode, off, len);
+}
+
+int fallocate64(int fd, int mode, off_t off, off_t len)
+{
+	return fallocate(fd, mode, off, len);
 }
 
 /*

@@ -19,8 +19,8 @@
  *   sigaltstack, exit and exit_group (so --stats still sees the process),
  *   fork, and clone without CLONE_VM and without a new stack (a fork: the
  *   child must drop the parent's enclaves, hostmap.c).
- * - For each device descriptor: close, ioctl, dup, dup2, dup3, fcntl on it
- *   and mmap of it.
+ * - For each device descriptor: close, ioctl, dup, dup2, dup3, fcntl and
+ *   fallocate on it, and mmap of it.
  * - For each enclave mapping: mmap, mprotect, munmap, madvise and mremap
  *   whose address lies in it. A call that starts below an enclave and
  *   reaches into it is not seen (the filter cannot add the length).
@@ -354,6 +354,7 @@ void run_sysgate_device_fd(int fd)
 		{ SYS_dup3, CHK_ARG_EQ, 0, v, 0, 0 },
 		{ SYS_fcntl, CHK_ARG_EQ, 0, v, 0, 0 },
 		{ SYS_mmap, CHK_ARG_EQ, 4, v, 0, 0 },
+		{ SYS_fallocate, CHK_ARG_EQ, 0, v, 0, 0 },
 		{ SYS_dup2, CHK_ARG_EQ, 1, v, 0, 0 },
 		{ SYS_dup3, CHK_ARG_EQ, 1, v, 0, 0 },
 	};
@@ -652,6 +653,9 @@ long run_sysgate_emulate(long nr, const long a[6], ucontext_t *uc)
 		return libc_ret(mprotect(p0, (size_t)a[1], (int)a[2]));
 	case SYS_munmap:
 		return libc_ret(munmap(p0, (size_t)a[1]));
+	case SYS_fallocate:
+		return libc_ret(fallocate((int)a[0], (int)a[1], (off_t)a[2],
+					  (off_t)a[3]));
 	case SYS_madvise:
 		return libc_ret(madvise(p0, (size_t)a[1], (int)a[2]));
 	case SYS_mremap:

@@ -9,7 +9,8 @@
  *   must not keep naming its old frame);
  * - madvise() of every advice Linux 6.12 knows on an enclave page, through
  *   libc and through a raw system call, returns what 6.12 returns for an
- *   SGX VMA and changes no enclave page, also for the other enclave;
+ *   SGX VMA and changes no enclave page, also for the other enclave, and
+ *   fallocate() on the device fails as on a character device;
  * - mremap() that grows, keeps, shrinks or moves an enclave mapping
  *   returns what 6.12 returns, and the enclave's pages keep their contents;
  * - an anonymous MAP_FIXED mapping over an enclave page replaces the
@@ -17,6 +18,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -138,6 +140,18 @@ static void test_madvise(const struct host_encl *a, const struct host_encl *b)
 	CHECK(err_of(madvise((char *)data + 1, PAGE, MADV_NORMAL)) == EINVAL,
 	      "unaligned madvise");
 	CHECK(madvise(data, 0, MADV_REMOVE) == 0, "empty madvise");
+	/* fallocate on the device: vfs_fallocate()'s checks, then ENODEV */
+	CHECK(err_of(fallocate(a->fd, FALLOC_FL_PUNCH_HOLE |
+					      FALLOC_FL_KEEP_SIZE,
+			       0, PAGE)) == ENODEV,
+	      "fallocate(PUNCH_HOLE): errno %d", errno);
+	CHECK(err_of(syscall(SYS_fallocate, a->fd, 0, 0, PAGE)) == ENODEV,
+	      "raw fallocate: errno %d", errno);
+	CHECK(err_of(fallocate(a->fd, FALLOC_FL_PUNCH_HOLE, 0, PAGE)) ==
+		      EOPNOTSUPP,
+	      "fallocate(PUNCH_HOLE) without KEEP_SIZE: errno %d", errno);
+	CHECK(err_of(fallocate(a->fd, 0, -1, PAGE)) == EINVAL,
+	      "fallocate at -1: errno %d", errno);
 	touch(a, SECRET_A);
 	touch(b, SECRET_B);
 	CHECK(get(a, HE_STRESS) == SECRET_A && get(b, HE_STRESS) == SECRET_B,
