@@ -165,6 +165,8 @@ int run_host_fill(struct sgx_lp *lp, uint64_t addr, enum sgx_access acc)
  * own first open of the device makes it a model of its own.
  */
 #define ORPHANS_MAX 64
+/* Written by the child's one thread at fork, then only by its own
+ * mmap/munmap of them. */
 static struct {
 	uint64_t start, end;
 } orphans[ORPHANS_MAX];
@@ -289,8 +291,8 @@ static void say_orphan(uint64_t addr)
 }
 
 /**
- * run_orphan_fault() - a fault at @addr in a process without a model:
- * is it the parent's enclave (see above)?
+ * run_orphan_fault() - a fault of host code at @addr, or an EENTER with
+ * its TCS there: is it the parent's enclave (see above)?
  * @addr: the faulting address
  * @error_code: the #PF error code
  * @exc: receives the #PF that Linux's fault handler answers with SIGBUS
