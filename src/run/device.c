@@ -429,6 +429,9 @@ void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
 	}
 	if (enclave)
 		return ret < 0 ? (void *)ret_errno(ret) : (void *)ret;
+	/* A host mapping moved over an enclave VMA replaces it (mremap_to()). */
+	if ((flags & MREMAP_FIXED) && (flags & MREMAP_MAYMOVE))
+		fixed_over(new_addr, new_len);
 	return (void *)run_syscall(SYS_mremap, old, old_len, new_len, flags,
 				   new_addr);
 }

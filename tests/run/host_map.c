@@ -13,8 +13,9 @@
  *   fallocate() on the device fails as on a character device;
  * - mremap() that grows, keeps, shrinks or moves an enclave mapping
  *   returns what 6.12 returns, and the enclave's pages keep their contents;
- * - an anonymous MAP_FIXED mapping over an enclave page replaces the
- *   enclave's VMA: mprotect then changes the new mapping.
+ * - an anonymous MAP_FIXED mapping, or a host page moved by mremap, over
+ *   an enclave page replaces the enclave's VMA: mprotect then changes the
+ *   new mapping.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -213,26 +214,37 @@ static void on_segv(int sig)
 	siglongjmp(jmp, 1);
 }
 
-static void test_fixed_over(const struct host_encl *a)
+/* @p is the program's own page now: mprotect makes it read-only. */
+static void check_own(volatile uint64_t *p, const char *how)
 {
-	volatile uint64_t *p = (uint64_t *)(uintptr_t)(a->base + HE_TCS +
-						       7 * PAGE);
 	bool faulted = false;
 
-	CHECK(mmap((void *)p, PAGE, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1,
-		   0) == (void *)p,
-	      "anonymous MAP_FIXED over a TCS page");
 	*p = 1;
-	CHECK(mprotect((void *)p, PAGE, PROT_READ) == 0, "mprotect: %s",
-	      strerror(errno));
+	CHECK(mprotect((void *)p, PAGE, PROT_READ) == 0, "%s: mprotect: %s",
+	      how, strerror(errno));
 	signal(SIGSEGV, on_segv);
 	if (!sigsetjmp(jmp, 1))
 		*p = 2;
 	else
 		faulted = true;
 	signal(SIGSEGV, SIG_DFL);
-	CHECK(faulted && *p == 1, "the read-only mapping took a write");
+	CHECK(faulted && *p == 1, "%s: the read-only page took a write", how);
+}
+
+static void test_fixed_over(const struct host_encl *a)
+{
+	uint64_t *tcs7 = (uint64_t *)(uintptr_t)(a->base + HE_TCS + 7 * PAGE);
+	uint64_t *tcs6 = (uint64_t *)(uintptr_t)(a->base + HE_TCS + 6 * PAGE);
+	int rw = PROT_READ | PROT_WRITE, anon = MAP_PRIVATE | MAP_ANONYMOUS;
+	void *scratch = mmap(NULL, PAGE, rw, anon, -1, 0);
+
+	CHECK(mmap(tcs7, PAGE, rw, anon | MAP_FIXED, -1, 0) == tcs7,
+	      "anonymous MAP_FIXED over a TCS page");
+	check_own(tcs7, "MAP_FIXED");
+	CHECK(mremap(scratch, PAGE, PAGE, MREMAP_MAYMOVE | MREMAP_FIXED,
+		     tcs6) == tcs6,
+	      "mremap of a host page over a TCS page");
+	check_own(tcs6, "mremap");
 }
 
 int main(void)
