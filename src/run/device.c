@@ -251,8 +251,8 @@ static void *dev_mmap(struct sgx_file *filp, void *addr, size_t len, int prot,
 static int model_munmap(uint64_t start, uint64_t len);
 
 /*
- * MAP_FIXED replaces what was there: an enclave VMA under it is unmapped
- * first, as mmap_region() does.
+ * MAP_FIXED (and mremap's MREMAP_FIXED) replaces what was there: an
+ * enclave VMA under it is unmapped first, as mmap_region() does.
  * MODEL: before the host's checks of the new mapping, so one the host
  * refuses still leaves the enclave range unmapped (reserved PROT_NONE).
  */
