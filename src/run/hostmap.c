@@ -228,12 +228,15 @@ static void orphan_vma(const struct sgx_vma *vma)
  */
 void run_fork_child(void)
 {
+	static pid_t done; /* the process this already ran in */
 	pid_t self = (pid_t)run_syscall(SYS_getpid);
-	bool had_model = run_ready();
+	/* Whose model this is does not depend on who set run.self first. */
+	bool had_model = run.pid && run.pid == run_syscall(SYS_getppid);
 	struct list_head *pos, *tmp;
 
-	if (self == run.self)
+	if (self == done)
 		return;
+	done = self;
 	run.self = self;
 	uaccess_fork_child();
 	if (!had_model)
