@@ -10,7 +10,7 @@
  *   added (EADD/EAUG) --mark reclaimable--> resident, on the active list
  *   resident --reclaimer isolates, ages--> BEING_RECLAIMED: loads say -EBUSY
  *   BEING_RECLAIMED --EBLOCK, EWB--> evicted: epc_page NULL, contents in
- *       encl->backing[index], version in VA slot (desc bits 3..11, va_page)
+ *       encl->backing at index, version in VA slot (desc bits 3..11, va_page)
  *   evicted --sgx_encl_load_page: SECS first, then ELDU--> resident again
  *   any --REMOVE_PAGES or release--> EREMOVE, entry freed
  *
