@@ -18,12 +18,9 @@
  * instance (before a fork, say) is never taken for its LP in this one. */
 static atomic_uint_fast64_t generations;
 
-static __thread struct {
-	uint64_t generation;
-	struct sgx_lp *lp;
-} self;
-/* This thread holds the model lock. */
-static __thread bool holding;
+/* The thread that holds the model lock (a tid: raw clone() threads share
+ * glibc's TLS), or 0. */
+static atomic_int holder;
 
 static struct native *native_of(void *ctx)
 {
@@ -72,53 +69,73 @@ static void native_mutex_unlock(void *ctx, struct sgx_mutex *m)
 	m->impl[0] = 0;
 }
 
-static struct sgx_lp *claim_lp(struct native *n, bool user)
-{
-	for (unsigned int i = 0; i < n->cpu->cfg.nr_lps; i++) {
-		struct native_lp *nl = &n->lps[i];
+/* ---- LP assignment ------------------------------------------------------ */
 
-		if (nl->tid)
-			continue;
-		nl->tid = gettid_raw();
-		nl->user = user;
-		atomic_store(&nl->ipi_pending, 0);
-		self.generation = n->generation;
-		self.lp = &n->cpu->lps[i];
-		if (user && n->lp_claimed)
-			n->lp_claimed(n->lp_claimed_ctx, self.lp);
-		return self.lp;
+/*
+ * LPs 0 .. nr_lps - 2 are the program's, taken and given back by its
+ * threads as they need one (the runner, src/run/thread.c); the last is
+ * ksgxd's. An LP's tid says which thread runs on it.
+ */
+static unsigned int user_lps(const struct native *n)
+{
+	return n->cpu->cfg.nr_lps - 1;
+}
+
+static struct sgx_lp *take(struct native *n, unsigned int i, pid_t tid)
+{
+	pid_t none = 0;
+
+	if (!atomic_compare_exchange_strong(&n->lps[i].tid, &none, tid))
+		return NULL;
+	atomic_store(&n->lps[i].ipi_pending, 0);
+	return &n->cpu->lps[i];
+}
+
+/**
+ * native_lp_claim() - a free LP for thread @tid, waiting while every one is
+ * busy: more runnable threads than CPUs. Never with the model lock held:
+ * the threads on the LPs may need it to leave them.
+ */
+struct sgx_lp *native_lp_claim(struct native *n, pid_t tid)
+{
+	for (;;) {
+		for (unsigned int i = 0; i < user_lps(n); i++) {
+			struct sgx_lp *lp = take(n, i, tid);
+
+			if (lp)
+				return lp;
+		}
+		atomic_fetch_add(&n->lp_waits, 1);
+		sched_yield();
 	}
+}
+
+/* @lp, outside enclave mode, is free again. */
+void native_lp_free(struct native *n, struct sgx_lp *lp)
+{
+	ASSERT(!lp->enclave_mode);
+	atomic_store(&n->lps[lp->id].tid, 0);
+}
+
+/* The LP thread @tid runs on, or NULL. */
+struct sgx_lp *native_lp_of(const struct native *n, pid_t tid)
+{
+	for (unsigned int i = 0; i < n->cpu->cfg.nr_lps; i++)
+		if (atomic_load(&n->lps[i].tid) == tid)
+			return &n->cpu->lps[i];
 	return NULL;
 }
 
 struct sgx_lp *native_current_lp(const struct native *n)
 {
-	return self.generation == n->generation ? self.lp : NULL;
+	return native_lp_of(n, gettid_raw());
 }
 
-struct sgx_lp *native_this_lp(struct native *n)
-{
-	struct sgx_lp *lp = native_current_lp(n);
-
-	return lp ? lp : claim_lp(n, true);
-}
-
-void native_release_lp(struct native *n)
-{
-	struct sgx_lp *lp = native_current_lp(n);
-
-	if (!lp)
-		return;
-	ASSERT(!lp->enclave_mode);
-	n->lps[lp->id].tid = 0;
-	self.lp = NULL;
-}
-
+/* Model code runs on the LP its thread claimed before it took the lock. */
 static struct sgx_lp *native_plat_this_lp(void *ctx)
 {
-	struct sgx_lp *lp = native_this_lp(native_of(ctx));
+	struct sgx_lp *lp = native_current_lp(native_of(ctx));
 
-	/* MODEL: more threads than --cpus is a configuration error. */
 	ASSERT(lp);
 	return lp;
 }
@@ -161,7 +178,7 @@ static void native_ipi(void *ctx, const struct sgx_cpumask *mask)
 
 		if (!sgx_cpumask_test(mask, i) || !n->cpu->lps[i].enclave_mode)
 			continue;
-		ASSERT(nl->tid);
+		ASSERT(atomic_load(&nl->tid));
 		atomic_store(&nl->ipi_pending, 1);
 		n->stats.ipis++;
 		expected++;
@@ -230,18 +247,18 @@ int native_init(struct native *n, struct sgx_cpu *cpu, int ipi_signo)
 void native_lock(struct native *n)
 {
 	pthread_mutex_lock(&n->model_lock);
-	holding = true;
+	atomic_store(&holder, gettid_raw());
 }
 
 void native_unlock(struct native *n)
 {
-	holding = false;
+	atomic_store(&holder, 0);
 	pthread_mutex_unlock(&n->model_lock);
 }
 
 bool native_holds_lock(void)
 {
-	return holding;
+	return atomic_load(&holder) == gettid_raw();
 }
 
 int native_lock_or_ipi(struct native *n, struct sgx_lp *lp)
@@ -251,7 +268,7 @@ int native_lock_or_ipi(struct native *n, struct sgx_lp *lp)
 			return -EINTR;
 		sched_yield();
 	}
-	holding = true;
+	atomic_store(&holder, gettid_raw());
 	return 0;
 }
 
@@ -273,11 +290,11 @@ static void *ksgxd_main(void *p)
 	atomic_store(&start->copied, 1);
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	ASSERT(take(n, user_lps(n), gettid_raw()));
 	native_lock(n);
-	ASSERT(claim_lp(n, false));
 	body(arg);
-	native_release_lp(n);
 	native_unlock(n);
+	native_lp_free(n, &n->cpu->lps[user_lps(n)]);
 	return NULL;
 }
 
