@@ -207,6 +207,38 @@ host_aep:
 	.size host_enter, . - host_enter
 
 /*
+ * uint64_t host_enter_notls(uint64_t tcs, uint64_t op, uint64_t rsi,
+ *			     uint64_t rdx): host_enter for threads without
+ * TLS of their own (raw clone()), for operations that keep RSP: EEXIT
+ * and AEX (URSP) both come back with RSP as it was at the EENTER.
+ */
+	.globl host_enter_notls
+	.type host_enter_notls, @function
+host_enter_notls:
+	push %rbx
+	push %rbp
+	push %r12
+	push %r13
+	push %r14
+	push %r15
+	mov %rdi, %rbx			/* TCS */
+	mov %rsi, %rdi
+	mov %rdx, %rsi
+	mov %rcx, %rdx
+	lea 1f(%rip), %rcx		/* the AEP */
+	mov $2, %eax			/* EENTER */
+1:	.byte 0x0f, 0x01, 0xd7		/* EENTER, and ERESUME after an AEX */
+	mov %rdx, %rax
+	pop %r15
+	pop %r14
+	pop %r13
+	pop %r12
+	pop %rbp
+	pop %rbx
+	ret
+	.size host_enter_notls, . - host_enter_notls
+
+/*
  * void host_enter_stack(uint64_t tcs, uint64_t out[3]): EENTER op 13 and
  * record RSP before the ENCLU, then RSP and RBP right after the EEXIT.
  */

@@ -36,6 +36,9 @@ void host_encl_destroy(struct host_encl *e);
 
 /* encl.S: EENTER the TCS at tcs; the enclave's RDX comes back. */
 uint64_t host_enter(uint64_t tcs, uint64_t op, uint64_t rsi, uint64_t rdx);
+/* host_enter without TLS (raw clone() threads); ops that keep RSP. */
+uint64_t host_enter_notls(uint64_t tcs, uint64_t op, uint64_t rsi,
+			  uint64_t rdx);
 /* ERESUME the TCS after an AEX; the enclave's RDX comes back. */
 uint64_t host_resume(uint64_t tcs);
 extern const char host_aep[];

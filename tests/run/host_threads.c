@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: MIT
+/*
+ * More enclave threads than LPs (run with --cpus 2), and threads made by a
+ * raw clone(): one without CLONE_SETTLS (it shares this thread's glibc
+ * TLS) and one whose FS base is a thread block of its own, as a LibOS
+ * runtime's threads have. Every thread enters its own TCS many times at
+ * once with the others and writes and reads back its own slot; the raw
+ * threads also check that their FS base is theirs after every return.
+ * The threads end with a raw exit, which must give back what they held.
+ */
+#include <sched.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "check.h"
+#include "host_encl.h"
+#include "raw_sys.h"
+
+#define PTHREADS 6
+#define ROUNDS 400
+#define RAW_STACK (64 * 1024)
+#define CLONE_THREAD_FLAGS                                                 \
+	(CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | \
+	 CLONE_SYSVSEM)
+
+static struct host_encl e;
+
+struct worker {
+	unsigned int tcs;
+	uint64_t fs; /* the raw thread's own FS base; 0: not checked */
+	unsigned int wrong, fs_lost;
+	atomic_int done;
+};
+
+static uint64_t tcs_of(unsigned int i)
+{
+	return e.base + HE_TCS + i * 4096ULL;
+}
+
+static inline uint64_t fs_self(void)
+{
+	uint64_t v;
+
+	__asm__ volatile("mov %%fs:0, %0" : "=r"(v));
+	return v;
+}
+
+/*
+ * One round: write a value only this thread uses into its slot of the
+ * stress page, read it back, and spin a little so that the threads
+ * overlap inside. No TLS, no libc: raw threads run it.
+ */
+__attribute__((no_stack_protector)) static void rounds(struct worker *w)
+{
+	uint64_t slot = e.base + HE_STRESS + 8 * w->tcs;
+
+	for (uint64_t k = 1; k <= ROUNDS; k++) {
+		uint64_t v = (uint64_t)w->tcs << 32 | k;
+
+		host_enter_notls(tcs_of(w->tcs), HE_WRITE, slot, v);
+		if (host_enter_notls(tcs_of(w->tcs), HE_READ, slot, 0) != v)
+			w->wrong++;
+		host_enter_notls(tcs_of(w->tcs), HE_SPIN, 0, 200);
+		if (w->fs && fs_self() != w->fs)
+			w->fs_lost++;
+	}
+}
+
+static void *pthread_worker(void *p)
+{
+	rounds(p);
+	return NULL;
+}
+
+__attribute__((no_stack_protector)) static void raw_worker(void *p)
+{
+	struct worker *w = p;
+
+	rounds(w);
+	atomic_store(&w->done, 1);
+}
+
+/*
+ * clone() without libc: the child runs fn(arg) on @stack_top and leaves
+ * with a raw exit.
+ */
+__attribute__((noinline)) static long raw_clone(unsigned long flags,
+						void *stack_top, uint64_t tls,
+						void (*fn)(void *), void *arg)
+{
+	register long r10 __asm__("r10") = 0;
+	register long r8 __asm__("r8") = (long)tls;
+	register long r9 __asm__("r9") = (long)fn;
+	register long r12 __asm__("r12") = (long)arg;
+	long ret;
+
+	__asm__ volatile("syscall\n\t"
+			 "test %%rax, %%rax\n\t"
+			 "jnz 1f\n\t"
+			 "xor %%ebp, %%ebp\n\t"
+			 "mov %%r12, %%rdi\n\t"
+			 "call *%%r9\n\t"
+			 "mov $60, %%eax\n\t" /* exit */
+			 "xor %%edi, %%edi\n\t"
+			 "syscall\n\t"
+			 "hlt\n"
+			 "1:"
+			 : "=a"(ret)
+			 : "0"((long)SYS_clone), "D"(flags), "S"(stack_top),
+			   "d"(0L), "r"(r10), "r"(r8), "r"(r9), "r"(r12)
+			 : "rcx", "r11", "memory");
+	return ret;
+}
+
+static void start_raw(struct worker *w, uint64_t tls)
+{
+	char *stack = mmap(NULL, RAW_STACK, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	CHECK(stack != MAP_FAILED, "a stack for a raw thread");
+	CHECK(raw_clone(CLONE_THREAD_FLAGS | (tls ? CLONE_SETTLS : 0),
+			stack + RAW_STACK - 64, tls, raw_worker, w) > 0,
+	      "raw clone");
+}
+
+/*
+ * A thread block of the raw thread's own runtime at FS: the x86-64 TLS
+ * ABI's self pointer at %fs:0, and room below it.
+ */
+static uint64_t own_thread_block(void)
+{
+	char *block = mmap(NULL, 1 << 16, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint64_t fs = (uint64_t)(uintptr_t)(block + (1 << 15));
+
+	*(uint64_t *)(uintptr_t)fs = fs;
+	return fs;
+}
+
+int main(void)
+{
+	struct worker w[PTHREADS + 2];
+	pthread_t th[PTHREADS];
+
+	if (host_encl_build(&e))
+		return 1;
+	memset(w, 0, sizeof(w));
+	for (unsigned int i = 0; i < PTHREADS + 2; i++)
+		w[i].tcs = i;
+	w[PTHREADS].fs = fs_self(); /* shares this thread's */
+	w[PTHREADS + 1].fs = own_thread_block();
+	start_raw(&w[PTHREADS], 0);
+	start_raw(&w[PTHREADS + 1], w[PTHREADS + 1].fs);
+	for (unsigned int i = 0; i < PTHREADS; i++)
+		pthread_create(&th[i], NULL, pthread_worker, &w[i]);
+	for (unsigned int i = 0; i < PTHREADS; i++)
+		pthread_join(th[i], NULL);
+	for (unsigned int i = PTHREADS; i < PTHREADS + 2; i++)
+		while (!atomic_load(&w[i].done))
+			sched_yield();
+	for (unsigned int i = 0; i < PTHREADS + 2; i++) {
+		CHECK(w[i].wrong == 0, "thread %u: %u wrong reads", i,
+		      w[i].wrong);
+		CHECK(w[i].fs_lost == 0, "thread %u: FS lost %u times", i,
+		      w[i].fs_lost);
+	}
+	CHECK(fs_self() == w[PTHREADS].fs, "the main thread's FS");
+	host_encl_destroy(&e);
+	printf("%u checks, %u failed\n", checks, failures);
+	return failures != 0;
+}
