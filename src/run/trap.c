@@ -203,7 +203,7 @@ static void call_program(const struct sigaction *act, int sig,
 	if (t)
 		run_lp_put(t);
 	run_sys_sigmask(SIG_SETMASK, &mask, &saved);
-	if (ps && act->sa_flags & SA_ONSTACK &&
+	if (ps && !(ps->ss_flags & SS_DISABLE) && act->sa_flags & SA_ONSTACK &&
 	    !run_on_stack(ps, uc_reg(uc, REG_RSP)) && !run_on_stack(ps, here)) {
 		uintptr_t in_use = t->in_use;
 

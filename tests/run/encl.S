@@ -30,6 +30,8 @@
  *  17 DIV by zero (#DE)            18 INT3 (#BP)
  *  19 XMM0 = RDX, *RSI = RDX, RDX = XMM0 (a fault in between: XMM0 must
  *     survive the host's handling)
+ *  20 GET on the enclave's own stack (RSP = 0xA800 at EEXIT), as real
+ *     enclaves run: a signal of enclave code must not land on it
  */
 	.section .rodata
 	.balign 4096
@@ -75,6 +77,11 @@ encl_code:
 	je 21f
 	cmp $19, %rdi
 	je 22f
+	cmp $20, %rdi
+	je 23f
+	jmp 9f
+23:	lea encl_code + 0x2800(%rip), %rsp	/* the enclave's own stack */
+	mov encl_code + 0x1000(%rip), %rdx
 	jmp 9f
 22:	movq %rdx, %xmm0
 	mov %rdx, (%rsi)
