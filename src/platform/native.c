@@ -91,6 +91,32 @@ static struct sgx_lp *take(struct native *n, unsigned int i, pid_t tid)
 	return &n->cpu->lps[i];
 }
 
+/*
+ * Every LP busy for this long: the waiter has one in enclave mode
+ * interrupted, as the timer interrupt does when Linux preempts a thread
+ * (an AEX). The thread there gives its LP up at the AEP and waits for one
+ * to ERESUME. Otherwise a thread spinning in an enclave for another one
+ * that has no LP would wait forever, where Linux would time-slice them.
+ */
+#define PREEMPT_AFTER 64 /* sched_yield()s */
+
+static void preempt_one(struct native *n, unsigned int *next)
+{
+	for (unsigned int k = 0; k < user_lps(n); k++) {
+		unsigned int i = (*next + k) % user_lps(n);
+		struct native_lp *nl = &n->lps[i];
+		pid_t tid = atomic_load(&nl->tid);
+
+		if (!tid || !n->cpu->lps[i].enclave_mode)
+			continue;
+		*next = i + 1;
+		atomic_fetch_or(&nl->ipi_pending, NATIVE_PREEMPT);
+		atomic_fetch_add(&n->preempts, 1);
+		syscall(SYS_tgkill, getpid(), tid, n->ipi_signo);
+		return;
+	}
+}
+
 /**
  * native_lp_claim() - a free LP for thread @tid, waiting while every one is
  * busy: more runnable threads than CPUs. Never with the model lock held:
@@ -98,7 +124,9 @@ static struct sgx_lp *take(struct native *n, unsigned int i, pid_t tid)
  */
 struct sgx_lp *native_lp_claim(struct native *n, pid_t tid)
 {
-	for (;;) {
+	unsigned int next = 0;
+
+	for (unsigned int waits = 1;; waits++) {
 		for (unsigned int i = 0; i < user_lps(n); i++) {
 			struct sgx_lp *lp = take(n, i, tid);
 
@@ -106,6 +134,8 @@ struct sgx_lp *native_lp_claim(struct native *n, pid_t tid)
 				return lp;
 		}
 		atomic_fetch_add(&n->lp_waits, 1);
+		if (waits % PREEMPT_AFTER == 0)
+			preempt_one(n, &next);
 		sched_yield();
 	}
 }
@@ -157,12 +187,20 @@ static bool native_signal_pending(void *ctx)
 
 bool native_ipi_pending(struct native *n, const struct sgx_lp *lp)
 {
-	return atomic_load(&n->lps[lp->id].ipi_pending) != 0;
+	return atomic_load(&n->lps[lp->id].ipi_pending) & NATIVE_IPI;
+}
+
+/* Whether a waiter asked @lp to give way; the request is taken. */
+bool native_preempted(struct native *n, const struct sgx_lp *lp)
+{
+	return atomic_fetch_and(&n->lps[lp->id].ipi_pending, ~NATIVE_PREEMPT) &
+	       NATIVE_PREEMPT;
 }
 
 void native_ipi_ack(struct native *n, const struct sgx_lp *lp)
 {
-	if (atomic_exchange(&n->lps[lp->id].ipi_pending, 0))
+	/* A preemption alone has no sender waiting. */
+	if (atomic_exchange(&n->lps[lp->id].ipi_pending, 0) & NATIVE_IPI)
 		atomic_fetch_add(&n->acks, 1);
 }
 
@@ -179,7 +217,7 @@ static void native_ipi(void *ctx, const struct sgx_cpumask *mask)
 		if (!sgx_cpumask_test(mask, i) || !n->cpu->lps[i].enclave_mode)
 			continue;
 		ASSERT(atomic_load(&nl->tid));
-		atomic_store(&nl->ipi_pending, 1);
+		atomic_fetch_or(&nl->ipi_pending, NATIVE_IPI);
 		n->stats.ipis++;
 		expected++;
 		/* A thread that is gone cannot answer: count it as done. */

@@ -34,9 +34,12 @@
 #include "arch/cpu.h"
 #include "sgxemu/platform.h"
 
+#define NATIVE_IPI 1 /* an IPI round waits for the AEX */
+#define NATIVE_PREEMPT 2 /* a thread waiting for an LP asks for this one */
+
 struct native_lp {
 	_Atomic pid_t tid; /* the thread on it; 0 when free */
-	atomic_int ipi_pending;
+	atomic_int ipi_pending; /* NATIVE_IPI | NATIVE_PREEMPT */
 };
 
 struct native_stats {
@@ -57,6 +60,7 @@ struct native {
 	bool ksgxd_running;
 	atomic_uint acks;
 	atomic_uint lp_waits; /* a thread found every LP busy */
+	atomic_uint preempts; /* LPs asked to give way (native_lp_claim()) */
 	struct native_stats stats;
 	struct native_lp lps[SGX_LPS_MAX];
 };
@@ -86,6 +90,7 @@ struct sgx_lp *native_lp_of(const struct native *n, pid_t tid);
 struct sgx_lp *native_current_lp(const struct native *n);
 
 bool native_ipi_pending(struct native *n, const struct sgx_lp *lp);
+bool native_preempted(struct native *n, const struct sgx_lp *lp);
 void native_ipi_ack(struct native *n, const struct sgx_lp *lp);
 
 /*

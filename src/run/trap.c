@@ -451,6 +451,23 @@ static void ipi_aex(struct sgx_lp *lp, ucontext_t *uc)
 	native_ipi_ack(&run.native, lp);
 }
 
+/*
+ * A thread waiting for an LP asked for this one (native_lp_claim()): an
+ * interrupt, as the timer's when Linux preempts a thread. The AEX is
+ * taken under the model lock (nobody holds it for this thread); the LP is
+ * free once the handler is done, and the AEP's ERESUME waits for one.
+ */
+static void preempt_aex(struct sgx_lp *lp, ucontext_t *uc)
+{
+	if (native_lock_or_ipi(&run.native, lp)) {
+		ipi_aex(lp, uc);
+		return;
+	}
+	if (lp->enclave_mode)
+		take_aex(lp, uc, NULL);
+	native_unlock(&run.native);
+}
+
 /* #UD of enclave code, with RIP at the instruction. */
 static void enclave_ud(struct sgx_lp *lp, ucontext_t *uc)
 {
@@ -705,6 +722,8 @@ __attribute__((noinline)) static void ipi_body(int sig, siginfo_t *si,
 	 */
 	if (lp && native_ipi_pending(&run.native, lp))
 		ipi_aex(lp, ucv);
+	else if (lp && native_preempted(&run.native, lp))
+		preempt_aex(lp, ucv);
 	else if (si->si_code != SI_TKILL || si->si_pid != run.self)
 		deliver(sig, si, ucv);
 	errno = saved_errno;

@@ -32,6 +32,7 @@
  *     survive the host's handling)
  *  20 GET on the enclave's own stack (RSP = 0xA800 at EEXIT), as real
  *     enclaves run: a signal of enclave code must not land on it
+ *  21 WAIT: spin until data == RSI (another thread's PUT)
  */
 	.section .rodata
 	.balign 4096
@@ -79,6 +80,12 @@ encl_code:
 	je 22f
 	cmp $20, %rdi
 	je 23f
+	cmp $21, %rdi
+	je 24f
+	jmp 9f
+24:	pause				/* until data == RSI */
+	cmp encl_code + 0x1000(%rip), %rsi
+	jne 24b
 	jmp 9f
 23:	lea encl_code + 0x2800(%rip), %rsp	/* the enclave's own stack */
 	mov encl_code + 0x1000(%rip), %rdx

@@ -7,6 +7,11 @@
  * once with the others and writes and reads back its own slot; the raw
  * threads also check that their FS base is theirs after every return.
  * The threads end with a raw exit, which must give back what they held.
+ *
+ * Then two threads spin inside the enclave until a third, which needs an
+ * LP to enter (and the main thread, to reach the driver), sets the value
+ * they wait for: with 2 LPs only preemption, as Linux's scheduler does it,
+ * lets the third in.
  */
 #include <sched.h>
 #include <pthread.h>
@@ -141,6 +146,35 @@ static uint64_t own_thread_block(void)
 	return fs;
 }
 
+static void *waiter(void *p)
+{
+	uint64_t tcs = (uint64_t)(uintptr_t)p;
+
+	host_enter(tcs_of((unsigned int)tcs), HE_WAIT, 0x3a17, 0);
+	return NULL;
+}
+
+static void *putter(void *p)
+{
+	host_enter(tcs_of(2), HE_PUT, 0x3a17, 0);
+	return NULL;
+}
+
+static void test_spinners_give_way(void)
+{
+	pthread_t w[2], p;
+
+	host_enter(tcs_of(2), HE_PUT, 0, 0);
+	for (uintptr_t i = 0; i < 2; i++)
+		pthread_create(&w[i], NULL, waiter, (void *)i);
+	pthread_create(&p, NULL, putter, NULL);
+	for (int i = 0; i < 2; i++)
+		pthread_join(w[i], NULL);
+	pthread_join(p, NULL);
+	CHECK(host_enter(tcs_of(3), HE_GET, 0, 0) == 0x3a17,
+	      "the waiters saw the value");
+}
+
 int main(void)
 {
 	struct worker w[PTHREADS + 2];
@@ -169,6 +203,7 @@ int main(void)
 		      w[i].fs_lost);
 	}
 	CHECK(fs_self() == w[PTHREADS].fs, "the main thread's FS");
+	test_spinners_give_way();
 	host_encl_destroy(&e);
 	printf("%u checks, %u failed\n", checks, failures);
 	return failures != 0;

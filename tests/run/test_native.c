@@ -31,6 +31,9 @@ static void on_ipi(int sig, siginfo_t *si, void *uc)
 	if (lp && native_ipi_pending(&n, lp)) {
 		lp->enclave_mode = false; /* what the AEX does */
 		native_ipi_ack(&n, lp);
+	} else if (lp && native_preempted(&n, lp)) {
+		lp->enclave_mode = false; /* the AEX, and the LP given up */
+		native_lp_free(&n, lp);
 	}
 }
 
@@ -114,6 +117,39 @@ Test(native, a_thread_waits_while_every_lp_is_busy)
 	cr_assert_eq(late, held[1], "the freed LP");
 }
 
+struct target {
+	struct sgx_lp *lp;
+	atomic_bool ready, done;
+};
+
+static void *target_thread(void *p);
+
+Test(native, a_waiter_preempts_a_thread_in_enclave_mode)
+{
+	struct sgx_lp *held[SGX_LPS_MAX], *late = NULL;
+	unsigned int users = cpu.cfg.nr_lps - 1;
+	struct target in = { 0 };
+	pthread_t t, w;
+
+	/* Every LP busy: two outside enclave mode, one inside. */
+	for (unsigned int i = 0; i < users - 1; i++)
+		held[i] = native_lp_claim(&n, 1000 + (pid_t)i);
+	pthread_create(&t, NULL, target_thread, &in);
+	while (!atomic_load(&in.ready))
+		usleep(100);
+	in.lp->enclave_mode = true;
+	pthread_create(&w, NULL, claim_one, &late);
+	pthread_join(w, NULL);
+	cr_assert_eq(late, in.lp, "the LP in enclave mode, given up");
+	cr_assert_geq(atomic_load(&n.preempts), 1);
+	cr_assert_not(in.lp->enclave_mode, "after its AEX");
+	atomic_store(&in.done, true);
+	pthread_join(t, NULL);
+	native_lp_free(&n, late);
+	for (unsigned int i = 0; i < users - 1; i++)
+		native_lp_free(&n, held[i]);
+}
+
 Test(native, mutexes_count_acquisitions_and_the_longest_hold)
 {
 	struct sgx_mutex m;
@@ -127,11 +163,6 @@ Test(native, mutexes_count_acquisitions_and_the_longest_hold)
 	cr_assert_eq(m.acquisitions, 3);
 	cr_assert_geq(m.longest_hold, 1000000, "at least the 1 ms held");
 }
-
-struct target {
-	struct sgx_lp *lp;
-	atomic_bool ready, done;
-};
 
 /* A thread that claims an LP, says so, and waits in user code. */
 static void *target_thread(void *p)
