@@ -92,7 +92,7 @@ static struct sgx_lp *take(struct native *n, unsigned int i, pid_t tid)
 }
 
 /*
- * Every LP busy for this long: the waiter has one in enclave mode
+ * MODEL: every LP busy for this long: the waiter has one in enclave mode
  * interrupted, as the timer interrupt does when Linux preempts a thread
  * (an AEX). The thread there gives its LP up at the AEP and waits for one
  * to ERESUME. Otherwise a thread spinning in an enclave for another one

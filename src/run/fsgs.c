@@ -223,11 +223,12 @@ long run_fs_arch_prctl(int code, uint64_t arg)
 }
 
 /*
- * The program's sigaltstack(): once the thread has the runtime's stack, the
- * program's wish is recorded and reported back, never installed, so that
- * every handler keeps finding its header (language runtimes install their
- * own stacks for overflow detection; their handlers run on ours instead).
- * MODEL: a program's handler then never runs on the stack it chose.
+ * The program's sigaltstack(): once the thread has armed the runtime's
+ * stack, the program's wish is recorded and reported back, never
+ * installed, so that every trap of enclave code lands on the runtime's.
+ * MODEL: the program's handlers with SA_ONSTACK run on the stack it chose
+ * by a switch inside the runtime's handler (trap.c, call_program()); their
+ * context's uc_stack is the runtime's, which sigreturn must restore.
  */
 int sigaltstack(const stack_t *ss, stack_t *old)
 {

@@ -5,7 +5,10 @@
  *
  * Threads made by a raw clone() share their parent's glibc TLS (no
  * CLONE_SETTLS) or have a thread block of their own runtime at FS, so
- * nothing here uses __thread. A record lives at the bottom of the thread's
+ * nothing here uses __thread. UNCERTAIN: the runtime's handlers still run
+ * glibc code (errno, malloc in the driver model) on whatever TLS such a
+ * thread's FS names: its parent's, or its runtime's block, which must then
+ * follow the x86-64 TLS ABI (%fs:0 the thread pointer, room below it). A record lives at the bottom of the thread's
  * alternate signal stack, aligned to RUN_ALTSTACK_SIZE: a handler finds it
  * from its stack pointer; other code by the kernel tid (gettid). Records
  * are only ever added to the table, and a thread's exit (pthread's key
@@ -320,8 +323,9 @@ static void set_altstack(void *ss)
  * enclave's, is then delivered there, never on the enclave's stack nor
  * over a live frame: one of this handler's callers, when the program's
  * handler entered the enclave, or the program's own alternate stack.
- * SS_AUTODISARM: inside a handler no stack is armed, so nested signals
- * stay below the frame they interrupt, and this one may change it.
+ * MODEL: SS_AUTODISARM: inside a handler no stack is armed, so nested
+ * signals stay below the frame they interrupt, and this one may change it;
+ * after a longjmp() out of a handler none is armed until the next entry.
  * @t: the thread's record
  * @uc: the handler's context
  * @host_rsp: the stack pointer of the ENCLU (outside the enclave)
