@@ -18,9 +18,8 @@
  * instance (before a fork, say) is never taken for its LP in this one. */
 static atomic_uint_fast64_t generations;
 
-/* The thread that holds the model lock (a tid: raw clone() threads share
- * glibc's TLS), or 0. */
-static atomic_int holder;
+/* This thread holds the model lock. */
+static __thread bool holding;
 
 static struct native *native_of(void *ctx)
 {
@@ -285,18 +284,18 @@ int native_init(struct native *n, struct sgx_cpu *cpu, int ipi_signo)
 void native_lock(struct native *n)
 {
 	pthread_mutex_lock(&n->model_lock);
-	atomic_store(&holder, gettid_raw());
+	holding = true;
 }
 
 void native_unlock(struct native *n)
 {
-	atomic_store(&holder, 0);
+	holding = false;
 	pthread_mutex_unlock(&n->model_lock);
 }
 
 bool native_holds_lock(void)
 {
-	return atomic_load(&holder) == gettid_raw();
+	return holding;
 }
 
 int native_lock_or_ipi(struct native *n, struct sgx_lp *lp)
@@ -306,7 +305,7 @@ int native_lock_or_ipi(struct native *n, struct sgx_lp *lp)
 			return -EINTR;
 		sched_yield();
 	}
-	atomic_store(&holder, gettid_raw());
+	holding = true;
 	return 0;
 }
 
