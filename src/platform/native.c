@@ -18,8 +18,13 @@
  * instance (before a fork, say) is never taken for its LP in this one. */
 static atomic_uint_fast64_t generations;
 
-/* This thread holds the model lock. */
-static __thread bool holding;
+/*
+ * Who holds the model lock, without TLS (threads of a raw clone() have no
+ * glibc TLS of their own): the index + 1 of the LP it runs on when it
+ * said (native_lock_or_ipi()), else minus its tid; 0 when free.
+ */
+static atomic_long holder;
+static struct native *holder_native; /* the instance holder refers to */
 
 static struct native *native_of(void *ctx)
 {
@@ -284,18 +289,25 @@ int native_init(struct native *n, struct sgx_cpu *cpu, int ipi_signo)
 void native_lock(struct native *n)
 {
 	pthread_mutex_lock(&n->model_lock);
-	holding = true;
+	holder_native = n;
+	atomic_store(&holder, -(long)gettid_raw());
 }
 
 void native_unlock(struct native *n)
 {
-	holding = false;
+	atomic_store(&holder, 0);
 	pthread_mutex_unlock(&n->model_lock);
 }
 
 bool native_holds_lock(void)
 {
-	return holding;
+	long h = atomic_load(&holder);
+	pid_t tid;
+
+	if (!h)
+		return false;
+	tid = gettid_raw();
+	return h < 0 ? -h == tid : atomic_load(&holder_native->lps[h - 1].tid) == tid;
 }
 
 int native_lock_or_ipi(struct native *n, struct sgx_lp *lp)
@@ -305,7 +317,8 @@ int native_lock_or_ipi(struct native *n, struct sgx_lp *lp)
 			return -EINTR;
 		sched_yield();
 	}
-	holding = true;
+	holder_native = n;
+	atomic_store(&holder, lp ? (long)lp->id + 1 : -(long)gettid_raw());
 	return 0;
 }
 

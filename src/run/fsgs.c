@@ -141,8 +141,18 @@ __attribute__((noinline)) void run_fs_leave(void)
 	struct run_thread *h = run_ready() ? run_thread_self() : NULL;
 	struct sgx_lp *lp = run_thread_lp(h);
 
-	if (!lp || !lp->enclave_mode)
-		return;
+	if (lp && lp->enclave_mode)
+		run_fs_load(h, lp);
+}
+
+/**
+ * run_fs_load() - @h goes on in enclave mode on @lp: the enclave's bases
+ * and dispatch's BLOCK; the host's, which are loaded until then, are kept
+ * for the next exit. Nothing may touch TLS after it.
+ */
+__attribute__((noinline, no_stack_protector)) void
+run_fs_load(struct run_thread *h, const struct sgx_lp *lp)
+{
 	if (fsgsbase) {
 		if (!h->loaded) {
 			h->host_fs = rdfsbase();

@@ -203,6 +203,7 @@ __attribute__((constructor)) static void run_init(void)
 	/* MODEL: a real-time signal near the top stands for the IPI vector. */
 	run.ipi_signo = SIGRTMAX - 3;
 	run.vdso = run_vdso_get();
+	run_direct_setup();
 	run_cpuid_set_epc_size(run.cfg.epc_pages * PAGE_SIZE);
 	if (run_cpuid_setup())
 		fprintf(stderr, "sgxemu: CPUID patching failed\n");

@@ -85,6 +85,9 @@ int run_host_reserve(uint64_t addr, uint64_t len);
  * threads made by a raw clone() share or do not have.
  */
 #define RUN_ALTSTACK_SIZE (256 * 1024UL) /* a power of two */
+#ifndef SS_AUTODISARM
+#define SS_AUTODISARM (1U << 31) /* linux/signal.h */
+#endif
 
 enum run_thread_state { RUN_THREAD_FREE, RUN_THREAD_LIVE, RUN_THREAD_EXITED };
 
@@ -120,6 +123,7 @@ struct run_thread *run_thread_here(void);
 struct run_thread *run_thread_self(void);
 struct run_thread *run_thread_get(void);
 uintptr_t run_thread_stack(const struct run_thread *t);
+stack_t run_thread_altstack(const struct run_thread *t, uintptr_t top);
 struct sgx_lp *run_thread_lp(struct run_thread *t);
 struct sgx_lp *run_lp_get(struct run_thread *t);
 void run_lp_put(struct run_thread *t);
@@ -133,6 +137,7 @@ void run_call_on_stack(void (*fn)(void *), void *arg, uintptr_t top);
 /* fsgs.c: FS/GS across the enclave boundary */
 void run_fs_enter(void);
 void run_fs_leave(void);
+void run_fs_load(struct run_thread *h, const struct sgx_lp *lp);
 void run_fs_setup(void);
 void run_sud_on(struct run_thread *h, uint64_t gen);
 long run_fs_arch_prctl(int code, uint64_t arg);
@@ -152,6 +157,11 @@ void run_record_leaf(struct sgx_lp *lp, enum sgx_leaf_class cls,
 
 /* trap.c */
 int run_traps_install(void);
+int run_enclu_entry(struct sgx_lp *lp, ucontext_t *uc);
+
+/* direct.c: EENTER and ERESUME of the vDSO image without a trap */
+void run_direct_setup(void);
+void run_direct_learn(const ucontext_t *uc);
 void run_regs_from_uc(struct sgx_lp *lp, const ucontext_t *uc);
 void run_regs_to_uc(const struct sgx_lp *lp, ucontext_t *uc);
 

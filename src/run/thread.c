@@ -36,9 +36,6 @@
 #define ARCH_GET_GS 0x1004
 /* Below a frame in use: the red zone and a margin. */
 #define STACK_GAP 512
-#ifndef SS_AUTODISARM
-#define SS_AUTODISARM (1U << 31) /* linux/signal.h */
-#endif
 /* The record's page; the stack proper is above it. */
 #define STACK_LO 4096
 
@@ -235,6 +232,17 @@ uintptr_t run_thread_stack(const struct run_thread *t)
 	return (uintptr_t)t;
 }
 
+/* @t's alternate stack up to @top (0: all of it), armed. */
+stack_t run_thread_altstack(const struct run_thread *t, uintptr_t top)
+{
+	uintptr_t lo = run_thread_stack(t) + STACK_LO;
+
+	if (!top)
+		top = run_thread_stack(t) + RUN_ALTSTACK_SIZE;
+	return (stack_t){ .ss_sp = (void *)lo, .ss_size = top - lo,
+			  .ss_flags = (int)SS_AUTODISARM };
+}
+
 /* The LP @t holds in this process's model, or NULL. */
 struct sgx_lp *run_thread_lp(struct run_thread *t)
 {
@@ -334,7 +342,6 @@ static void set_altstack(void *ss)
  */
 int run_arm_altstack(struct run_thread *t, ucontext_t *uc, uint64_t host_rsp)
 {
-	uintptr_t lo = run_thread_stack(t) + STACK_LO;
 	uintptr_t top = run_thread_stack(t) + RUN_ALTSTACK_SIZE;
 	stack_t want, *got = &uc->uc_stack;
 	long ret;
@@ -350,8 +357,7 @@ int run_arm_altstack(struct run_thread *t, ucontext_t *uc, uint64_t host_rsp)
 		top = t->in_use - STACK_GAP;
 	if (on_stack(t, host_rsp) && host_rsp - STACK_GAP < top)
 		top = host_rsp - STACK_GAP;
-	want = (stack_t){ .ss_sp = (void *)lo, .ss_size = top - lo,
-			  .ss_flags = SS_AUTODISARM };
+	want = run_thread_altstack(t, top);
 	if (got->ss_sp == want.ss_sp && got->ss_size == want.ss_size &&
 	    !(got->ss_flags & SS_DISABLE))
 		return 0;

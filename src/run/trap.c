@@ -314,7 +314,8 @@ static void unfixed(const struct sgx_exception *exc, enum sgx_fault_result fr,
 	greg_t *g = uc->uc_mcontext.gregs;
 	struct run_thread *t = me();
 
-	if (run.vdso && uc_reg(uc, REG_RIP) == run.vdso->enclu) {
+	if (run.vdso && (uc_reg(uc, REG_RIP) == run.vdso->enclu ||
+			 uc_reg(uc, REG_RIP) == run.vdso->aep)) {
 		g[REG_RIP] = (greg_t)run.vdso->fixup;
 		g[REG_RDI] = exc->vector;
 		g[REG_RSI] = exc->error_code;
@@ -601,11 +602,35 @@ static void enclu(struct sgx_lp *lp, ucontext_t *uc)
 		unfixed(&lp->exc, SGX_FAULT_SIGSEGV, uc);
 }
 
+/**
+ * run_enclu_entry() - EENTER or ERESUME (EAX) of the ENCLU in @uc on @lp,
+ * model lock held, for the vDSO's direct entry (direct.c): on success @uc
+ * is the enclave's state; if the leaf faults, nothing changed (a faulting
+ * leaf commits nothing) and the caller lets the ENCLU trap instead.
+ *
+ * Return: 0, or -EFAULT.
+ */
+int run_enclu_entry(struct sgx_lp *lp, ucontext_t *uc)
+{
+	int ret;
+
+	run_regs_from_uc(lp, uc);
+	aex_ucs[lp->id] = uc;
+	ret = run_leaf(lp);
+	aex_ucs[lp->id] = NULL;
+	if (sgx_faulted(ret))
+		return -EFAULT;
+	if (uc_reg(uc, REG_RAX) == ERESUME)
+		run_xstate_resume(lp, uc);
+	run_regs_to_uc(lp, uc);
+	return 0;
+}
+
 __attribute__((noinline)) static void sigill_body(int sig, siginfo_t *si,
 						 void *ucv)
 {
 	ucontext_t *uc = ucv;
-	uint64_t host_rsp = uc_reg(uc, REG_RSP);
+	uint64_t host_rsp = uc_reg(uc, REG_RSP), host_rip = uc_reg(uc, REG_RIP);
 	int saved_errno = errno;
 	struct run_thread *t;
 	struct sgx_lp *lp;
@@ -635,6 +660,8 @@ __attribute__((noinline)) static void sigill_body(int sig, siginfo_t *si,
 	run_sud_on(t, run.native.generation);
 	enclu(lp, uc);
 	native_unlock(&run.native);
+	if (run.vdso && host_rip == run.vdso->enclu)
+		run_direct_learn(uc);
 	if (lp->enclave_mode && run_arm_altstack(t, uc, host_rsp)) {
 		fprintf(stderr, "sgxemu: cannot arm the alternate stack\n");
 		abort();

@@ -8,6 +8,8 @@
 
 #include <stdint.h>
 
+#include "sgxemu/uapi.h"
+
 #define HE_SIZE 0x20000ULL
 #define HE_NR_TCS 8
 #define HE_TCS 0x0000ULL /* TCS i at HE_TCS + i pages */
@@ -39,6 +41,8 @@ uint64_t host_enter(uint64_t tcs, uint64_t op, uint64_t rsi, uint64_t rdx);
 /* host_enter without TLS (raw clone() threads); ops that keep RSP. */
 uint64_t host_enter_notls(uint64_t tcs, uint64_t op, uint64_t rsi,
 			  uint64_t rdx);
+/* The vDSO's __vdso_sgx_enter_enclave (getauxval), or NULL. */
+vdso_sgx_enter_enclave_t host_vdso_enter(void);
 /* ERESUME the TCS after an AEX; the enclave's RDX comes back. */
 uint64_t host_resume(uint64_t tcs);
 extern const char host_aep[];
