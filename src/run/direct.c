@@ -11,9 +11,11 @@
  * once, so no signal can find the thread between the model's enclave mode
  * and the enclave's first instruction. Signals are blocked from the start,
  * as in a trap handler, and the IPI that waits meanwhile strikes at that
- * first instruction. Anything else (a thread's first entry, an entry from
- * a signal handler, a leaf that faults) goes back to the image's ENCLU,
- * which traps as before. The enclave's EEXIT still traps: that is the one
+ * first instruction. MODEL: anything else (a thread's first entry, an
+ * entry from a signal handler, a leaf that faults) goes back to the
+ * image's ENCLU, which traps as before; the AEP is the image's jump
+ * through the slot, not an ENCLU, and the exception fixup accepts both.
+ * The enclave's EEXIT still traps: that is the one
  * trap of a round trip. A program's own ENCLU traps too.
  *
  * The frame's extended-state header (the kernel's sw_reserved: its
