@@ -9,18 +9,23 @@
  *   alternate stack;
  * - a handler with SA_ONSTACK runs on the alternate stack the program
  *   asked for, after the thread has entered already, and enters the
- *   enclave from there.
+ *   enclave from there;
+ * - a signal that interrupts enclave code (an AEX first) whose handler,
+ *   on the runtime's stack, enters the enclave with its own stack.
  *
  * Each entry is checked by its result; the enclave's own stack (op
  * HE_OWN_STACK) makes sure that a trap of enclave code is never delivered
  * over a frame still in use.
  */
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "host_encl.h"
@@ -140,6 +145,39 @@ static void test_handler_on_program_altstack(void)
 	      "entered after");
 }
 
+static volatile uint64_t spun;
+static atomic_bool spinning;
+
+static void on_interrupt(int sig)
+{
+	got_own = host_enter(tcs_of(6), HE_OWN_STACK, 0, 0);
+}
+
+static void *spinner(void *p)
+{
+	atomic_store(&spinning, true);
+	spun = host_enter(tcs_of(5), HE_SPIN, 0, 200000000);
+	return NULL;
+}
+
+static void test_enter_from_interrupt_handler(void)
+{
+	pthread_t t;
+
+	signal(SIGURG, on_interrupt);
+	got_own = 0;
+	spun = 1;
+	pthread_create(&t, NULL, spinner, NULL);
+	while (!atomic_load(&spinning))
+		sched_yield();
+	usleep(20000); /* most likely inside by now; either way it must work */
+	pthread_kill(t, SIGURG);
+	pthread_join(t, NULL);
+	CHECK(got_own == VALUE, "entered from the interrupt's handler: %#llx",
+	      (unsigned long long)got_own);
+	CHECK(spun == 0, "the interrupted call went on to its end");
+}
+
 int main(void)
 {
 	if (host_encl_build(&e))
@@ -149,6 +187,7 @@ int main(void)
 	test_handler_on_program_altstack();
 	memset(own_stack, 0, sizeof(own_stack));
 	test_first_enclu_on_program_altstack();
+	test_enter_from_interrupt_handler();
 	host_encl_destroy(&e);
 	printf("%u checks, %u failed\n", checks, failures);
 	return failures != 0;
