@@ -17,10 +17,14 @@
  * - The IPI signal: the thread takes an AEX wherever the enclave is, and
  *   acknowledges; it then runs the AEP, which ERESUMEs.
  *
- * The handlers run on a per-thread alternate stack, so nothing is written
- * on an enclave stack, and with every signal blocked. The
+ * The handlers run on a per-thread alternate stack (thread.c), so nothing
+ * is written on an enclave stack, and with every signal blocked. The
  * program's own handlers for them are kept (sigaction() and signal() are
- * interposed) and called for everything that is not the runtime's.
+ * interposed) and called for everything that is not the runtime's, with
+ * the program's mask (the runtime's signals never blocked, so its traps
+ * work in them) and on the program's alternate stack if it asks.
+ * A thread holds an LP only while it needs one: each handler gives it
+ * back once the thread is outside enclave mode.
  *
  * FS and GS: every handler is wrapped so that its body runs on the
  * thread's own bases and the enclave's are back when it returns to enclave
