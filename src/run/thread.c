@@ -8,7 +8,8 @@
  * nothing here uses __thread. UNCERTAIN: the runtime's handlers still run
  * glibc code (errno, malloc in the driver model) on whatever TLS such a
  * thread's FS names: its parent's, or its runtime's block, which must then
- * follow the x86-64 TLS ABI (%fs:0 the thread pointer, room below it). A record lives at the bottom of the thread's
+ * follow the x86-64 TLS ABI (%fs:0 the thread pointer) with writable
+ * memory below it for glibc's own TLS (a page, in run_threads' paths). A record lives at the bottom of the thread's
  * alternate signal stack, aligned to RUN_ALTSTACK_SIZE: a handler finds it
  * from its stack pointer; other code by the kernel tid (gettid). Records
  * are only ever added to the table, and a thread's exit (pthread's key

@@ -134,7 +134,8 @@ static void start_raw(struct worker *w, uint64_t tls)
 
 /*
  * A thread block of the raw thread's own runtime at FS: the x86-64 TLS
- * ABI's self pointer at %fs:0, and room below it.
+ * ABI's self pointer at %fs:0, one writable page below it (what the
+ * runtime's handlers need there: docs/RUNNER.md), nothing below that.
  */
 static uint64_t own_thread_block(void)
 {
@@ -142,6 +143,7 @@ static uint64_t own_thread_block(void)
 			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	uint64_t fs = (uint64_t)(uintptr_t)(block + (1 << 15));
 
+	mprotect(block, (1 << 15) - 4096, PROT_NONE);
 	*(uint64_t *)(uintptr_t)fs = fs;
 	return fs;
 }
