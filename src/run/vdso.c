@@ -125,9 +125,10 @@ int run_vdso_set_direct(const struct run_vdso *v, uintptr_t entry)
 	uintptr_t page = v->direct & ~(uintptr_t)(sysconf(_SC_PAGESIZE) - 1);
 	size_t len = v->direct + sizeof(entry) - page;
 
-	if (mprotect((void *)page, len, PROT_READ | PROT_WRITE))
+	/* Other threads may be running the image meanwhile: it stays X. */
+	if (mprotect((void *)page, len, PROT_READ | PROT_WRITE | PROT_EXEC))
 		return -ENOMEM;
-	memcpy((void *)v->direct, &entry, sizeof(entry));
+	__atomic_store_n((uintptr_t *)v->direct, entry, __ATOMIC_RELEASE);
 	return mprotect((void *)page, len, PROT_READ | PROT_EXEC) ? -ENOMEM : 0;
 }
 
