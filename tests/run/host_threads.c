@@ -11,7 +11,8 @@
  * Then two threads spin inside the enclave until a third, which needs an
  * LP to enter (and the main thread, to reach the driver), sets the value
  * they wait for: with 2 LPs only preemption, as Linux's scheduler does it,
- * lets the third in.
+ * lets the third in. Last, four threads enter through the vDSO at once
+ * (its EENTER goes straight into the runtime, without a trap).
  */
 #include <sched.h>
 #include <pthread.h>
@@ -177,6 +178,69 @@ static void test_spinners_give_way(void)
 	      "the waiters saw the value");
 }
 
+#define VDSO_THREADS 4
+#define VDSO_ROUNDS 300
+
+static vdso_sgx_enter_enclave_t vdso;
+
+/* The vDSO's user handler: keep the enclave's RDX, return 0. */
+static int keep_rdx(long rdi, long rsi, long rdx, long rsp, long r8, long r9,
+		    struct sgx_enclave_run *run)
+{
+	run->user_data = (uint64_t)rdx;
+	return 0;
+}
+
+static uint64_t vdso_call(unsigned int tcs, uint64_t op, uint64_t rsi,
+			  uint64_t rdx)
+{
+	struct sgx_enclave_run run = {
+		.tcs = tcs_of(tcs),
+		.user_handler = (uint64_t)(uintptr_t)keep_rdx,
+	};
+
+	if (vdso(op, rsi, rdx, 2 /* EENTER */, 0, 0, &run) ||
+	    run.function != 4 /* EEXIT */)
+		return ~0ULL;
+	return run.user_data;
+}
+
+static void *vdso_worker(void *p)
+{
+	struct worker *w = p;
+	uint64_t slot = e.base + HE_STRESS + 8 * w->tcs;
+
+	for (uint64_t k = 1; k <= VDSO_ROUNDS; k++) {
+		uint64_t v = (uint64_t)w->tcs << 40 | k;
+
+		vdso_call(w->tcs, HE_WRITE, slot, v);
+		if (vdso_call(w->tcs, HE_READ, slot, 0) != v)
+			w->wrong++;
+	}
+	return NULL;
+}
+
+static void test_vdso_threads(void)
+{
+	struct worker w[VDSO_THREADS];
+	pthread_t th[VDSO_THREADS];
+
+	vdso = host_vdso_enter();
+	CHECK(vdso != NULL, "the vDSO's enter function");
+	if (!vdso)
+		return;
+	memset(w, 0, sizeof(w));
+	for (unsigned int i = 0; i < VDSO_THREADS; i++) {
+		w[i].tcs = i;
+		pthread_create(&th[i], NULL, vdso_worker, &w[i]);
+	}
+	for (unsigned int i = 0; i < VDSO_THREADS; i++) {
+		pthread_join(th[i], NULL);
+		CHECK(w[i].wrong == 0, "vDSO thread %u: %u wrong reads", i,
+		      w[i].wrong);
+	}
+}
+
 int main(void)
 {
 	struct worker w[PTHREADS + 2];
@@ -206,6 +270,7 @@ int main(void)
 	}
 	CHECK(fs_self() == w[PTHREADS].fs, "the main thread's FS");
 	test_spinners_give_way();
+	test_vdso_threads();
 	host_encl_destroy(&e);
 	printf("%u checks, %u failed\n", checks, failures);
 	return failures != 0;
