@@ -6,12 +6,14 @@
  */
 #include "host_encl.h"
 
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -218,4 +220,56 @@ void host_encl_destroy(struct host_encl *e)
 {
 	munmap((void *)(uintptr_t)e->base, e->size);
 	close(e->fd);
+}
+
+static uint32_t elf_hash(const char *name)
+{
+	uint32_t h = 0, g;
+
+	for (; *name; name++) {
+		h = (h << 4) + (unsigned char)*name;
+		g = h & 0xf0000000U;
+		h = (h ^ (g >> 24)) & ~g;
+	}
+	return h;
+}
+
+static uintptr_t dyn_ptr(uintptr_t base, const Elf64_Dyn *dyn, int64_t tag)
+{
+	for (; dyn->d_tag != DT_NULL; dyn++)
+		if (dyn->d_tag == tag)
+			return base + dyn->d_un.d_ptr;
+	return 0;
+}
+
+vdso_sgx_enter_enclave_t host_vdso_enter(void)
+{
+	uintptr_t base = getauxval(AT_SYSINFO_EHDR);
+	const Elf64_Ehdr *eh = (const void *)base;
+	const Elf64_Phdr *ph;
+	const Elf64_Dyn *dyn = NULL;
+	const Elf64_Sym *sym;
+	const uint32_t *hash;
+	const char *str;
+
+	if (!base)
+		return NULL;
+	ph = (const void *)(base + eh->e_phoff);
+	for (int i = 0; i < eh->e_phnum; i++)
+		if (ph[i].p_type == PT_DYNAMIC)
+			dyn = (const void *)(base + ph[i].p_offset);
+	if (!dyn)
+		return NULL;
+	sym = (const void *)dyn_ptr(base, dyn, DT_SYMTAB);
+	str = (const void *)dyn_ptr(base, dyn, DT_STRTAB);
+	hash = (const void *)dyn_ptr(base, dyn, DT_HASH);
+	if (!sym || !str || !hash)
+		return NULL;
+	for (uint32_t i = hash[2 + elf_hash("__vdso_sgx_enter_enclave") %
+				 hash[0]];
+	     i != STN_UNDEF; i = hash[2 + hash[0] + i])
+		if (!strcmp(str + sym[i].st_name, "__vdso_sgx_enter_enclave"))
+			return (vdso_sgx_enter_enclave_t)(base +
+							  sym[i].st_value);
+	return NULL;
 }

@@ -8,6 +8,8 @@
 
 #include <stdint.h>
 
+#include "sgxemu/uapi.h"
+
 #define HE_SIZE 0x20000ULL
 #define HE_NR_TCS 8
 #define HE_TCS 0x0000ULL /* TCS i at HE_TCS + i pages */
@@ -22,7 +24,7 @@ enum he_op {
 	HE_PUT = 1, HE_GET, HE_READ, HE_WRITE, HE_EACCEPT, HE_EMODPE, HE_SPIN,
 	HE_FS, HE_GS, HE_UD2, HE_EMODPE_REGS, HE_EREPORT_REGS, HE_EEXIT_STACK,
 	HE_SYSCALL, HE_OUT, HE_INT80, HE_DIV0, HE_INT3,
-	HE_XMM,
+	HE_XMM, HE_OWN_STACK, HE_WAIT,
 };
 
 struct host_encl {
@@ -45,6 +47,11 @@ void host_encl_destroy(struct host_encl *e);
 
 /* encl.S: EENTER the TCS at tcs; the enclave's RDX comes back. */
 uint64_t host_enter(uint64_t tcs, uint64_t op, uint64_t rsi, uint64_t rdx);
+/* host_enter without TLS (raw clone() threads); ops that keep RSP. */
+uint64_t host_enter_notls(uint64_t tcs, uint64_t op, uint64_t rsi,
+			  uint64_t rdx);
+/* The vDSO's __vdso_sgx_enter_enclave (getauxval), or NULL. */
+vdso_sgx_enter_enclave_t host_vdso_enter(void);
 /* ERESUME the TCS after an AEX; the enclave's RDX comes back. */
 uint64_t host_resume(uint64_t tcs);
 extern const char host_aep[];
