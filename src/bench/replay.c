@@ -31,7 +31,11 @@ struct replay {
 	uint64_t op; /* the OP page's address */
 	uint64_t *want; /* per recorded page: EACCEPT's SECINFO; 0: none */
 	uint64_t tcs[SGX_LPS_MAX]; /* the TCS each LP last entered on */
-	unsigned int caller; /* the recorded LP of the enclave's first ioctl */
+	/* The thread on TCS t replays on LP i >= 1 where tcs_of_lp[i] is t. */
+	uint64_t tcs_of_lp[SGX_LPS_MAX];
+	unsigned int nr_tcs_lps;
+	/* Per recorded LP: the TCS offset it last entered on, plus 1; 0 none. */
+	uint64_t rec_tcs[TRACE_LPS_MAX];
 	struct replay_result *r;
 };
 
@@ -215,10 +219,62 @@ static int build(struct replay *x)
 
 /* ---- The threads -------------------------------------------------------- */
 
-/* The caller's recorded LP is LP 0, where the ioctls run; l is l + 1. */
+/* The LP of the thread on the TCS at offset tcs, which runs the mm. */
+static struct sgx_lp *tcs_lp(struct replay *x, uint64_t tcs)
+{
+	unsigned int i = 1;
+	struct sgx_lp *lp;
+
+	while (i <= x->nr_tcs_lps && x->tcs_of_lp[i] != tcs)
+		i++;
+	if (i > x->nr_tcs_lps) {
+		if (i >= x->m.cpu.cfg.nr_lps)
+			return NULL;
+		x->tcs_of_lp[i] = tcs;
+		x->nr_tcs_lps = i;
+	}
+	lp = &x->m.cpu.lps[i];
+	sgx_mm_activate(x->m.mm, lp);
+	return lp;
+}
+
+/*
+ * An event's LP: that of the thread on the TCS its recorded LP last
+ * entered on (see replay.h); NULL if that LP entered on none.
+ */
 static struct sgx_lp *lp_of(struct replay *x, const struct trace_event *ev)
 {
-	return &x->m.cpu.lps[ev->lp == x->caller ? 0 : ev->lp + 1];
+	if (ev->kind == TR_EENTER || ev->kind == TR_ERESUME)
+		x->rec_tcs[ev->lp] = ev->offset + 1;
+	return x->rec_tcs[ev->lp] ? tcs_lp(x, x->rec_tcs[ev->lp] - 1) : NULL;
+}
+
+/* The TCS the recorded LP of ev enters on next, plus 1; 0: none. */
+static uint64_t next_tcs(const struct replay *x, const struct trace_event *ev)
+{
+	for (size_t i = (size_t)(ev - x->t->ev); i < x->t->n; i++) {
+		const struct trace_event *e = &x->t->ev[i];
+
+		if (mine(x, e) && e->lp == ev->lp &&
+		    (e->kind == TR_EENTER || e->kind == TR_ERESUME))
+			return e->offset + 1;
+	}
+	return 0;
+}
+
+/*
+ * A call's LP: its thread's if that is outside (the thread of the TCS its
+ * recorded LP entered on last, or will enter on next), else LP 0.
+ */
+static struct sgx_lp *caller_lp(struct replay *x, const struct trace_event *ev)
+{
+	uint64_t tcs = x->rec_tcs[ev->lp] ? x->rec_tcs[ev->lp] : next_tcs(x, ev);
+	struct sgx_lp *lp = tcs ? tcs_lp(x, tcs - 1) : NULL;
+
+	if (!lp || lp->enclave_mode)
+		lp = &x->m.cpu.lps[0];
+	sgx_mm_activate(x->m.mm, lp);
+	return lp;
 }
 
 /* An IPI's AEX: straight back in, as the recorded runtime's AEP does. */
@@ -244,6 +300,7 @@ static enum sgx_fault_result fault_on(struct replay *x, struct sgx_lp *lp,
 
 	if (lp->enclave_mode)
 		sgx_aex(lp, NULL);
+	sgx_mm_activate(x->m.mm, lp);
 	x->m.sim.direct_lp = lp->id;
 	fr = sgx_user_fault(x->m.mm, lin, X86_PF_USER | X86_PF_WRITE);
 	x->m.sim.direct_lp = 0;
@@ -279,9 +336,12 @@ static void enter(struct replay *x, const struct trace_event *ev)
 	uint64_t tcs = lin(x, ev->offset);
 	int ret;
 
+	if (!lp) {
+		diverged(x, ev); /* more TCSs than LPs (--cpus) */
+		return;
+	}
 	if (lp->enclave_mode)
 		return; /* the recorded thread was inside already */
-	sgx_mm_activate(x->m.mm, lp);
 	ret = ev->kind == TR_EENTER ? enclu_eenter(lp, tcs, BENCH_AEP) :
 				      enclu_eresume(lp, tcs, BENCH_AEP);
 	handle_fault(x, lp, ev, ret, false);
@@ -298,7 +358,7 @@ static void accept(struct replay *x, const struct trace_event *ev)
 	struct sgx_secinfo si = { .flags = x->want[page] };
 	int ret;
 
-	if (!lp->enclave_mode)
+	if (!lp || !lp->enclave_mode)
 		return;
 	if (!si.flags) /* nothing pending: no fault, but an error code */
 		si.flags = SGX_SECINFO_TYPE(PT_REG) | SGX_SECINFO_R |
@@ -319,7 +379,8 @@ static void accept(struct replay *x, const struct trace_event *ev)
 
 static void thread_event(struct replay *x, const struct trace_event *ev)
 {
-	struct sgx_lp *lp = lp_of(x, ev);
+	struct sgx_lp *lp = ev->kind == TR_EENTER || ev->kind == TR_ERESUME ?
+				    NULL : lp_of(x, ev);
 
 	switch (ev->kind) {
 	case TR_EENTER:
@@ -327,11 +388,11 @@ static void thread_event(struct replay *x, const struct trace_event *ev)
 		enter(x, ev);
 		break;
 	case TR_EEXIT:
-		if (lp->enclave_mode)
+		if (lp && lp->enclave_mode)
 			ASSERT(!enclu_eexit(lp, BENCH_AEP));
 		break;
 	case TR_AEX:
-		if (!ev->ipi && lp->enclave_mode)
+		if (!ev->ipi && lp && lp->enclave_mode)
 			sgx_aex(lp, NULL);
 		break;
 	case TR_EACCEPT:
@@ -395,30 +456,41 @@ static void changed(struct replay *x, const struct trace_event *ev,
 		x->want[first + i] = ev->kind == TR_REMOVE ? 0 : flags;
 }
 
+/* The LPs in enclave mode, and the cycles of all but the caller's. */
 static unsigned int threads_inside(const struct replay *x)
 {
 	unsigned int n = 0;
 
-	for (unsigned int i = 1; i < x->m.cpu.cfg.nr_lps; i++)
+	for (unsigned int i = 0; i < x->m.cpu.cfg.nr_lps; i++)
 		n += x->m.cpu.lps[i].enclave_mode;
 	return n;
 }
 
+static uint64_t others_cycles(const struct replay *x,
+			      const struct sgx_lp *caller)
+{
+	uint64_t sum = 0;
+
+	for (unsigned int i = 0; i < x->m.cpu.cfg.nr_lps; i++)
+		sum += i == caller->id ? 0 : x->m.sim.clock[i];
+	return sum;
+}
+
 /*
  * Before a MODIFY_TYPES to TCS: what the recorded enclave wrote into the
- * pages, a TCS image, written from inside on LP 0 (between calls, so no
- * call's figures change).
+ * pages, a TCS image, written from inside on the caller's LP (between
+ * calls, so no call's figures change).
  */
-static void write_tcs_images(struct replay *x, const struct trace_event *ev)
+static void write_tcs_images(struct replay *x, struct sgx_lp *lp,
+			     const struct trace_event *ev)
 {
-	struct sgx_lp *lp = &x->m.cpu.lps[0];
 	uint8_t *page = aligned_alloc(PAGE_SIZE, PAGE_SIZE);
 
 	if (page && x->tcs0 < x->s_pages * PAGE_SIZE &&
 	    !enclu_eenter(lp, lin(x, x->tcs0), BENCH_AEP)) {
 		for (uint64_t i = 0; i < ev->count / PAGE_SIZE; i++) {
 			tcs_image(x, page);
-			/* A write that faults took LP 0 out (AEX). */
+			/* A write that faults took the LP out (AEX). */
 			if (sgx_lp_write(lp, lin(x, ev->offset + i * PAGE_SIZE),
 					 page, PAGE_SIZE)) {
 				diverged(x, ev);
@@ -441,17 +513,24 @@ static void edmm_call(struct replay *x, const struct trace_event *ev)
 	enum replay_call k = ev->kind == TR_RESTRICT ? RC_RESTRICT :
 			     ev->kind == TR_MODT ? RC_MODT : RC_REMOVE;
 	struct bench_point lim = x->p;
-	uint64_t start, count = 0, latency;
+	struct sgx_lp *lp = caller_lp(x, ev);
+	uint64_t start, others, count = 0, latency;
 	long ret;
 
 	lim.pages = ev->length / PAGE_SIZE;
 	lim.threads = threads_inside(x);
 	lim.op = k == RC_MODT ? BENCH_TRIM : BENCH_RESTRICT;
 	if (makes_tcs(ev))
-		write_tcs_images(x, ev);
-	start = x->m.sim.clock[0];
+		write_tcs_images(x, lp, ev);
+	start = x->m.sim.clock[lp->id];
+	others = others_cycles(x, lp);
+	x->m.sim.direct_lp = lp->id;
 	ret = call(x, ev, &count);
-	latency = x->m.sim.clock[0] - start;
+	x->m.sim.direct_lp = 0;
+	if (!lp->id) /* a thread of no TCS yet: its CPU leaves the mm */
+		sgx_mm_deactivate(x->m.mm, lp);
+	latency = x->m.sim.clock[lp->id] - start;
+	x->r->lost_cycles += others_cycles(x, lp) - others;
 	if (ret != ev->ret || count != ev->count)
 		diverged(x, ev);
 	changed(x, ev, count);
@@ -470,6 +549,8 @@ static void edmm_call(struct replay *x, const struct trace_event *ev)
 
 static void event(struct replay *x, const struct trace_event *ev)
 {
+	struct sgx_lp *lp;
+
 	switch (ev->kind) {
 	case TR_CREATE:
 	case TR_ADD:
@@ -481,7 +562,8 @@ static void event(struct replay *x, const struct trace_event *ev)
 		edmm_call(x, ev);
 		break;
 	case TR_EAUG:
-		if (fault_on(x, lp_of(x, ev), lin(x, ev->offset)) !=
+		lp = lp_of(x, ev);
+		if (fault_on(x, lp ? lp : &x->m.cpu.lps[0], lin(x, ev->offset)) !=
 		    SGX_FAULT_FIXED)
 			diverged(x, ev);
 		else
@@ -508,8 +590,6 @@ static void measure(struct replay *x, const struct sgx_encl_stats *e0,
 	r->ipis += x->m.sim.stats.ipis - s0->ipis;
 	r->etracks += c->encls[ETRACK] - c0->encls[ETRACK];
 	r->eaugs += c->encls[EAUG] - c0->encls[EAUG];
-	for (unsigned int i = 1; i < x->m.cpu.cfg.nr_lps; i++)
-		r->lost_cycles += x->m.sim.clock[i];
 }
 
 static void replay_events(struct replay *x)
@@ -518,6 +598,8 @@ static void replay_events(struct replay *x)
 	const struct sim_stats s0 = x->m.sim.stats;
 	const struct sgx_arch_stats c0 = x->m.cpu.stats;
 
+	/* The build's LP runs the mm again only if the trace uses it. */
+	sgx_mm_deactivate(x->m.mm, &x->m.cpu.lps[0]);
 	x->m.sim.hooks = (struct sim_hooks){ .ctx = x, .ipi = resume_thread };
 	ASSERT(!sim_set_costs(&x->m.sim, &x->p.costs));
 	for (size_t i = 0; i < x->t->n; i++)
@@ -534,14 +616,11 @@ static int replay_encl(struct replay *x)
 	x->nr_tcs = 0;
 	x->tcs_next = 0;
 	x->tcs0 = x->s_pages * PAGE_SIZE;
-	x->caller = UINT32_MAX;
+	x->nr_tcs_lps = 0;
+	memset(x->rec_tcs, 0, sizeof(x->rec_tcs));
 	for (size_t i = 0; i < x->t->n; i++) {
 		const struct trace_event *ev = &x->t->ev[i];
 
-		if (mine(x, ev) && x->caller == UINT32_MAX &&
-		    ev->kind >= TR_ADD && ev->kind <= TR_REMOVE &&
-		    ev->kind != TR_INIT)
-			x->caller = ev->lp;
 		if (mine(x, ev) && added(ev) && is_tcs(ev->arg)) {
 			if (!x->nr_tcs)
 				x->tcs0 = ev->offset;
@@ -570,15 +649,29 @@ static int replay_encl(struct replay *x)
 	return ret;
 }
 
-static unsigned int recorded_lps(const struct trace *t)
+/* LP 0 and one per TCS entered, in the enclave that enters the most. */
+static unsigned int lps_needed(const struct trace *t)
 {
-	unsigned int lps = 0;
+	unsigned int most = 0;
 
-	for (size_t i = 0; i < t->n; i++)
-		if (t->ev[i].kind != TR_EWB && t->ev[i].kind != TR_ELDU &&
-		    t->ev[i].lp + 1 > lps)
-			lps = t->ev[i].lp + 1;
-	return lps;
+	for (size_t e = 0; e < t->nr_encls; e++) {
+		uint64_t tcs[BENCH_CPUS_MAX];
+		unsigned int n = 0, j;
+
+		for (size_t i = 0; i < t->n; i++) {
+			const struct trace_event *ev = &t->ev[i];
+
+			if (ev->encl != e || (ev->kind != TR_EENTER &&
+					      ev->kind != TR_ERESUME))
+				continue;
+			for (j = 0; j < n && tcs[j] != ev->offset; j++)
+				;
+			if (j == n && n < BENCH_CPUS_MAX)
+				tcs[n++] = ev->offset;
+		}
+		most = n > most ? n : most;
+	}
+	return most + 1;
 }
 
 /* See replay.h: EWB and ELDU counted and priced, batches of EWBs tracked. */
@@ -611,7 +704,7 @@ static void price_reclaim(const struct trace *t, const struct sgx_costs *c,
 int replay_run(const struct trace *t, const struct replay_config *cfg,
 	       struct replay_result *r)
 {
-	unsigned int need = recorded_lps(t) + 1;
+	unsigned int need = lps_needed(t);
 	struct replay *x;
 	int ret = 0;
 

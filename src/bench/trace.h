@@ -22,7 +22,7 @@
 #include <stdio.h>
 
 #define TRACE_VERSION 2 /* written; 1 is read too */
-#define TRACE_LPS_MAX 62 /* recorded LP l replays on LP 0 or l + 1 of 64 */
+#define TRACE_LPS_MAX 64 /* recorded LP l replays on LP l */
 
 enum trace_kind {
 	TR_CREATE, TR_ADD, TR_INIT, TR_RESTRICT, TR_MODT, TR_REMOVE,

@@ -105,7 +105,7 @@ static int bench_usage(FILE *out, int status)
 		"(docs/TRACE.md)\n"
 		"                       under each policy; --cpus is one "
 		"number (the trace's\n"
-		"                       LPs + 1); bench-out/replay.csv\n"
+		"                       TCSs + 1); bench-out/replay.csv\n"
 		"  --plot DIR           with --replay: plot per policy the "
 		"EDMM calls' latency\n"
 		"                       and the flows, IPI rounds and AEXs "

@@ -49,6 +49,7 @@ static struct {
 	} encls[RECORD_ENCLS_MAX];
 	unsigned int nr_encls;
 	atomic_uint_fast64_t seq; /* the next event's */
+	uint64_t entry_tcs[SGX_LPS_MAX]; /* RBX of the LP's EENTER/ERESUME */
 } rec = { .fd = -1 };
 
 /* The sequence number of the calling thread's ioctl, from its entry. */
@@ -219,13 +220,15 @@ static const char *const enclu_names[] = {
 	[EMODPE] = "emodpe",
 };
 
-/* ENCLU: the thread's entries and exits, and the pages it accepts. */
-static void record_enclu(struct sgx_lp *lp, unsigned int leaf)
+/*
+ * ENCLU: the thread's exits and the pages it accepts, as the leaf is
+ * issued; its entries once they succeeded (record_leaf_end()): a thread
+ * whose EENTER faults gives its LP up and may retry on another.
+ */
+static void record_enclu(struct sgx_lp *lp, unsigned int leaf, uint64_t lin)
 {
 	const char *name = leaf < sizeof(enclu_names) / sizeof(enclu_names[0]) ?
 				   enclu_names[leaf] : NULL;
-	uint64_t lin = leaf == EENTER || leaf == ERESUME ? lp->regs.rbx :
-			leaf == EEXIT ? lp->elrange_base : lp->regs.rcx;
 	uint64_t off;
 	int id;
 
@@ -249,10 +252,23 @@ void run_record_leaf(struct sgx_lp *lp, enum sgx_leaf_class cls,
 {
 	if (rec.fd < 0)
 		return;
-	if (cls == SGX_LEAF_ENCLU)
-		record_enclu(lp, leaf);
+	if (cls == SGX_LEAF_ENCLU && (leaf == EENTER || leaf == ERESUME))
+		rec.entry_tcs[lp->id] = lp->regs.rbx;
+	else if (cls == SGX_LEAF_ENCLU)
+		record_enclu(lp, leaf, leaf == EEXIT ? lp->elrange_base :
+						       lp->regs.rcx);
 	else if (leaf == EWB || leaf == ELDU)
 		emit(leaf == EWB ? "ewb" : "eldu", next_seq(), "\n");
+}
+
+/* The CPU's leaf_end hook: an EENTER or ERESUME that entered. */
+static void record_leaf_end(void *ctx, struct sgx_lp *lp,
+			    enum sgx_leaf_class cls, unsigned int leaf, int ret)
+{
+	(void)ctx;
+	if (cls == SGX_LEAF_ENCLU && (leaf == EENTER || leaf == ERESUME) &&
+	    !ret)
+		record_enclu(lp, leaf, rec.entry_tcs[lp->id]);
 }
 
 /**
@@ -279,4 +295,5 @@ void run_record_install(void)
 	run.drv.trace = (struct sgx_trace_hooks){
 		.ioctl = record_ioctl, .eaug = record_eaug,
 	};
+	run.cpu.hooks.leaf_end = record_leaf_end;
 }

@@ -146,7 +146,7 @@ Test(replay, thread_inside_as_recorded)
 {
 	struct replay_result r1 = replay(1, 0), r0 = replay(0, 0);
 
-	cr_expect_eq(r1.cpus, 5, "LPs 0..3 recorded, the caller's is LP 0");
+	cr_expect_eq(r1.cpus, 3, "LP 0, and one per TCS entered (2)");
 	cr_expect_eq(r1.divergences, 0, "first at line %u",
 		     r1.first_divergence);
 	cr_expect_eq(r1.eaugs, 8);
@@ -155,7 +155,7 @@ Test(replay, thread_inside_as_recorded)
 	cr_expect_eq(r1.calls[RC_RESTRICT], 1);
 	cr_expect_eq(r1.calls[RC_MODT], 1, "refused as recorded: no divergence");
 	cr_expect_eq(r1.size_hist[1], 1, "8 pages: the 2-15 bucket");
-	/* Linux: a flow and an IPI round per page, each forcing LP 4 out. */
+	/* Linux: a flow and an IPI round per page, each forcing TCS 1 out. */
 	cr_expect_eq(r1.etrack_flows, 8);
 	cr_expect_eq(r1.ipi_rounds, 8);
 	cr_expect_eq(r1.aex_inflicted, 8);
@@ -170,7 +170,7 @@ Test(replay, thread_inside_as_recorded)
 
 Test(replay, too_few_cpus)
 {
-	struct replay_config cfg = { .etrack_batch = 1, .cpus = 4 };
+	struct replay_config cfg = { .etrack_batch = 1, .cpus = 2 };
 	struct replay_result r;
 	struct trace t;
 	char err[256];
