@@ -24,6 +24,21 @@ static int parse(const char *text, struct trace *t, char *err, size_t len)
 	return ret;
 }
 
+/* The trace in text replayed at the typical cost point. */
+static struct replay_result replay_text(const char *text, unsigned int batch)
+{
+	struct replay_config cfg = { .etrack_batch = batch };
+	struct replay_result r;
+	struct trace t;
+	char err[256] = "";
+
+	cr_assert_eq(parse(text, &t, err, sizeof(err)), 0, "%s", err);
+	sgx_costs_at(&cfg.costs, SGX_COST_TYPICAL);
+	cr_assert_eq(replay_run(&t, &cfg, &r), 0);
+	trace_free(&t);
+	return r;
+}
+
 #define HEAD "sgxemu-trace 1\ncreate 7 0 0x10000\n"
 #define HEAD2 "sgxemu-trace 2\ncreate 7 0 0 0x10000\n"
 
@@ -256,20 +271,14 @@ Test(trace, v1_eaug_lp_inferred)
 Test(replay, reclaim_priced)
 {
 	char text[1024] = "sgxemu-trace 2\n";
-	struct replay_config cfg = { .etrack_batch = 1 };
+	struct sgx_costs costs, *c = &costs;
 	struct replay_result r;
-	unsigned int seq = 0;
-	struct trace t;
-	char err[256] = "";
-	const struct sgx_costs *c = &cfg.costs;
 
-	for (int i = 0; i < 20; i++)
+	for (unsigned int i = 0; i < 20; i++)
 		snprintf(text + strlen(text), sizeof(text) - strlen(text),
-			 "%s 7 %u\n", i == 17 ? "eldu" : "ewb", seq++);
-	cr_assert_eq(parse(text, &t, err, sizeof(err)), 0, "%s", err);
-	sgx_costs_at(&cfg.costs, SGX_COST_TYPICAL);
-	cr_assert_eq(replay_run(&t, &cfg, &r), 0);
-	trace_free(&t);
+			 "%s 7 %u\n", i == 17 ? "eldu" : "ewb", i);
+	r = replay_text(text, 1);
+	sgx_costs_at(c, SGX_COST_TYPICAL);
 	cr_expect_eq(r.ewbs, 19);
 	cr_expect_eq(r.eldus, 1);
 	cr_expect_eq(r.reclaim_etracks, 3);
@@ -289,10 +298,7 @@ static uint64_t restrict_after_busy_fault(unsigned int n)
 			  "add 7 0 1 0x0 0x2000 0x100 0 0x2000 0\n"
 			  "add 7 0 1 0x2000 0x2000 0x203 0 0x2000 0\n"
 			  "init 7 0 0\neenter 7 0 3 0x1000\n";
-	struct replay_config cfg = { .etrack_batch = 1 };
 	struct replay_result r;
-	struct trace t;
-	char err[256] = "";
 
 	for (unsigned int i = 0; i < n; i++)
 		strcat(text, "eexit 7 0 3\neenter 7 0 3 0x1000\n");
@@ -300,10 +306,7 @@ static uint64_t restrict_after_busy_fault(unsigned int n)
 		     "eresume 7 0 3 0x1000\neexit 7 0 3\n"
 		     "eenter 7 0 1 0x0\neaccept 7 0 1 0x8000\neexit 7 0 1\n"
 		     "restrict 7 0 1 0x8000 0x1000 0x1 0 0x1000 0\n");
-	cr_assert_eq(parse(text, &t, err, sizeof(err)), 0, "%s", err);
-	sgx_costs_at(&cfg.costs, SGX_COST_TYPICAL);
-	cr_assert_eq(replay_run(&t, &cfg, &r), 0);
-	trace_free(&t);
+	r = replay_text(text, 1);
 	cr_expect_eq(r.divergences, 0, "first at line %u", r.first_divergence);
 	cr_expect_eq(r.eaugs, 1);
 	return r.latency[RC_RESTRICT];
@@ -335,10 +338,7 @@ Test(replay, handler_accepts_with_nothing_pending)
 			  "eexit 7 0 1\n"
 			  "restrict 7 0 1 0x8000 0x1000 0x1 0 0x1000 0\n"
 			  "eenter 7 0 1 0x0\neaccept 7 0 1 0x8000\n";
-	struct replay_config cfg = { .etrack_batch = 1 };
 	struct replay_result r;
-	struct trace t;
-	char err[256] = "";
 
 	for (int i = 0; i < 5; i++)
 		strcat(text, "aex 7 0 1 other\neenter 7 0 1 0x0\n"
@@ -348,10 +348,7 @@ Test(replay, handler_accepts_with_nothing_pending)
 		     "modt 7 0 1 0x8000 0x1000 0x4 0 0x1000 0\n"
 		     "eenter 7 0 1 0x0\neaccept 7 0 1 0x8000\neexit 7 0 1\n"
 		     "remove 7 0 1 0x8000 0x1000 0x0 0 0x1000 0\n");
-	cr_assert_eq(parse(text, &t, err, sizeof(err)), 0, "%s", err);
-	sgx_costs_at(&cfg.costs, SGX_COST_TYPICAL);
-	cr_assert_eq(replay_run(&t, &cfg, &r), 0);
-	trace_free(&t);
+	r = replay_text(text, 1);
 	cr_expect_eq(r.divergences, 0, "first at line %u", r.first_divergence);
 	cr_expect_eq(r.calls[RC_REMOVE], 1);
 }
