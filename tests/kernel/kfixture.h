@@ -80,6 +80,12 @@ struct kfx_config {
 	unsigned int etrack_batch;
 	/* The driver's no_loop_checks: no per-page signal/resched checks. */
 	bool no_loop_checks;
+	/*
+	 * The platform the driver runs on; NULL: fx->sim. With another one
+	 * (the native platform's tests) the caller does what that platform
+	 * asks around each call (native: hold its model lock).
+	 */
+	const struct sgx_platform *plat;
 };
 
 struct kfx {
