@@ -30,6 +30,7 @@
  *  17 DIV by zero (#DE)            18 INT3 (#BP)
  *  19 XMM0 = RDX, *RSI = RDX, RDX = XMM0 (a fault in between: XMM0 must
  *     survive the host's handling)
+ *  20 WAIT: *RDX = 1, then stay inside until *RSI is nonzero; RDX = 0
  */
 	.section .rodata
 	.balign 4096
@@ -75,6 +76,14 @@ encl_code:
 	je 21f
 	cmp $19, %rdi
 	je 22f
+	cmp $20, %rdi
+	je 23f
+	jmp 9f
+23:	movq $1, (%rdx)			/* ready */
+24:	pause
+	cmpq $0, (%rsi)
+	je 24b
+	xor %edx, %edx
 	jmp 9f
 22:	movq %rdx, %xmm0
 	mov %rdx, (%rsi)
