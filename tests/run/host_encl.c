@@ -6,6 +6,7 @@
  */
 #include "host_encl.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,36 +78,42 @@ static void fill_sources(void)
 	       (size_t)(encl_code_end - encl_code));
 }
 
+static struct host_encl *building;
+
 static int fail(const char *what)
 {
+	int err = errno;
+
+	building->failed = what;
 	perror(what);
+	errno = err;
 	return -1;
 }
 
 /* The base: size-aligned inside a reservation of twice the size. */
-static uint64_t map_area(void)
+static uint64_t map_area(uint64_t size)
 {
-	uint8_t *p = mmap(NULL, 2 * HE_SIZE, PROT_NONE,
-			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint8_t *p = mmap(NULL, 2 * size, PROT_NONE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	uint64_t base;
 
 	if (p == MAP_FAILED)
 		return 0;
-	base = ((uint64_t)(uintptr_t)p + HE_SIZE - 1) & ~(HE_SIZE - 1);
+	base = ((uint64_t)(uintptr_t)p + size - 1) & ~(size - 1);
 	return base;
 }
 
-static int create(struct host_encl *e)
+static int create(struct host_encl *e, uint64_t xfrm)
 {
 	static struct sgx_secs secs;
 	struct sgx_enclave_create arg = { .src = (uint64_t)(uintptr_t)&secs };
 
 	memset(&secs, 0, sizeof(secs));
 	secs.base = e->base;
-	secs.size = HE_SIZE;
+	secs.size = e->size;
 	secs.ssa_frame_size = 1;
 	secs.attributes = SGX_ATTR_MODE64BIT;
-	secs.xfrm = 3;
+	secs.xfrm = xfrm;
 	return ioctl(e->fd, SGX_IOC_ENCLAVE_CREATE, &arg) ? fail("CREATE") : 0;
 }
 
@@ -133,11 +140,11 @@ static int add_pages(struct host_encl *e)
 	return 0;
 }
 
-static int measure(uint8_t mrenclave[32])
+static int measure(uint64_t size, uint8_t mrenclave[32])
 {
 	struct sgx_enclave_hash h;
 
-	if (sgx_enclave_hash_start(&h, 1, HE_SIZE))
+	if (sgx_enclave_hash_start(&h, 1, size))
 		return -1;
 	for (unsigned int i = 0; i < NR_PAGES; i++) {
 		if (sgx_enclave_hash_eadd(&h, pages[i].offset, pages[i].flags))
@@ -150,7 +157,7 @@ static int measure(uint8_t mrenclave[32])
 	return sgx_enclave_hash_finish(&h, mrenclave);
 }
 
-static int init(struct host_encl *e)
+static int init(struct host_encl *e, uint64_t xfrm)
 {
 	static struct sgx_sigstruct sig;
 	struct sgx_enclave_init arg = { .sigstruct = (uint64_t)(uintptr_t)&sig };
@@ -158,8 +165,9 @@ static int init(struct host_encl *e)
 	uint8_t mrenclave[32];
 	int ret;
 
-	if (!key || measure(mrenclave) ||
-	    sgx_sign_sigstruct(&sig, key, mrenclave, SGX_ATTR_MODE64BIT, 3)) {
+	if (!key || measure(e->size, mrenclave) ||
+	    sgx_sign_sigstruct(&sig, key, mrenclave, SGX_ATTR_MODE64BIT,
+			       xfrm)) {
 		EVP_PKEY_free(key);
 		fprintf(stderr, "signing failed\n");
 		return -1;
@@ -182,22 +190,32 @@ static int map_pages(struct host_encl *e)
 	return 0;
 }
 
-int host_encl_build(struct host_encl *e)
+int host_encl_build_with(struct host_encl *e, uint64_t size,
+			 uint64_t secs_xfrm, uint64_t sig_xfrm)
 {
+	building = e;
+	e->size = size;
+	e->failed = NULL;
 	fill_sources();
 	e->fd = open("/dev/sgx_enclave", O_RDWR);
 	if (e->fd < 0)
 		return fail("open /dev/sgx_enclave");
-	e->base = map_area();
+	e->base = map_area(size);
 	if (!e->base)
 		return fail("reserve");
-	if (create(e) || add_pages(e) || init(e) || map_pages(e))
+	if (create(e, secs_xfrm) || add_pages(e) || init(e, sig_xfrm) ||
+	    map_pages(e))
 		return -1;
 	return 0;
 }
 
+int host_encl_build(struct host_encl *e)
+{
+	return host_encl_build_with(e, HE_SIZE, 3, 3);
+}
+
 void host_encl_destroy(struct host_encl *e)
 {
-	munmap((void *)(uintptr_t)e->base, HE_SIZE);
+	munmap((void *)(uintptr_t)e->base, e->size);
 	close(e->fd);
 }

@@ -28,10 +28,19 @@ enum he_op {
 struct host_encl {
 	int fd;
 	uint64_t base;
+	uint64_t size; /* ELRANGE */
+	const char *failed; /* the step that failed, its errno in errno */
 };
 
 /* Open, CREATE, ADD_PAGES, INIT, mmap; 0, or -1 with a message printed. */
 int host_encl_build(struct host_encl *e);
+/*
+ * The same with an ELRANGE of @size (a power of two, at least HE_SIZE),
+ * SECS.XFRM @secs_xfrm and the SIGSTRUCT's XFRM @sig_xfrm (its mask all
+ * ones). On failure e->failed names the step and errno is its errno.
+ */
+int host_encl_build_with(struct host_encl *e, uint64_t size,
+			 uint64_t secs_xfrm, uint64_t sig_xfrm);
 void host_encl_destroy(struct host_encl *e);
 
 /* encl.S: EENTER the TCS at tcs; the enclave's RDX comes back. */
