@@ -558,7 +558,7 @@ static bool orphan_enclu(ucontext_t *uc)
 	uint64_t leaf = uc_reg(uc, REG_RAX);
 
 	return (leaf == EENTER || leaf == ERESUME) &&
-	       is_enclu(uc_reg(uc, REG_RIP)) &&
+	       is_enclu((const uint8_t *)(uintptr_t)uc_reg(uc, REG_RIP)) &&
 	       orphan(uc_reg(uc, REG_RBX), 0, uc);
 }
 
