@@ -354,7 +354,8 @@ static bool xp_tracking_failed(struct xp_env *env, struct sgx_encl *encl,
  * page of its range after @count is tracked (or waits for the reclaimer's
  * EBLOCK, or is not resident), unless the call's tracking failed, or an
  * earlier call's did and left it so (env->untracked, until a call counts
- * it). Every other exit of the walk tracks what it modified first.
+ * it). Every other exit of the walk tracks what it modified first. And
+ * the driver records no new type of an untracked page (MODIFY_TYPES).
  * @env: the execution
  * @encl: the enclave, alive while the caller holds its file
  * @offset: the ioctl's offset
@@ -385,6 +386,10 @@ void xp_check_after_count(struct xp_env *env, struct sgx_encl *encl,
 		if (e->blocked ||
 		    sgx_page_tracked(&env->w->cpu, entry->epc_page->index))
 			continue;
+		if (e->modified && sgx_encl_page_type_now(entry) == e->pt)
+			xp_violation(env, "driver: page %u after count "
+				     "recorded as type %u before its EMODT "
+				     "was tracked", page, e->pt);
 		if (failed)
 			env->untracked[page] = true;
 		else if (!env->untracked[page])

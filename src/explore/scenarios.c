@@ -23,13 +23,23 @@
  *                         SGX_NOT_TRACKED or a mismatch, never success
  *   restrict_vs_close     a thread unmaps and closes the enclave while the
  *                         ioctl holds its file and the reclaimer runs
+ *   restrict_vs_fork_exit a fork's child is inside with a RW translation
+ *                         and its process exits at any step
+ *   restrict_vs_eaug_in_range  an EAUG fills a hole inside the range
+ *                         while the walk runs
+ *   restrict_vs_mprotect  mprotect() of the range, to R and back
+ *   ethreads_migrate_vs_reclaim  4 pages, two reclaimer batches, enclave
+ *                         threads re-entering and migrating between LPs
+ *   restrict_vs_two_lps   enclave threads inside on two LPs throughout
  *   adversarial_driver    no driver: a thread issues random well-formed
  *                         ENCLS sequences (and IPIs only when it chooses);
  *                         the CPU alone must uphold the security property
  *
  * LPs: 0 the user thread, 1 the reclaimer or the adversary, 2 and 3 the
- * enclave threads, 4 the closer. Flags: 0 "the ioctl returned", 1 "the
- * pages are accepted".
+ * enclave threads (and 4 and 5 when they migrate), 4 the closer or the
+ * mprotector. Flags: 0 "the ioctl returned", 1 "the pages are accepted",
+ * 2 and 3 "enclave thread a (b) is inside", which the user thread may
+ * wait for before its call.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -53,6 +63,8 @@
 
 #define FLAG_RETURNED 0
 #define FLAG_ACCEPTED 1
+#define FLAG_INSIDE_A 2
+#define FLAG_INSIDE_B 3
 
 #define REG SGX_SECINFO_TYPE(PT_REG)
 #define R SGX_SECINFO_R
@@ -91,6 +103,10 @@ struct xp_script {
 	unsigned int batches; /* of the reclaimer; 0: none */
 	bool etrack_faults; /* injected: -EFAULT is worth a retry */
 	bool signal; /* a signaller interrupts the user thread once */
+	/* An enclave thread EAUGs the hole: the call may find it pending. */
+	bool aug_hole;
+	/* The user thread waits for these flags before its call (bits). */
+	unsigned int wait_flags;
 	unsigned int user_id; /* the user thread's sim id */
 	struct xp_eop prog[XP_ETHREADS_MAX][XP_OPS_MAX];
 	unsigned int len[XP_ETHREADS_MAX];
@@ -163,6 +179,7 @@ static long xp_edmm_once(struct xp_env *env, struct sgx_file *file,
 		struct sgx_enclave_modify_types mt;
 		struct sgx_enclave_remove_pages rm;
 	} u;
+	const struct xp_script *sc = xp_script_of(env);
 	uint64_t result = 0;
 	long ret;
 
@@ -193,6 +210,8 @@ static long xp_edmm_once(struct xp_env *env, struct sgx_file *file,
 	if (cmd != SGX_IOC_ENCLAVE_REMOVE_PAGES)
 		xp_check_after_count(env, file->encl, offset, length, *count,
 				     ret, result);
+	if (result == SGX_PAGE_NOT_MODIFIABLE && sc->aug_hole)
+		result = 0;
 	if (result || *count > length || *count % PAGE_SIZE)
 		xp_violation(env, "driver: %s returned count %#llx, result "
 			     "%#llx", xp_cmd_name(cmd),
@@ -284,6 +303,9 @@ static void xp_user_main(void *arg)
 	struct sgx_file *file = xp_fdget(env);
 
 	sgx_mm_activate(env->w->mm, lp);
+	for (unsigned int f = 0; f < XP_FLAGS_MAX; f++)
+		if (sc->wait_flags & 1U << f)
+			xp_env_wait(env, &env->flags[f], NULL, 0);
 	if (file) {
 		xp_edmm(env, file, sc->cmd, sc->arg);
 		xp_fdput(env, file);
@@ -727,6 +749,214 @@ static int restrict_vs_close_build(struct xp_world *w)
 	return ret;
 }
 
+/*
+ * A fork's child maps the enclave too: its thread enters through TCS 1 on
+ * LP 3 and writes page 0 (a RW translation) before the call, and its
+ * process exits at any step of the call, or after it. The call's IPIs must reach the child's LP as long
+ * as its mm is on the enclave's mm_list; thread a accepts on LP 2.
+ */
+static int restrict_vs_fork_exit_build(struct xp_world *w)
+{
+	const struct xp_layout layout = {
+		.epc_pages = 16,
+		.nr_lps = 4,
+		.nr_tcs = 2,
+		.data_pages = 2,
+	};
+	struct xp_script *sc;
+	struct xp_env *env;
+	int ret = xp_script_new(w, &layout, &env, &sc);
+
+	if (!ret)
+		ret = xp_env_fork(env);
+	if (ret)
+		return ret;
+	sc->cmd = SGX_IOC_ENCLAVE_RESTRICT_PERMISSIONS;
+	sc->pages = 2;
+	sc->arg = R;
+	op(sc, 0, XP_EOP_ENTER, 0, 0, 0, 0);
+	op_accept_range(sc, 0, ACCEPT_R);
+	op(sc, 0, XP_EOP_EXIT, 0, 0, 0, 0);
+	sc->wait_flags = 1U << FLAG_INSIDE_B;
+	op(sc, 1, XP_EOP_ENTER, 0, 1, 0, 0);
+	op(sc, 1, XP_EOP_WRITE, 0, 0, XP_OUT_OK | XP_OUT_EPCM, 0);
+	op(sc, 1, XP_EOP_SIGNAL, 0, FLAG_INSIDE_B, 0, 0);
+	op(sc, 1, XP_EOP_MM_EXIT, 0, 0, 0, 0);
+	ret = xp_script_spawn(env, sc);
+	if (!ret)
+		env->ethreads[1].mm = env->fork_mm;
+	return ret;
+}
+
+/*
+ * The hole after the two pages is inside the range, and an enclave thread
+ * EAUGs it (an EACCEPT's fault) while the walk runs: the walk meets a hole
+ * (-EFAULT), a pending page (SGX_PAGE_NOT_MODIFIABLE) or a regular page it
+ * restricts; the pages before are tracked and counted in every case.
+ */
+static int restrict_vs_eaug_in_range_build(struct xp_world *w)
+{
+	const struct xp_layout layout = {
+		.epc_pages = xp_tight_epc(1, 3),
+		.nr_lps = 3,
+		.nr_tcs = 1,
+		.data_pages = 2,
+		.holes = 1,
+	};
+	struct xp_script *sc;
+	struct xp_env *env;
+	int ret = xp_script_new(w, &layout, &env, &sc);
+
+	if (ret)
+		return ret;
+	sc->cmd = SGX_IOC_ENCLAVE_RESTRICT_PERMISSIONS;
+	sc->pages = 2;
+	sc->holes = 1;
+	sc->aug_hole = true;
+	sc->arg = R;
+	op(sc, 0, XP_EOP_ENTER, 0, 0, 0, 0);
+	op(sc, 0, XP_EOP_EACCEPT, 2, ACCEPT_AUG, 0, 0);
+	op_accept_range(sc, 0, ACCEPT_R);
+	/* Restricted only if the walk came after the EACCEPT. */
+	op(sc, 0, XP_EOP_EACCEPT, 2, ACCEPT_R, XP_OUT_OK | XP_OUT_MISMATCH,
+	   0);
+	op(sc, 0, XP_EOP_EXIT, 0, 0, 0, 0);
+	return xp_script_spawn(env, sc);
+}
+
+/* mprotect() of the call's pages to R and back to RW, at any step. */
+static void xp_mprotector_main(void *arg)
+{
+	struct xp_env *env = arg;
+	struct xp_world *w = env->w;
+	uint64_t lin = xp_page_lin(env, 0);
+	uint64_t len = (uint64_t)xp_script_of(env)->pages * PAGE_SIZE;
+
+	sgx_mm_activate(w->mm, &w->cpu.lps[LP_CLOSER]);
+	if (sgx_mprotect(w->mm, lin, len, SGX_PROT_READ) ||
+	    sgx_mprotect(w->mm, lin, len, SGX_PROT_READ | SGX_PROT_WRITE))
+		xp_violation(env, "driver: mprotect of the range failed");
+	sgx_mm_deactivate(w->mm, &w->cpu.lps[LP_CLOSER]);
+}
+
+/*
+ * mprotect() splits the enclave's VMA around the pages and changes their
+ * PTEs while the walk runs: the thread's writes may fault (SIGSEGV while
+ * they are read-only), the restriction still reaches every LP.
+ */
+static int restrict_vs_mprotect_build(struct xp_world *w)
+{
+	const uint16_t write = XP_OUT_OK | XP_OUT_EPCM | XP_OUT_SEGV;
+	const struct xp_layout layout = {
+		.epc_pages = 16,
+		.nr_lps = 5,
+		.nr_tcs = 1,
+		.data_pages = 2,
+	};
+	struct xp_script *sc;
+	struct xp_env *env;
+	int ret = xp_script_new(w, &layout, &env, &sc);
+
+	if (ret)
+		return ret;
+	sc->cmd = SGX_IOC_ENCLAVE_RESTRICT_PERMISSIONS;
+	sc->pages = 2;
+	sc->arg = R;
+	op(sc, 0, XP_EOP_ENTER, 0, 0, 0, 0);
+	op(sc, 0, XP_EOP_WRITE, 0, 0, write, 0);
+	op(sc, 0, XP_EOP_WRITE, 1, 0, write, 0);
+	op_accept_range(sc, 0, ACCEPT_R);
+	op(sc, 0, XP_EOP_EXIT, 0, 0, 0, 0);
+	ret = xp_script_spawn(env, sc);
+	if (!ret)
+		ret = xp_env_spawn(env, "mprotector", LP_CLOSER,
+				   xp_mprotector_main, env);
+	return ret;
+}
+
+/*
+ * Four pages (two batches at batch 2) against two reclaimer batches, with
+ * two enclave threads that leave and re-enter between pages and migrate
+ * between LPs 2 to 5, inside (an interrupt's AEX, then ERESUME on the new
+ * LP) or outside. Thread a accepts the range on the LP it ends on.
+ */
+static int ethreads_migrate_vs_reclaim_build(struct xp_world *w)
+{
+	const uint16_t use = XP_OUT_OK | XP_OUT_EPCM;
+	const struct xp_layout layout = {
+		.epc_pages = xp_tight_epc(2, 4),
+		.nr_lps = 6,
+		.nr_tcs = 2,
+		.data_pages = 4,
+	};
+	struct xp_script *sc;
+	struct xp_env *env;
+	int ret = xp_script_new(w, &layout, &env, &sc);
+
+	if (ret)
+		return ret;
+	sc->cmd = SGX_IOC_ENCLAVE_RESTRICT_PERMISSIONS;
+	sc->pages = 4;
+	sc->arg = R;
+	sc->batches = 2;
+	op(sc, 0, XP_EOP_ENTER, 0, 0, 0, 0);
+	op(sc, 0, XP_EOP_WRITE, 0, 0, use, 0);
+	op(sc, 0, XP_EOP_MIGRATE, 0, 4, 0, 0);
+	op(sc, 0, XP_EOP_READ, 2, 0, 0, 0);
+	op(sc, 0, XP_EOP_EXIT, 0, 0, 0, 0);
+	op(sc, 0, XP_EOP_MIGRATE, 0, 2, 0, 0);
+	op(sc, 0, XP_EOP_ENTER, 0, 0, 0, 0);
+	op_accept_range(sc, 0, ACCEPT_R);
+	op(sc, 0, XP_EOP_EXIT, 0, 0, 0, 0);
+	op(sc, 1, XP_EOP_ENTER, 0, 1, 0, 0);
+	op(sc, 1, XP_EOP_WRITE, 3, 1, use, 0);
+	op(sc, 1, XP_EOP_EXIT, 0, 0, 0, 0);
+	op(sc, 1, XP_EOP_MIGRATE, 0, 5, 0, 0);
+	op(sc, 1, XP_EOP_ENTER, 0, 1, 0, 0);
+	op(sc, 1, XP_EOP_READ, 1, 1, 0, 0);
+	op(sc, 1, XP_EOP_MIGRATE, 0, 3, 0, 0);
+	op(sc, 1, XP_EOP_READ, 0, 1, 0, 0);
+	op(sc, 1, XP_EOP_EXIT, 0, 0, 0, 0);
+	return xp_script_spawn(env, sc);
+}
+
+/*
+ * Two enclave threads inside on LPs 2 and 3 from before the call until the
+ * restriction is accepted, each with translations of both pages: the IPI round of every flow must reach
+ * both (at batch 0, the call's one flow).
+ */
+static int restrict_vs_two_lps_build(struct xp_world *w)
+{
+	const struct xp_layout layout = {
+		.epc_pages = 16,
+		.nr_lps = 4,
+		.nr_tcs = 2,
+		.data_pages = 2,
+	};
+	struct xp_script *sc;
+	struct xp_env *env;
+	int ret = xp_script_new(w, &layout, &env, &sc);
+
+	if (ret)
+		return ret;
+	sc->cmd = SGX_IOC_ENCLAVE_RESTRICT_PERMISSIONS;
+	sc->pages = 2;
+	sc->arg = R;
+	sc->wait_flags = 1U << FLAG_INSIDE_A | 1U << FLAG_INSIDE_B;
+	for (unsigned int t = 0; t < 2; t++) {
+		op(sc, t, XP_EOP_ENTER, 0, t, 0, 0);
+		op(sc, t, XP_EOP_WRITE, t, t, XP_OUT_OK | XP_OUT_EPCM, 0);
+		op(sc, t, XP_EOP_READ, 1 - t, 0, 0, 0);
+		op(sc, t, XP_EOP_SIGNAL, 0, FLAG_INSIDE_A + t, 0, 0);
+	}
+	op_accept_range(sc, 0, ACCEPT_R);
+	op(sc, 1, XP_EOP_WAIT, 0, FLAG_ACCEPTED, 0, 0);
+	op(sc, 0, XP_EOP_SIGNAL, 0, FLAG_ACCEPTED, 0, 0);
+	for (unsigned int t = 0; t < 2; t++)
+		op(sc, t, XP_EOP_EXIT, 0, 0, 0, 0);
+	return xp_script_spawn(env, sc);
+}
+
 /* ---- adversarial_driver ------------------------------------------------ */
 
 static uint64_t xp_adv_random(struct xp_adversary *adv)
@@ -1083,6 +1313,20 @@ static const struct xp_scenario xp_scenarios[] = {
 		    "exiting, accessing and EACCEPTing early"),
 	XP_SCENARIO(restrict_vs_close,
 		    "RESTRICT_PERMISSIONS vs munmap and close"),
+	XP_SCENARIO(restrict_vs_fork_exit,
+		    "RESTRICT_PERMISSIONS vs a fork's child inside the "
+		    "enclave, whose process exits at any step"),
+	XP_SCENARIO(restrict_vs_eaug_in_range,
+		    "RESTRICT_PERMISSIONS of 2 pages and a hole that an "
+		    "EAUG fills while the walk runs"),
+	XP_SCENARIO(restrict_vs_mprotect,
+		    "RESTRICT_PERMISSIONS vs mprotect of its pages"),
+	XP_SCENARIO(ethreads_migrate_vs_reclaim,
+		    "RESTRICT_PERMISSIONS of 4 pages vs the reclaimer and "
+		    "enclave threads re-entering and migrating between LPs"),
+	XP_SCENARIO(restrict_vs_two_lps,
+		    "RESTRICT_PERMISSIONS vs enclave threads inside on two "
+		    "LPs through the call"),
 	XP_SCENARIO(adversarial_driver,
 		    "random ENCLS sequences vs enclave threads: the CPU "
 		    "alone upholds the security property"),

@@ -299,11 +299,25 @@ static long xp_add_pages(struct xp_env *env, const uint8_t *src,
 	return xp_ioctl(env->w, SGX_IOC_ENCLAVE_ADD_PAGES, &arg);
 }
 
-/* Two segments: the TCS pages, RW to user space, then every REG page. */
-static long xp_build_driver(struct xp_env *env, const struct xp_made *m)
+/* The two segments in mm: the TCS pages, then every REG page, both RW. */
+static int xp_map(struct xp_env *env, struct sgx_mm *mm)
 {
 	const unsigned long rw = SGX_PROT_READ | SGX_PROT_WRITE;
 	const unsigned long fixed = SGX_MAP_SHARED | SGX_MAP_FIXED;
+	uint64_t tcs_len = (uint64_t)env->layout.nr_tcs * PAGE_SIZE;
+	struct sgx_file *file = env->w->file;
+	int ret;
+
+	ret = sgx_mmap(file, mm, env->base, tcs_len, rw, fixed);
+	if (!ret)
+		ret = sgx_mmap(file, mm, env->base + tcs_len,
+			       env->size - tcs_len, rw, fixed);
+	return ret;
+}
+
+/* Two segments: the TCS pages, RW to user space, then every REG page. */
+static long xp_build_driver(struct xp_env *env, const struct xp_made *m)
+{
 	uint64_t tcs_len = (uint64_t)env->layout.nr_tcs * PAGE_SIZE;
 	struct sgx_enclave_init init = {
 		.sigstruct = (uint64_t)(uintptr_t)&m->sigstruct,
@@ -321,10 +335,7 @@ static long xp_build_driver(struct xp_env *env, const struct xp_made *m)
 	if (!ret)
 		ret = xp_ioctl(w, SGX_IOC_ENCLAVE_INIT, &init);
 	if (!ret)
-		ret = sgx_mmap(w->file, w->mm, env->base, tcs_len, rw, fixed);
-	if (!ret)
-		ret = sgx_mmap(w->file, w->mm, env->base + tcs_len,
-			       env->size - tcs_len, rw, fixed);
+		ret = xp_map(env, w->mm);
 	return ret;
 }
 
@@ -599,6 +610,22 @@ void xp_env_wake(struct xp_env *env)
 }
 
 /**
+ * xp_env_fork() - a second process with the enclave mapped as its parent
+ * maps it, as fork() copies the VMAs (whose open joins the mm to the
+ * enclave's mm_list): env->fork_mm, which teardown ends if its thread did
+ * not. In direct mode, after the build.
+ * @env: the scenario state, of a driver layout
+ *
+ * Return: 0, -ENOMEM, or the error of the mapping.
+ */
+int xp_env_fork(struct xp_env *env)
+{
+	int ret = sgx_mm_create(&env->w->drv, &env->fork_mm);
+
+	return ret ? ret : xp_map(env, env->fork_mm);
+}
+
+/**
  * xp_env_teardown() - the process closes the enclave file and exits, in
  * direct mode after a run that finished. Every EPC page should be free
  * afterwards.
@@ -620,6 +647,10 @@ void xp_env_teardown(struct xp_env *env)
 	if (w->mm) {
 		sgx_mm_destroy(w->mm);
 		w->mm = NULL;
+	}
+	if (env->fork_mm) {
+		sgx_mm_destroy(env->fork_mm);
+		env->fork_mm = NULL;
 	}
 	env->encl = NULL;
 }

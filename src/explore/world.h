@@ -82,6 +82,16 @@ enum xp_eop_kind {
 	XP_EOP_EMODPE, /* EMODPE page with SECINFO flags arg */
 	XP_EOP_WAIT, /* sleep until flag arg is raised */
 	XP_EOP_SIGNAL, /* raise flag arg */
+	/*
+	 * The scheduler moves the thread to LP arg (an interrupt's AEX first
+	 * if it is inside; the next operation ERESUMEs there).
+	 */
+	XP_EOP_MIGRATE,
+	/*
+	 * The thread's process exits, whatever the thread was doing (an
+	 * interrupt's AEX if inside): its mm is torn down. Ends the program.
+	 */
+	XP_EOP_MM_EXIT,
 };
 
 /*
@@ -104,6 +114,7 @@ struct xp_ethread {
 	struct xp_env *env;
 	const char *name;
 	unsigned int lp;
+	struct sgx_mm *mm; /* its process: w->mm, or env->fork_mm */
 	const struct xp_eop *ops;
 	uint64_t tcs; /* linear address of the TCS it entered by */
 	bool inside; /* between a successful EENTER and its EEXIT */
@@ -136,6 +147,8 @@ struct xp_env {
 	bool driver; /* w->drv is initialized */
 	bool torn_down; /* the file closed and the process gone */
 	struct sgx_encl *encl; /* NULL once torn down */
+	/* A second process mapping the enclave (xp_env_fork()), or NULL. */
+	struct sgx_mm *fork_mm;
 	/* Bare layouts: the page table, SECS, VA page and next free page. */
 	bool bare;
 	struct sgx_pgtable pgtable;
@@ -163,6 +176,8 @@ int xp_env_build(struct xp_world *w, const struct xp_layout *layout,
 /* Spawn fn as a sim thread on lp; -errno or 0. */
 int xp_env_spawn(struct xp_env *env, const char *name, unsigned int lp,
 		 void (*fn)(void *arg), void *arg);
+/* A second process that maps the whole enclave, as after fork(). */
+int xp_env_fork(struct xp_env *env);
 /* Close the enclave file and end the process (direct mode). */
 void xp_env_teardown(struct xp_env *env);
 /* Free everything, whatever state the run ended in. */

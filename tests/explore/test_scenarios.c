@@ -87,6 +87,11 @@ CLEAN(restrict_vs_eaug)
 CLEAN(restrict_vs_ethreads)
 CLEAN(restrict_vs_close)
 CLEAN(adversarial_driver)
+CLEAN(restrict_vs_fork_exit)
+CLEAN(restrict_vs_eaug_in_range)
+CLEAN(restrict_vs_mprotect)
+CLEAN(ethreads_migrate_vs_reclaim)
+CLEAN(restrict_vs_two_lps)
 
 CLEAN(trim_vs_etrack_fault)
 
@@ -119,7 +124,9 @@ Test(registry, lists_every_scenario_once)
 		"trim_vs_etrack_fault",
 		"remove_vs_reclaim", "restrict_vs_eaug",
 		"restrict_vs_ethreads", "restrict_vs_close",
-		"adversarial_driver",
+		"restrict_vs_fork_exit", "restrict_vs_eaug_in_range",
+		"restrict_vs_mprotect", "ethreads_migrate_vs_reclaim",
+		"restrict_vs_two_lps", "adversarial_driver",
 	};
 	size_t n = 0;
 
