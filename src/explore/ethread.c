@@ -490,7 +490,11 @@ static void xp_ethread_leave(struct xp_ethread *t)
 /*
  * An interrupt takes the LP out of the enclave, if it is inside, and the
  * scheduler switches the thread's mm off it (the thread stays inside: it
- * ERESUMEs when it runs again).
+ * ERESUMEs when it runs again). MODEL: a migration or a process exit is
+ * one step of the thread's own, at a preemption point of its program: the
+ * interrupt's AEX, the switch off the old LP and onto the new one (or the
+ * exit) happen together, and mm_cpumask loses the old LP at once, as x86's
+ * switch_mm_irqs_off() clears it.
  */
 static void xp_ethread_switch_out(struct xp_ethread *t)
 {

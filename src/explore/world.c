@@ -613,7 +613,10 @@ void xp_env_wake(struct xp_env *env)
  * xp_env_fork() - a second process with the enclave mapped as its parent
  * maps it, as fork() copies the VMAs (whose open joins the mm to the
  * enclave's mm_list): env->fork_mm, which teardown ends if its thread did
- * not. In direct mode, after the build.
+ * not. In direct mode, after the build. MODEL: the child's VMAs are made
+ * by mmap() of the same ranges, which joins the mm to mm_list through the
+ * driver's mmap as fork's vm_open would; no other state is copied (the
+ * enclave keeps none per mm beyond the list entry).
  * @env: the scenario state, of a driver layout
  *
  * Return: 0, -ENOMEM, or the error of the mapping.
