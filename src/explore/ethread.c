@@ -156,7 +156,7 @@ static bool xp_ethread_fault(struct xp_ethread *t, struct xp_fault *f,
 		return false;
 	}
 	if (!sgx_pgtable_lookup(&t->mm->pgtable, exc.addr))
-		xp_env_wait(env, &env->reclaimer_done, &env->reclaims, seen);
+		xp_env_wait_epc(env, seen);
 	f->raised = false;
 	return true;
 }

@@ -31,13 +31,17 @@
  *   ethreads_migrate_vs_reclaim  4 pages, two reclaimer batches, enclave
  *                         threads re-entering and migrating between LPs
  *   restrict_vs_two_lps   enclave threads inside on two LPs throughout
+ *   two_enclaves_vs_reclaim  a second enclave's thread shares the EPC
+ *   hole_vs_full_epc      restrict_hole_vs_reclaim with the EPC full for
+ *                         one step, at any step (SECS reload fails)
  *   adversarial_driver    no driver: a thread issues random well-formed
  *                         ENCLS sequences (and IPIs only when it chooses);
  *                         the CPU alone must uphold the security property
  *
  * LPs: 0 the user thread, 1 the reclaimer or the adversary, 2 and 3 the
  * enclave threads (and 4 and 5 when they migrate), 4 the closer or the
- * mprotector. Flags: 0 "the ioctl returned", 1 "the pages are accepted",
+ * mprotector. The signaller and the EPC hog use no LP state: they run on
+ * LP 0. Flags: 0 "the ioctl returned", 1 "the pages are accepted",
  * 2 and 3 "enclave thread a (b) is inside", which the user thread may
  * wait for before its call.
  */
@@ -54,6 +58,7 @@
 /* EDMM calls retried from offset + count before it counts as no progress. */
 #define XP_RETRIES_MAX 8
 #define XP_ADVERSARY_STEPS 24
+#define XP_HOG_MAX 64 /* EPC pages the EPC hog can hold */
 
 #define LP_USER 0
 #define LP_KERNEL 1
@@ -107,6 +112,9 @@ struct xp_script {
 	bool aug_hole;
 	/* The user thread waits for these flags before its call (bits). */
 	unsigned int wait_flags;
+	/* Enclave threads (bits) that run in the second enclave. */
+	unsigned int in_second;
+	bool hog; /* an EPC hog fills the EPC for a step: -EFAULT waits */
 	unsigned int user_id; /* the user thread's sim id */
 	struct xp_eop prog[XP_ETHREADS_MAX][XP_OPS_MAX];
 	unsigned int len[XP_ETHREADS_MAX];
@@ -242,7 +250,9 @@ static bool xp_signal_delivered(struct xp_env *env, long ret)
  * spin. A range that ends in holes must end in Linux's -EFAULT for the
  * first one, with every page before it counted. Where ETRACK failures are
  * injected, -EFAULT is retried at once: the failures run out, and the
- * retry must then complete the range (issue 5's convergence rule).
+ * retry must then complete the range (issue 5's convergence rule). Where
+ * the EPC is full for a step (the EPC hog), -EFAULT is retried once it has
+ * room again, which Linux's user space would have to learn otherwise.
  */
 static void xp_edmm(struct xp_env *env, struct sgx_file *file,
 		    unsigned int cmd, uint64_t arg)
@@ -266,8 +276,11 @@ static void xp_edmm(struct xp_env *env, struct sgx_file *file,
 		if (ret == -EFAULT && sc->holes && done == pages)
 			return;
 		if (ret == -EFAULT && sc->etrack_faults &&
-		    tries < XP_RETRIES_MAX)
+		    tries < XP_RETRIES_MAX) {
+			if (sc->hog)
+				xp_env_wait_epc(env, seen);
 			continue;
+		}
 		if ((ret != -EAGAIN && ret != -EBUSY) ||
 		    tries == XP_RETRIES_MAX) {
 			xp_violation(env, "driver: %s failed: %ld after %#llx "
@@ -275,7 +288,7 @@ static void xp_edmm(struct xp_env *env, struct sgx_file *file,
 				     (unsigned long long)done);
 			return;
 		}
-		xp_env_wait(env, &env->reclaimer_done, &env->reclaims, seen);
+		xp_env_wait_epc(env, seen);
 	}
 }
 
@@ -342,12 +355,18 @@ static void xp_reclaimer_main(void *arg)
 	struct xp_env *env = arg;
 	const struct xp_script *sc = xp_script_of(env);
 
+	struct xp_env *two = env->second;
+
 	for (unsigned int i = 0; i < sc->batches; i++) {
 		sgx_reclaim_pages(&env->w->drv);
 		env->reclaims++;
+		if (two)
+			two->reclaims++;
 		xp_env_wake(env);
 	}
 	env->reclaimer_done = true;
+	if (two)
+		two->reclaimer_done = true;
 	xp_env_wake(env);
 }
 
@@ -397,6 +416,8 @@ static int xp_script_spawn(struct xp_env *env, struct xp_script *sc)
 	sc->user_id = env->w->sim.nr_threads;
 	ret = xp_env_spawn(env, "user", LP_USER, xp_user_main, env);
 	env->reclaimer_done = !sc->batches;
+	if (env->second)
+		env->second->reclaimer_done = !sc->batches;
 	if (!ret && sc->signal)
 		ret = xp_env_spawn(env, "signaller", LP_USER,
 				   xp_signaller_main, env);
@@ -405,7 +426,9 @@ static int xp_script_spawn(struct xp_env *env, struct xp_script *sc)
 				   xp_reclaimer_main, env);
 	for (unsigned int t = 0; !ret && t < XP_ETHREADS_MAX; t++)
 		if (sc->len[t])
-			ret = xp_ethread_spawn(env, names[t], LP_ETHREAD_A + t,
+			ret = xp_ethread_spawn(sc->in_second & 1U << t ?
+					       env->second : env,
+					       names[t], LP_ETHREAD_A + t,
 					       sc->prog[t]);
 	return ret;
 }
@@ -957,6 +980,116 @@ static int restrict_vs_two_lps_build(struct xp_world *w)
 	return xp_script_spawn(env, sc);
 }
 
+/*
+ * Two enclaves of the same layout share an EPC that holds both with three
+ * pages to spare, and the reclaimer's two batches take pages of both: the
+ * user thread restricts enclave 1's pages while enclave 2's thread (b, on
+ * LP 3) brings its own back with every access.
+ */
+static int two_enclaves_vs_reclaim_build(struct xp_world *w)
+{
+	const uint16_t use = XP_OUT_OK | XP_OUT_EPCM;
+	const struct xp_layout layout = {
+		.epc_pages = 2 * (xp_tight_epc(1, 2) - 3) + 3,
+		.nr_lps = 4,
+		.nr_tcs = 1,
+		.data_pages = 2,
+	};
+	struct xp_script *sc;
+	struct xp_env *env;
+	int ret = xp_script_new(w, &layout, &env, &sc);
+
+	if (!ret)
+		ret = xp_env_second(env);
+	if (ret)
+		return ret;
+	sc->cmd = SGX_IOC_ENCLAVE_RESTRICT_PERMISSIONS;
+	sc->pages = 2;
+	sc->arg = R;
+	sc->batches = 2;
+	sc->in_second = 1U << 1;
+	op(sc, 0, XP_EOP_ENTER, 0, 0, 0, 0);
+	op(sc, 0, XP_EOP_WRITE, 0, 0, use, 0);
+	op_accept_range(sc, 0, ACCEPT_R);
+	op(sc, 0, XP_EOP_EXIT, 0, 0, 0, 0);
+	op(sc, 1, XP_EOP_ENTER, 0, 0, 0, 0);
+	op(sc, 1, XP_EOP_WRITE, 0, 0, 0, 0);
+	op(sc, 1, XP_EOP_READ, 1, 0, 0, 0);
+	op(sc, 1, XP_EOP_WRITE, 1, 1, 0, 0);
+	op(sc, 1, XP_EOP_READ, 0, 0, 0, 0);
+	op(sc, 1, XP_EOP_EXIT, 0, 0, 0, 0);
+	return xp_script_spawn(env, sc);
+}
+
+/*
+ * Another allocation takes every free EPC page, at any step, and gives
+ * them back at its next: for one step the EPC is full (pages that are
+ * allocated but not reclaimable, as another enclave's being added are).
+ */
+static void xp_epc_hog_main(void *arg)
+{
+	struct xp_env *env = arg;
+	struct sgx_driver *drv = &env->w->drv;
+	struct sgx_epc_page *taken[XP_HOG_MAX];
+	unsigned int n = 0;
+	int err;
+
+	env->epc_hogged = true;
+	while (n < XP_HOG_MAX &&
+	       (taken[n] = sgx_alloc_epc_page(drv, NULL, false, &err)))
+		n++;
+	sim_yield(&env->w->sim);
+	while (n)
+		sgx_free_epc_page(drv, taken[--n]);
+	env->epc_hogged = false;
+	env->reclaims++;
+	xp_env_wake(env);
+}
+
+/*
+ * The range ends in a hole (an early exit) and the reclaimer may evict
+ * SECS before it, while the EPC may be full for a step: the early exit's
+ * SECS reload may find no free page. The call must then fail with its
+ * pages untracked (-EAGAIN while a page is reclaimable, else -EFAULT), not
+ * count them, and its repeat converge. A fault of the enclave thread in
+ * that step may find no page either: a SIGBUS (Linux's answer too, when
+ * nothing is reclaimable), after which it goes on.
+ */
+static int hole_vs_full_epc_build(struct xp_world *w)
+{
+	const uint16_t any = XP_OUT_OK | XP_OUT_SEGV | XP_OUT_OUTSIDE;
+	const struct xp_layout layout = {
+		.epc_pages = xp_tight_epc(1, 2),
+		.nr_lps = 3,
+		.nr_tcs = 1,
+		.data_pages = 2,
+		.holes = 1,
+	};
+	struct xp_script *sc;
+	struct xp_env *env;
+	int ret = xp_script_new(w, &layout, &env, &sc);
+
+	if (ret)
+		return ret;
+	sc->cmd = SGX_IOC_ENCLAVE_RESTRICT_PERMISSIONS;
+	sc->pages = 2;
+	sc->holes = 1;
+	sc->arg = R;
+	sc->batches = 1;
+	sc->etrack_faults = true;
+	sc->hog = true;
+	op(sc, 0, XP_EOP_ENTER, 0, 0, XP_OUT_OK | XP_OUT_SEGV, 0);
+	op(sc, 0, XP_EOP_WAIT, 0, FLAG_RETURNED, 0, 0);
+	for (unsigned int i = 0; i < sc->pages; i++)
+		op(sc, 0, XP_EOP_EACCEPT, i, ACCEPT_R, any, 0);
+	op(sc, 0, XP_EOP_EXIT, 0, 0, any, 0);
+	ret = xp_script_spawn(env, sc);
+	if (!ret)
+		ret = xp_env_spawn(env, "epc-hog", LP_USER, xp_epc_hog_main,
+				   env);
+	return ret;
+}
+
 /* ---- adversarial_driver ------------------------------------------------ */
 
 static uint64_t xp_adv_random(struct xp_adversary *adv)
@@ -1255,7 +1388,10 @@ static int adversarial_driver_build(struct xp_world *w)
 
 static const char *xp_scenario_check_step(struct xp_world *w)
 {
-	return xp_check_step(xp_env_of(w));
+	struct xp_env *env = xp_env_of(w);
+	const char *why = xp_check_step(env);
+
+	return why || !env->second ? why : xp_check_step(env->second);
 }
 
 static const char *xp_scenario_check_end(struct xp_world *w, int run_result)
@@ -1327,6 +1463,12 @@ static const struct xp_scenario xp_scenarios[] = {
 	XP_SCENARIO(restrict_vs_two_lps,
 		    "RESTRICT_PERMISSIONS vs enclave threads inside on two "
 		    "LPs through the call"),
+	XP_SCENARIO(two_enclaves_vs_reclaim,
+		    "RESTRICT_PERMISSIONS vs the reclaimer, with a second "
+		    "enclave's thread sharing the small EPC"),
+	XP_SCENARIO(hole_vs_full_epc,
+		    "RESTRICT_PERMISSIONS of 2 pages and a hole vs the "
+		    "reclaimer, the EPC full for a step (SECS reload fails)"),
 	XP_SCENARIO(adversarial_driver,
 		    "random ENCLS sequences vs enclave threads: the CPU "
 		    "alone upholds the security property"),

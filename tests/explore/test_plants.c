@@ -23,6 +23,8 @@
  *   NO_IPI                 restrict_vs_mprotect      random     <= 100
  *   NO_IPI (batch 2)       ethreads_migrate_vs_reclaim random   <= 100
  *   BATCH_NO_EARLY_TRACK   restrict_vs_eaug_in_range random     <= 10
+ *                          hole_vs_full_epc          random     <= 10
+ *   NO_IPI                 two_enclaves_vs_reclaim   random     <= 100
  *
  * The batch plants need the batched driver (etrack_batch 0); the others
  * are run with Linux's (1). SIGNAL_NO_TRACK returns from a walk a signal
@@ -172,6 +174,19 @@ Test(plants, early_exit_without_tracking_at_an_eaug_in_the_range)
 	expect_found("restrict_vs_eaug_in_range", XP_RANDOM,
 		     SGX_PLANT_BATCH_NO_EARLY_TRACK, 0, 10,
 		     "RESTRICT_PERMISSIONS failed");
+}
+
+Test(plants, early_exit_without_tracking_on_a_full_epc)
+{
+	expect_found("hole_vs_full_epc", XP_RANDOM,
+		     SGX_PLANT_BATCH_NO_EARLY_TRACK, 0, 10,
+		     "RESTRICT_PERMISSIONS failed");
+}
+
+Test(plants, two_enclaves_sharing_the_epc)
+{
+	expect_found("two_enclaves_vs_reclaim", XP_RANDOM, SGX_PLANT_NO_IPI, 1,
+		     100, "not tracked");
 }
 
 /* ---- The security property, leaf by leaf ------------------------------- */

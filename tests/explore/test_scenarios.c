@@ -92,6 +92,8 @@ CLEAN(restrict_vs_eaug_in_range)
 CLEAN(restrict_vs_mprotect)
 CLEAN(ethreads_migrate_vs_reclaim)
 CLEAN(restrict_vs_two_lps)
+CLEAN(two_enclaves_vs_reclaim)
+CLEAN(hole_vs_full_epc)
 
 CLEAN(trim_vs_etrack_fault)
 
@@ -126,7 +128,8 @@ Test(registry, lists_every_scenario_once)
 		"restrict_vs_ethreads", "restrict_vs_close",
 		"restrict_vs_fork_exit", "restrict_vs_eaug_in_range",
 		"restrict_vs_mprotect", "ethreads_migrate_vs_reclaim",
-		"restrict_vs_two_lps", "adversarial_driver",
+		"restrict_vs_two_lps", "two_enclaves_vs_reclaim",
+		"hole_vs_full_epc", "adversarial_driver",
 	};
 	size_t n = 0;
 
