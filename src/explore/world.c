@@ -447,7 +447,7 @@ static int xp_bare_init(struct xp_env *env, const struct xp_made *m)
  * configuration with its EPC size and LP count (the secrets come from the
  * seed, which is always XP_CPU_SEED).
  */
-#define XP_CPUS_MAX 8
+#define XP_CPUS_MAX 16
 
 struct xp_spare_cpu {
 	struct sgx_cpu cpu;
