@@ -129,9 +129,11 @@ static bool xp_translate(const struct sgx_lp *lp, uint64_t lin,
  * through an AEX if it happened inside): Linux's user fault path for a #PF.
  * Returns true when the kernel fixed it and the operation is to be retried.
  * MODEL: a fix that installed no PTE (the reclaimer holds the page, or EPC
- * is short) is retried only once the reclaimer has finished a batch (or
- * for good): a real thread would spin meanwhile, to no effect but steps
- * that a preemption-bounded search would have to preempt, one by one.
+ * is short) is retried only once the reclaimer has finished a batch, an
+ * EPC hog has let its pages go, or a direct reclaim holding a page has
+ * ended (xp_env_wait_epc()), or at once when none of them is under way: a
+ * real thread would spin meanwhile, to no effect but steps that a
+ * preemption-bounded search would have to preempt, one by one.
  */
 static bool xp_ethread_fault(struct xp_ethread *t, struct xp_fault *f,
 			     unsigned int *fixed)

@@ -1023,8 +1023,9 @@ static int two_enclaves_vs_reclaim_build(struct xp_world *w)
 
 /*
  * Another allocation takes every free EPC page, at any step, and gives
- * them back at its next: for one step the EPC is full (pages that are
- * allocated but not reclaimable, as another enclave's being added are).
+ * them back at its next. MODEL: for one step of the hog the EPC is full of
+ * pages that are allocated but not reclaimable, as another enclave's are
+ * while it is being built; nothing else of that enclave is modelled.
  */
 static void xp_epc_hog_main(void *arg)
 {
