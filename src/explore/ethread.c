@@ -529,6 +529,7 @@ static void xp_ethread_mm_exit(struct xp_ethread *t)
 {
 	struct xp_env *env = t->env;
 
+	ASSERT(env->driver && t->mm); /* a driver scenario's process */
 	xp_yield(t);
 	xp_ethread_switch_out(t);
 	t->inside = false;

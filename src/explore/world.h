@@ -136,7 +136,8 @@ struct xp_checker {
 	struct xp_record records[XP_RECORDS_MAX];
 	unsigned int nr_records;
 	uint64_t hold_acquisitions; /* the hold of encl->lock being watched */
-	uint64_t hold_encls; /* ENCLS count when it was first seen */
+	uint64_t hold_encls; /* ENCLS run by its holder since first seen */
+	uint64_t encls_seen; /* ENCLS count at the last step */
 };
 
 /* The state of one execution that the scenario's threads share. */
