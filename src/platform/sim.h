@@ -106,6 +106,7 @@ struct sim {
 	unsigned int nr_threads;
 	struct sim_thread *current; /* NULL while the scheduler runs */
 	unsigned int direct_lp; /* the LP of calls outside sim_run (0) */
+	unsigned int last; /* id of the thread of the last step, or SIM_NONE */
 	void *sched_sp;
 	void *asan_sched_fake_stack;
 	sim_choose_fn choose;
