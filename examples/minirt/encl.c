@@ -302,13 +302,14 @@ static uint64_t ecall_mprotect(uint64_t pages)
 	ok = restrict_pages(p, pages, SGX_SECINFO_R) ? MRT_OK_ACCEPT : 0;
 	if (ocall(OCALL_MPROTECT, offset_of(p), pages * MRT_PAGE, 1, 0).a)
 		ok = 0;
+	ok |= MRT_OK_READ | MRT_OK_NO_WRITE;
 	for (uint64_t i = 0; i < pages; i++) {
 		volatile uint64_t *w = (volatile uint64_t *)(p + i * MRT_PAGE);
 
-		if (*w == pattern(w))
-			ok |= MRT_OK_READ;
-		if (probe_write(w) == -14)
-			ok |= MRT_OK_NO_WRITE;
+		if (*w != pattern(w))
+			ok &= ~(uint64_t)MRT_OK_READ;
+		if (probe_write(w) != -14)
+			ok &= ~(uint64_t)MRT_OK_NO_WRITE;
 	}
 	return ok | MRT_OK_RUN | MRT_OK_RUN_RX;
 }

@@ -8,8 +8,9 @@
  * ELRANGE of SIZE (default 1T; K, M, G, T), then checks each behaviour of
  * the runtime and prints what the enclave's handler counted. Exits 0 only
  * if every check held. --vdso enters through __vdso_sgx_enter_enclave
- * instead of its own ENCLU. --threads N runs N workers (default 2) from a
- * raw clone, each on its own TCS, plus one on a TCS made at run time.
+ * instead of its own ENCLU. --threads N runs N workers (0 to 3, default
+ * 3) from a raw clone: on the two built-in TCSs after the main thread's,
+ * then on the TCS made at run time.
  * --bench N instead times N OCALL round trips against N trapped UD2s.
  */
 #include <cpuid.h>
