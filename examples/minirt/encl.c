@@ -226,8 +226,10 @@ static int handle_exception(struct tcb *t)
 	struct sgx_gprsgx *g = ssa_gpr(t, 0);
 	uint32_t info = g->exitinfo;
 
-	if (!(info & SGX_EXITINFO_VALID))
-		return 0; /* an interrupt: nothing to do, ERESUME */
+	if (!(info & SGX_EXITINFO_VALID)) {
+		t->n.no_exception++; /* an interrupt: nothing to do */
+		return 1;
+	}
 	switch (info & 0xff) {
 	case 0: /* #DE */
 		return fixup(g, probe_div_insn, probe_div_fixup);

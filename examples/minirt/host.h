@@ -44,8 +44,12 @@ int mrt_thread_init(struct mrt_thread *t, struct mrt_enclave *e,
 		    uint64_t tcs, int vdso);
 /* An ECALL on the thread's TCS, serving its OCALLs: the result. */
 uint64_t mrt_ecall(struct mrt_thread *t, uint64_t cmd, uint64_t arg);
-/* The signal handlers of the exception path; 0 or -1. */
-int mrt_install_handlers(void);
+/*
+ * The signal handlers of the exception path; with in_handler, they enter
+ * the enclave themselves, on an alternate stack of the main thread's.
+ * 0 or -1.
+ */
+int mrt_install_handlers(int in_handler);
 /* The vDSO's enter function, or -1 if there is none. */
 int mrt_find_vdso(void);
 

@@ -131,6 +131,7 @@ struct mrt_counters {
 	uint64_t cpuids;    /* #UD of CPUID, emulated with an OCALL */
 	uint64_t breakpoints; /* #BP */
 	uint64_t ocalls;
+	uint64_t no_exception; /* ECMD_EXCEPT with EXITINFO not valid */
 };
 #endif
 

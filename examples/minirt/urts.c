@@ -233,12 +233,17 @@ void mrt_on_exception(void)
 		unhandled();
 }
 
+static int enter_in_handler;
+
 /*
  * SIGSEGV, SIGILL, SIGFPE, SIGTRAP. At an AEP (an ENCLU with RAX =
- * ERESUME, as Linux delivers an enclave's exception) the context goes on
- * at the stub; anything else is the program's own fault: die of it.
- * Host code here may use vector registers: YMM0 (or XMM0) is clobbered
- * on purpose, and the SSA gives the enclave its own back at ERESUME.
+ * ERESUME, as Linux delivers an enclave's exception) the enclave's
+ * handler runs: after this handler returns, from mrt_exception_stub (the
+ * SDK's way), or right here, on the alternate stack (Gramine's way; the
+ * return to the AEP then ERESUMEs). Anything else is the program's own
+ * fault: die of it. Host code here may use vector registers: YMM0 (or
+ * XMM0) is clobbered on purpose, and the SSA gives the enclave its own
+ * back at ERESUME.
  */
 static void on_signal(int sig, siginfo_t *si, void *ucv)
 {
@@ -251,20 +256,31 @@ static void on_signal(int sig, siginfo_t *si, void *ucv)
 		signal(sig, SIG_DFL);
 		return;
 	}
-	self()->aep = (uint64_t)g[REG_RIP];
-	g[REG_RIP] = (greg_t)(uintptr_t)mrt_exception_stub;
 	if (self()->encl->xfrm & 0x4)
 		__asm__ volatile("vpcmpeqd %%ymm0, %%ymm0, %%ymm0" : : : "xmm0");
 	else
 		__asm__ volatile("pcmpeqd %%xmm0, %%xmm0" : : : "xmm0");
+	self()->aep = (uint64_t)g[REG_RIP];
+	if (enter_in_handler)
+		mrt_on_exception();
+	else
+		g[REG_RIP] = (greg_t)(uintptr_t)mrt_exception_stub;
 }
 
-int mrt_install_handlers(void)
+int mrt_install_handlers(int in_handler)
 {
 	struct sigaction sa = { .sa_sigaction = on_signal,
 				.sa_flags = SA_SIGINFO };
 	const int sigs[] = { SIGSEGV, SIGILL, SIGFPE, SIGTRAP };
+	stack_t ss = { .ss_size = 1 << 18 };
 
+	enter_in_handler = in_handler;
+	if (in_handler) {
+		ss.ss_sp = malloc(ss.ss_size);
+		if (!ss.ss_sp || sigaltstack(&ss, NULL))
+			return -1;
+		sa.sa_flags |= SA_ONSTACK;
+	}
 	sigemptyset(&sa.sa_mask);
 	for (unsigned int i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		if (sigaction(sigs[i], &sa, NULL))
