@@ -34,6 +34,7 @@ struct mrt_thread {
 	struct mrt_enclave *encl;
 	int vdso;            /* enter through __vdso_sgx_enter_enclave */
 	uint64_t aexs;       /* exceptions handled by the enclave */
+	uint64_t signals;    /* of which came as a signal at the AEP */
 	uint64_t ocall_ns[2]; /* the benchmark's last two OCALL times */
 	uint64_t *bench_ns;  /* each OCALL's interval, if benchmarking */
 	uint64_t bench_n;

@@ -261,6 +261,7 @@ static void on_signal(int sig, siginfo_t *si, void *ucv)
 	else
 		__asm__ volatile("pcmpeqd %%xmm0, %%xmm0" : : : "xmm0");
 	self()->aep = (uint64_t)g[REG_RIP];
+	self()->signals++;
 	if (enter_in_handler)
 		mrt_on_exception();
 	else
