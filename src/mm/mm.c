@@ -710,3 +710,323 @@ enum sgx_fault_result vmf_insert_pfn(struct sgx_mm *mm, struct sgx_vma *vma,
 		return SGX_FAULT_OOM;
 	return SGX_FAULT_FIXED;
 }
+
+/* ---- madvise ------------------------------------------------------------ */
+
+/* madvise_behavior_valid() of Linux 6.12 (x86-64: KSM, THP, memory failure). */
+static bool madvise_behavior_valid(int behavior)
+{
+	return (behavior >= SGX_MADV_NORMAL &&
+		behavior <= SGX_MADV_COLLAPSE && behavior != 5 &&
+		behavior != 6 && behavior != 7) ||
+	       behavior == SGX_MADV_HWPOISON ||
+	       behavior == SGX_MADV_SOFT_OFFLINE;
+}
+
+/*
+ * madvise_vma_behavior() for an SGX VMA, whose Linux flags are VM_SHARED |
+ * VM_MAYWRITE | VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP on the
+ * /dev/sgx_enclave character device. No advice touches a page:
+ * - DONTNEED, DONTNEED_LOCKED and FREE refuse VM_PFNMAP (EINVAL); COLD and
+ *   PAGEOUT refuse it too (can_madv_lru_vma()), and so does COLLAPSE
+ *   (VM_NO_KHUGEPAGED);
+ * - REMOVE punches a hole with vfs_fallocate(), which a character device
+ *   refuses (ENODEV);
+ * - DOFORK refuses VM_IO, WIPEONFORK a file VMA, DODUMP VM_SPECIAL;
+ * - the rest only change flags (0). Only DONTFORK's VM_DONTCOPY matters
+ *   here (fork); the others are not stored.
+ * POPULATE_* never get here (sgx_madvise()).
+ */
+static int madvise_sgx_vma(struct sgx_mm *mm, struct sgx_vma *vma,
+			   uint64_t start, uint64_t end, int behavior)
+{
+	int ret;
+
+	switch (behavior) {
+	case SGX_MADV_REMOVE:
+		return -ENODEV;
+	case SGX_MADV_DONTNEED:
+	case SGX_MADV_DONTNEED_LOCKED:
+	case SGX_MADV_FREE:
+	case SGX_MADV_COLD:
+	case SGX_MADV_PAGEOUT:
+	case SGX_MADV_COLLAPSE:
+	case SGX_MADV_DOFORK:
+	case SGX_MADV_WIPEONFORK:
+	case SGX_MADV_DODUMP:
+		return -EINVAL;
+	case SGX_MADV_DONTFORK:
+		break;
+	default:
+		return 0;
+	}
+	if (vma->vm_flags & VM_DONTCOPY)
+		return 0;
+	/* madvise_update_vma(): split off [start, end); ENOMEM is EAGAIN. */
+	ret = split_at(mm, start);
+	if (!ret)
+		ret = split_at(mm, end);
+	if (ret)
+		return ret == -ENOMEM ? -EAGAIN : ret;
+	/* [start, end) lies in one VMA: now exactly one. */
+	vma_lookup(mm, start)->vm_flags |= VM_DONTCOPY;
+	return 0;
+}
+
+/*
+ * madvise_walk_vmas() over the model's VMAs and, between them, @other's
+ * host mappings: the first error stops the walk, a hole only makes the
+ * result -ENOMEM at the end. MADV_POPULATE_* (faultin_page_range()) stop
+ * at once at a hole, and at an SGX VMA with -EFAULT (GUP refuses VM_IO |
+ * VM_PFNMAP).
+ */
+static int madvise_walk(struct sgx_mm *mm, uint64_t start, uint64_t end,
+			int behavior, sgx_madvise_other_fn other, void *ctx)
+{
+	bool populate = behavior == SGX_MADV_POPULATE_READ ||
+			behavior == SGX_MADV_POPULATE_WRITE;
+	int unmapped = 0, ret;
+
+	while (start < end) {
+		struct sgx_vma *vma = vma_find(mm, start, end);
+		uint64_t stop = vma ? (vma->start > start ? vma->start : start) :
+				      end;
+
+		if (stop > start) {
+			ret = other(ctx, start, stop, behavior);
+			if (ret == -ENOMEM && !populate)
+				unmapped = ret;
+			else if (ret)
+				return ret;
+			start = stop;
+			continue;
+		}
+		if (populate)
+			return -EFAULT;
+		stop = vma->end < end ? vma->end : end;
+		ret = madvise_sgx_vma(mm, vma, start, stop, behavior);
+		if (ret)
+			return ret;
+		start = stop;
+	}
+	return unmapped;
+}
+
+/**
+ * sgx_madvise() - madvise(@start, @len_in, @behavior) over a range that may
+ * hold enclave VMAs.
+ * @mm: the calling process's address space
+ * @start: the range's start
+ * @len_in: its length, rounded up to pages
+ * @behavior: the advice (SGX_MADV_*)
+ * @other: called for each part without an enclave VMA, in address order
+ * @ctx: its context
+ *
+ * do_madvise()'s checks first, then the walk. MADV_HWPOISON and
+ * MADV_SOFT_OFFLINE need CAP_SYS_ADMIN (@mm->cap_sys_admin, the caller's
+ * to set), then pin each page, which VM_IO | VM_PFNMAP refuses.
+ * UNCERTAIN: with CAP_SYS_ADMIN, host pages before the enclave in the
+ * range are not poisoned here; Linux would poison them first.
+ *
+ * Return: 0 or -errno, as Linux 6.12's madvise().
+ */
+int sgx_madvise(struct sgx_mm *mm, uint64_t start, uint64_t len_in,
+		int behavior, sgx_madvise_other_fn other, void *ctx)
+{
+	uint64_t len = PAGE_ALIGN(len_in), end = start + len;
+	int ret;
+
+	if (!madvise_behavior_valid(behavior) || (start & ~PAGE_MASK))
+		return -EINVAL;
+	if ((len_in && !len) || end < start)
+		return -EINVAL;
+	if (end == start)
+		return 0;
+	if (behavior == SGX_MADV_HWPOISON || behavior == SGX_MADV_SOFT_OFFLINE)
+		return mm->cap_sys_admin ? -EFAULT : -EPERM;
+	mutex_lock(mm->drv, &mm->mmap_lock);
+	ret = madvise_walk(mm, start, end, behavior, other, ctx);
+	mutex_unlock(mm->drv, &mm->mmap_lock);
+	return ret;
+}
+
+/* ---- mremap ------------------------------------------------------------- */
+
+/* do_munmap() of [start, end) inside mremap; recorded for the host. */
+static int mremap_unmap(struct sgx_mm *mm, uint64_t start, uint64_t end,
+			struct list_head *detached, struct sgx_mremap_done *done)
+{
+	int ret = detach_range(mm, start, end, detached);
+	unsigned int i = done->unmap[0][1] ? 1 : 0;
+
+	if (!ret) {
+		done->unmap[i][0] = start;
+		done->unmap[i][1] = end;
+	}
+	return ret;
+}
+
+/*
+ * vma_to_resize() for an SGX VMA: VM_DONTEXPAND | VM_PFNMAP refuse
+ * MREMAP_DONTUNMAP and any growth.
+ */
+static struct sgx_vma *vma_to_resize(struct sgx_mm *mm, uint64_t addr,
+				     uint64_t old_len, uint64_t new_len,
+				     unsigned long flags, long *err)
+{
+	struct sgx_vma *vma = vma_lookup(mm, addr);
+
+	*err = -EFAULT;
+	if (!vma)
+		return NULL;
+	*err = -EINVAL;
+	if (flags & SGX_MREMAP_DONTUNMAP)
+		return NULL;
+	*err = -EFAULT;
+	if (old_len > vma->end - addr)
+		return NULL;
+	if (new_len == old_len)
+		return vma;
+	if (((addr - vma->start) >> PAGE_SHIFT) + (new_len >> PAGE_SHIFT) <
+	    ((addr - vma->start) >> PAGE_SHIFT))
+		*err = -EINVAL;
+	return NULL;
+}
+
+/*
+ * move_vma(): [addr, addr + len) of its VMA becomes a VMA at new_addr.
+ * MODEL: its PTEs are zapped, not moved (Linux's move_page_tables()): the
+ * pages refault, and outside ELRANGE no enclave page is found.
+ */
+static long move_vma(struct sgx_mm *mm, uint64_t addr, uint64_t len,
+		     uint64_t new_addr, struct sgx_mremap_done *done)
+{
+	struct sgx_vma *vma;
+	int ret = split_at(mm, addr);
+
+	if (!ret)
+		ret = split_at(mm, addr + len);
+	if (ret)
+		return ret;
+	vma = vma_lookup(mm, addr);
+	zap_page_range(mm, addr, addr + len);
+	list_del_init(&vma->list);
+	vma->start = new_addr;
+	vma->end = new_addr + len;
+	vma_link(mm, vma);
+	done->moved_from = addr;
+	done->moved_to = new_addr;
+	done->moved_len = len;
+	return (long)new_addr;
+}
+
+/* mremap_to(): MREMAP_FIXED or MREMAP_DONTUNMAP. */
+static long mremap_to(struct sgx_mm *mm, uint64_t addr, uint64_t old_len,
+		      uint64_t new_addr, uint64_t new_len, unsigned long flags,
+		      struct list_head *detached, struct sgx_mremap_done *done)
+{
+	long err;
+	int ret;
+
+	if ((new_addr & ~PAGE_MASK) || new_len > TASK_SIZE ||
+	    new_addr > TASK_SIZE - new_len)
+		return -EINVAL;
+	if (addr + old_len > new_addr && new_addr + new_len > addr)
+		return -EINVAL;
+	if (flags & SGX_MREMAP_FIXED) {
+		ret = mremap_unmap(mm, new_addr, new_addr + new_len, detached,
+				   done);
+		if (ret)
+			return ret;
+	}
+	if (old_len > new_len) {
+		ret = mremap_unmap(mm, addr + new_len, addr + old_len,
+				   detached, done);
+		if (ret)
+			return ret;
+		old_len = new_len;
+	}
+	if (!vma_to_resize(mm, addr, old_len, new_len, flags, &err))
+		return err;
+	/* sgx_get_unmapped_area() returns a MAP_FIXED address as it is. */
+	return move_vma(mm, addr, new_len, new_addr, done);
+}
+
+/*
+ * The checks and cases of Linux 6.12's mremap() for an address inside an
+ * SGX VMA, with mmap_lock held.
+ */
+static long mremap_locked(struct sgx_mm *mm, uint64_t addr, uint64_t old_len,
+			  uint64_t new_len, unsigned long flags,
+			  uint64_t new_addr, struct list_head *detached,
+			  struct sgx_mremap_done *done)
+{
+	long err;
+	int ret;
+
+	if (!vma_lookup(mm, addr))
+		return -EFAULT;
+	if (flags & (SGX_MREMAP_FIXED | SGX_MREMAP_DONTUNMAP))
+		return mremap_to(mm, addr, old_len, new_addr, new_len, flags,
+				 detached, done);
+	if (old_len >= new_len) {
+		if (old_len == new_len)
+			return (long)addr;
+		ret = mremap_unmap(mm, addr + new_len, addr + old_len,
+				   detached, done);
+		return ret ? ret : (long)addr;
+	}
+	/* Growing: vma_to_resize() refuses VM_DONTEXPAND | VM_PFNMAP. */
+	vma_to_resize(mm, addr, old_len, new_len, flags, &err);
+	return err;
+}
+
+/**
+ * sgx_mremap() - mremap(@addr, @old_len, @new_len, @flags, @new_addr) where
+ * @addr lies in an enclave VMA.
+ * @mm: the calling process's address space
+ * @addr: the old start
+ * @old_len: the old length (0 is Linux's duplicate request)
+ * @new_len: the new length
+ * @flags: SGX_MREMAP_*
+ * @new_addr: the target with MREMAP_FIXED
+ * @done: receives what the host's mappings must follow, even on failure
+ *
+ * Shrinking unmaps the tail; growing fails with EFAULT (VM_DONTEXPAND |
+ * VM_PFNMAP); MREMAP_DONTUNMAP fails with EINVAL; a move (MREMAP_FIXED,
+ * not growing) succeeds, as in Linux, and leaves the enclave's pages as
+ * they are: only the VMA moves.
+ *
+ * Return: the new address, or -errno.
+ */
+long sgx_mremap(struct sgx_mm *mm, uint64_t addr, uint64_t old_len,
+		uint64_t new_len, unsigned long flags, uint64_t new_addr,
+		struct sgx_mremap_done *done)
+{
+	unsigned long known = SGX_MREMAP_FIXED | SGX_MREMAP_MAYMOVE |
+			      SGX_MREMAP_DONTUNMAP;
+	struct list_head detached;
+	long ret;
+
+	memset(done, 0, sizeof(*done));
+	if (flags & ~known)
+		return -EINVAL;
+	if ((flags & SGX_MREMAP_FIXED) && !(flags & SGX_MREMAP_MAYMOVE))
+		return -EINVAL;
+	if ((flags & SGX_MREMAP_DONTUNMAP) &&
+	    (!(flags & SGX_MREMAP_MAYMOVE) || old_len != new_len))
+		return -EINVAL;
+	if (addr & ~PAGE_MASK)
+		return -EINVAL;
+	old_len = PAGE_ALIGN(old_len);
+	new_len = PAGE_ALIGN(new_len);
+	if (!new_len)
+		return -EINVAL;
+	INIT_LIST_HEAD(&detached);
+	mutex_lock(mm->drv, &mm->mmap_lock);
+	ret = mremap_locked(mm, addr, old_len, new_len, flags, new_addr,
+			    &detached, done);
+	mutex_unlock(mm->drv, &mm->mmap_lock);
+	remove_vmas(&detached);
+	return ret;
+}

@@ -46,6 +46,7 @@ struct sgx_mm {
 	struct sgx_cpumask cpumask; /* mm_cpumask: LPs running this mm */
 	struct sgx_mutex mmap_lock;
 	bool read_implies_exec; /* the READ_IMPLIES_EXEC personality */
+	bool cap_sys_admin; /* capable(CAP_SYS_ADMIN), for madvise */
 	unsigned int mm_count; /* mmgrab/mmdrop: freed when it reaches 0 */
 	struct list_head notifiers; /* its sgx_encl_mm entries, mmap_lock */
 };
@@ -68,6 +69,58 @@ int sgx_mmap(struct sgx_file *filp, struct sgx_mm *mm, uint64_t addr,
 int sgx_mprotect(struct sgx_mm *mm, uint64_t addr, uint64_t len,
 		 unsigned long prot);
 int sgx_munmap(struct sgx_mm *mm, uint64_t addr, uint64_t len);
+
+/* Linux's VM_DONTCOPY (MADV_DONTFORK): fork() leaves the VMA out. */
+#define VM_DONTCOPY 0x00020000UL
+
+/* madvise advice, Linux 6.12's values (the ones it accepts). */
+#define SGX_MADV_NORMAL 0
+#define SGX_MADV_RANDOM 1
+#define SGX_MADV_SEQUENTIAL 2
+#define SGX_MADV_WILLNEED 3
+#define SGX_MADV_DONTNEED 4
+#define SGX_MADV_FREE 8
+#define SGX_MADV_REMOVE 9
+#define SGX_MADV_DONTFORK 10
+#define SGX_MADV_DOFORK 11
+#define SGX_MADV_MERGEABLE 12
+#define SGX_MADV_UNMERGEABLE 13
+#define SGX_MADV_HUGEPAGE 14
+#define SGX_MADV_NOHUGEPAGE 15
+#define SGX_MADV_DONTDUMP 16
+#define SGX_MADV_DODUMP 17
+#define SGX_MADV_WIPEONFORK 18
+#define SGX_MADV_KEEPONFORK 19
+#define SGX_MADV_COLD 20
+#define SGX_MADV_PAGEOUT 21
+#define SGX_MADV_POPULATE_READ 22
+#define SGX_MADV_POPULATE_WRITE 23
+#define SGX_MADV_DONTNEED_LOCKED 24
+#define SGX_MADV_COLLAPSE 25
+#define SGX_MADV_HWPOISON 100
+#define SGX_MADV_SOFT_OFFLINE 101
+
+/*
+ * The parts of a madvise() range where mm has no VMA: the host's
+ * mappings, or holes (-ENOMEM). Return: 0 or -errno.
+ */
+typedef int (*sgx_madvise_other_fn)(void *ctx, uint64_t start, uint64_t end,
+				    int behavior);
+int sgx_madvise(struct sgx_mm *mm, uint64_t start, uint64_t len_in,
+		int behavior, sgx_madvise_other_fn other, void *ctx);
+
+#define SGX_MREMAP_MAYMOVE 1
+#define SGX_MREMAP_FIXED 2
+#define SGX_MREMAP_DONTUNMAP 4
+
+/* What sgx_mremap() did to the address space, for the host's mappings. */
+struct sgx_mremap_done {
+	uint64_t unmap[2][2]; /* ranges to unmap: [start, end), or {0, 0} */
+	uint64_t moved_from, moved_to, moved_len; /* moved_len 0: no move */
+};
+long sgx_mremap(struct sgx_mm *mm, uint64_t addr, uint64_t old_len,
+		uint64_t new_len, unsigned long flags, uint64_t new_addr,
+		struct sgx_mremap_done *done);
 
 /* What the user page-fault path decided (do_user_addr_fault). */
 enum sgx_fault_result {
@@ -109,5 +162,7 @@ void fput(struct sgx_file *filp);
 /* uaccess.c: copy_from_user/copy_to_user; 0 or -EFAULT. */
 int copy_from_user(void *dst, uint64_t user_src, size_t len);
 int copy_to_user(uint64_t user_dst, const void *src, size_t len);
+/* A fork that ran no atfork handlers: the child forgets the parent's pid. */
+void uaccess_fork_child(void);
 
 #endif

@@ -17,18 +17,19 @@
 /*
  * Our own pid, asked once per process: glibc no longer caches getpid(), and
  * the explorer copies dozens of times per execution. A fork (the explorer's
- * workers) must ask again, so the child forgets the cached value.
+ * workers) must ask again, so the child forgets the cached value; a fork
+ * that bypasses libc's atfork handlers calls uaccess_fork_child() itself.
  */
 static pid_t self_pid;
 
-static void forget_pid(void)
+void uaccess_fork_child(void)
 {
 	self_pid = 0;
 }
 
 static void register_forget(void)
 {
-	pthread_atfork(NULL, NULL, forget_pid);
+	pthread_atfork(NULL, NULL, uaccess_fork_child);
 }
 
 static pid_t self(void)

@@ -4,6 +4,9 @@
  * close on the device go to the driver model; everything else goes to the
  * real system, through raw system calls so that nothing recurses.
  *
+ * madvise and mremap of enclave ranges follow Linux 6.12 on SGX VMAs (the
+ * mm model, src/mm/mm.c) and never reach the host's mappings of the EPC.
+ *
  * An open of the device returns a real descriptor (a memfd), so that close,
  * fcntl and poll-style bookkeeping of the program keep working; the runtime
  * maps it to the driver's struct sgx_file. A copy made by dup(), dup2(),
@@ -15,12 +18,15 @@
 #undef _FILE_OFFSET_BITS
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <linux/capability.h>
 #include <sys/mman.h>
+#include <sys/personality.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -188,6 +194,17 @@ int ioctl(int fd, unsigned long request, ...)
 }
 
 /*
+ * The process's READ_IMPLIES_EXEC personality, which sgx_encl_may_map()
+ * refuses: read at each mmap and mprotect, as Linux reads current's.
+ */
+static void mm_personality(void)
+{
+	long p = run_syscall(SYS_personality, 0xffffffffUL);
+
+	run.mm->read_implies_exec = p != -1 && (p & READ_IMPLIES_EXEC);
+}
+
+/*
  * MODEL: the driver places no mapping itself (sgx_mmap() wants MAP_FIXED),
  * so for a mapping without MAP_FIXED the host chooses the address, as
  * Linux's get_unmapped_area() would, and the driver gets it as fixed.
@@ -213,12 +230,15 @@ static void *dev_mmap(struct sgx_file *filp, void *addr, size_t len, int prot,
 		placed = true;
 	}
 	model_enter(&saved);
+	mm_personality();
 	ret = sgx_mmap(filp, run.mm, start, len, (unsigned long)prot,
 		       (unsigned long)flags);
 	if (!ret)
 		ret = run_host_reserve(start, (len + PAGE_SIZE - 1) & PAGE_MASK);
-	if (!ret)
+	if (!ret) {
 		run_sysgate_range(start, len);
+		run_orphan_forget(start, len);
+	}
 	model_leave(&saved);
 	if (ret) {
 		if (placed)
@@ -228,12 +248,29 @@ static void *dev_mmap(struct sgx_file *filp, void *addr, size_t len, int prot,
 	return (void *)(uintptr_t)start;
 }
 
+static int model_munmap(uint64_t start, uint64_t len);
+
+/*
+ * MAP_FIXED (and mremap's MREMAP_FIXED) replaces what was there: an
+ * enclave VMA under it is unmapped first, as mmap_region() does.
+ * MODEL: before the host's checks of the new mapping, so one the host
+ * refuses still leaves the enclave range unmapped (reserved PROT_NONE).
+ */
+static void fixed_over(uint64_t start, uint64_t len)
+{
+	if (start & ~PAGE_MASK || !len)
+		return;
+	model_munmap(start, len);
+}
+
 void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
 	struct sgx_file *filp = sgx_fd(fd);
 
 	if (filp)
 		return dev_mmap(filp, addr, len, prot, flags);
+	if (flags & MAP_FIXED)
+		fixed_over((uint64_t)(uintptr_t)addr, len);
 	return run_sys_mmap(addr, len, prot, flags, fd, off);
 }
 
@@ -256,9 +293,9 @@ static bool meets_enclave(uint64_t addr, uint64_t len)
 	return false;
 }
 
-int munmap(void *addr, size_t len)
+/* The model's part of unmapping [start, start + len): 0 or -errno. */
+static int model_munmap(uint64_t start, uint64_t len)
 {
-	uint64_t start = (uint64_t)(uintptr_t)addr;
 	sigset_t saved;
 	int ret = 0;
 
@@ -268,6 +305,15 @@ int munmap(void *addr, size_t len)
 			ret = sgx_munmap(run.mm, start, len);
 		model_leave(&saved);
 	}
+	if (!ret)
+		run_orphan_forget(start, len);
+	return ret;
+}
+
+int munmap(void *addr, size_t len)
+{
+	int ret = model_munmap((uint64_t)(uintptr_t)addr, len);
+
 	if (ret)
 		return (int)ret_errno(ret);
 	return run_sys_munmap(addr, len);
@@ -289,6 +335,8 @@ int mprotect(void *addr, size_t len, int prot)
 		model_enter(&saved);
 		enclave = meets_enclave(start, len);
 		if (enclave)
+			mm_personality();
+		if (enclave)
 			ret = sgx_mprotect(run.mm, start, len,
 					   (unsigned long)prot);
 		model_leave(&saved);
@@ -296,6 +344,96 @@ int mprotect(void *addr, size_t len, int prot)
 	if (enclave)
 		return (int)ret_errno(ret);
 	return run_sys_mprotect(addr, len, prot);
+}
+
+/* The host's madvise() on the parts of a range that are not enclave VMAs. */
+static int host_madvise(void *ctx, uint64_t start, uint64_t end, int advice)
+{
+	return (int)run_sys6(SYS_madvise, (long)start, (long)(end - start),
+			     advice, 0, 0, 0);
+}
+
+static bool cap_sys_admin(void)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct d[2];
+
+	if (run_syscall(SYS_capget, &h, d))
+		return false;
+	return d[CAP_SYS_ADMIN / 32].effective & (1U << (CAP_SYS_ADMIN % 32));
+}
+
+int madvise(void *addr, size_t len, int advice)
+{
+	uint64_t start = (uint64_t)(uintptr_t)addr;
+	bool enclave = false;
+	sigset_t saved;
+	int ret = 0;
+
+	if (run_ready()) {
+		model_enter(&saved);
+		enclave = meets_enclave(start, len);
+		if (enclave) {
+			run.mm->cap_sys_admin = cap_sys_admin();
+			ret = sgx_madvise(run.mm, start, len, advice,
+					  host_madvise, NULL);
+		}
+		model_leave(&saved);
+	}
+	if (enclave)
+		return (int)ret_errno(ret);
+	return (int)run_syscall(SYS_madvise, addr, len, advice);
+}
+
+/* The host follows what sgx_mremap() did (model lock held). */
+static void mremap_host(const struct sgx_mremap_done *done)
+{
+	for (unsigned int i = 0; i < 2; i++) {
+		if (done->unmap[i][1])
+			run_sys_munmap((void *)(uintptr_t)done->unmap[i][0],
+				       done->unmap[i][1] - done->unmap[i][0]);
+	}
+	if (!done->moved_len)
+		return;
+	run_sys_munmap((void *)(uintptr_t)done->moved_from, done->moved_len);
+	if (run_host_reserve(done->moved_to, done->moved_len))
+		return;
+	run_sysgate_range(done->moved_to, done->moved_len);
+}
+
+void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
+{
+	uint64_t addr = (uint64_t)(uintptr_t)old, new_addr = 0;
+	struct sgx_mremap_done done;
+	bool enclave = false;
+	sigset_t saved;
+	long ret = 0;
+	va_list ap;
+
+	if (flags & MREMAP_FIXED) {
+		va_start(ap, flags);
+		new_addr = (uint64_t)(uintptr_t)va_arg(ap, void *);
+		va_end(ap);
+	}
+	if (run_ready()) {
+		model_enter(&saved);
+		enclave = meets_enclave(addr, 1);
+		if (enclave) {
+			ret = sgx_mremap(run.mm, addr, old_len, new_len,
+					 (unsigned long)flags, new_addr, &done);
+			mremap_host(&done);
+		}
+		model_leave(&saved);
+	}
+	if (enclave)
+		return ret < 0 ? (void *)ret_errno(ret) : (void *)ret;
+	/* A host mapping moved over an enclave VMA replaces it (mremap_to()). */
+	if ((flags & MREMAP_FIXED) && (flags & MREMAP_MAYMOVE))
+		fixed_over(new_addr, new_len);
+	return (void *)run_syscall(SYS_mremap, old, old_len, new_len, flags,
+				   new_addr);
 }
 
 /*
@@ -388,6 +526,44 @@ int close(int fd)
 		model_leave(&saved);
 	}
 	return (int)run_syscall(SYS_close, fd);
+}
+
+/*
+ * vfs_fallocate() on the device: after its checks of the mode, a
+ * character device is refused (ENODEV). Without this the call would reach
+ * the descriptor's memfd; it never reaches the EPC either way.
+ */
+static int dev_fallocate(int mode, off_t off, off_t len)
+{
+	int modes = mode & ~FALLOC_FL_KEEP_SIZE;
+
+	if (off < 0 || len <= 0)
+		return -EINVAL;
+	if (modes & ~(FALLOC_FL_PUNCH_HOLE | FALLOC_FL_COLLAPSE_RANGE |
+		      FALLOC_FL_ZERO_RANGE | FALLOC_FL_INSERT_RANGE |
+		      FALLOC_FL_UNSHARE_RANGE))
+		return -EOPNOTSUPP;
+	/* The modes are exclusive; PUNCH_HOLE needs KEEP_SIZE, and
+	 * COLLAPSE_RANGE and INSERT_RANGE refuse it. */
+	if ((modes & (modes - 1)) ||
+	    (modes == FALLOC_FL_PUNCH_HOLE && !(mode & FALLOC_FL_KEEP_SIZE)) ||
+	    ((modes == FALLOC_FL_COLLAPSE_RANGE ||
+	      modes == FALLOC_FL_INSERT_RANGE) &&
+	     (mode & FALLOC_FL_KEEP_SIZE)))
+		return -EOPNOTSUPP;
+	return -ENODEV;
+}
+
+int fallocate(int fd, int mode, off_t off, off_t len)
+{
+	if (sgx_fd(fd))
+		return (int)ret_errno(dev_fallocate(mode, off, len));
+	return (int)run_syscall(SYS_fallocate, fd, mode, off, len);
+}
+
+int fallocate64(int fd, int mode, off_t off, off_t len)
+{
+	return fallocate(fd, mode, off, len);
 }
 
 /*

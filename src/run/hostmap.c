@@ -20,6 +20,12 @@
  *   entry that began after it runs enclave code, and mappings made after
  *   it read the changed EPCM.
  *
+ * A revoked page is replaced by a fresh anonymous PROT_NONE page, not
+ * merely protected: a mapping that only lost its rights would still name
+ * the EPC frame, which EWB, EREMOVE or ksgxd may give to another enclave
+ * (/proc/self/mem and ptrace read through PROT_NONE). No host mapping
+ * refers to a frame after its PTE is gone.
+ *
  * MODEL: revoking sooner than the hardware's TLBs would forget is allowed
  * (a TLB may drop an entry at any time); granting is only ever done from a
  * fresh walk, never from a TLB entry that tracking has yet to retire.
@@ -28,7 +34,9 @@
  * the program, it is not an isolation boundary.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 
 #include "base/assert.h"
 #include "base/bits.h"
@@ -36,7 +44,9 @@
 
 static void host_revoke(uint64_t start, uint64_t len)
 {
-	run_sys_mprotect((void *)(uintptr_t)start, len, PROT_NONE);
+	int ret = run_host_reserve(start, len);
+
+	ASSERT(!ret);
 }
 
 static void pte_changed(void *ctx, uint64_t lin)
@@ -137,4 +147,174 @@ int run_host_fill(struct sgx_lp *lp, uint64_t addr, enum sgx_access acc)
 	ASSERT(p != MAP_FAILED);
 	run.counted.host_fills++;
 	return 0;
+}
+
+/* ---- fork --------------------------------------------------------------- */
+
+/*
+ * MODEL: a forked child does not share its parent's enclaves. In Linux
+ * 6.12 the SGX VMAs are copied (sgx_mmap() sets no VM_DONTCOPY), the child
+ * joins the enclave's mm_list in sgx_vma_open(), and both processes use
+ * one enclave; the model lives in each process's memory, so sharing it
+ * would need one model for both. The child gets what Linux gives a child
+ * whose sgx_vma_open() could not join (vm_private_data NULL): the VMAs stay,
+ * reserved, and every access to them is SIGBUS (sgx_vma_fault()'s
+ * VM_FAULT_SIGBUS), or the vDSO's fixup with the #PF at its ENCLU. A VMA
+ * with MADV_DONTFORK (VM_DONTCOPY) is not copied: the child has nothing
+ * there, and an access is SIGSEGV (SEGV_MAPERR), as in Linux. The child's
+ * own first open of the device makes it a model of its own.
+ */
+#define ORPHANS_MAX 64
+/* Written by the child's one thread at fork, then only by its own
+ * mmap/munmap of them. */
+static struct {
+	uint64_t start, end;
+} orphans[ORPHANS_MAX];
+static unsigned int nr_orphans;
+static sigset_t fork_saved_mask;
+
+/**
+ * run_fork_prepare() - before fork: the model is quiet while the address
+ * space is copied (Linux's dup_mmap() holds the parent's mmap_lock).
+ */
+void run_fork_prepare(void)
+{
+	sigset_t all, saved;
+
+	if (!run_ready())
+		return;
+	sigfillset(&all);
+	sigdelset(&all, SIGSYS); /* libc's clone traps (sysgate.c) */
+	run_sys_sigmask(SIG_BLOCK, &all, &saved);
+	native_lock(&run.native);
+	fork_saved_mask = saved;
+}
+
+/** run_fork_parent() - after fork, in the parent. */
+void run_fork_parent(void)
+{
+	if (!run_ready() || !native_holds_lock())
+		return;
+	native_unlock(&run.native);
+	run_sys_sigmask(SIG_SETMASK, &fork_saved_mask, NULL);
+}
+
+/* The child's host view of one of the parent's VMAs (see above). */
+static void orphan_vma(const struct sgx_vma *vma)
+{
+	void *start = (void *)(uintptr_t)vma->start;
+	uint64_t len = vma->end - vma->start;
+
+	if (vma->vm_flags & VM_DONTCOPY) {
+		run_sys_munmap(start, len);
+		return;
+	}
+	/* No mapping of the parent's EPC memfd survives in the child. */
+	host_revoke(vma->start, len);
+	/* VMAs come in address order: one next to the last range extends it. */
+	if (nr_orphans && orphans[nr_orphans - 1].end == vma->start) {
+		orphans[nr_orphans - 1].end = vma->end;
+	} else if (nr_orphans < ORPHANS_MAX) {
+		orphans[nr_orphans].start = vma->start;
+		orphans[nr_orphans].end = vma->end;
+		nr_orphans++;
+	}
+}
+
+/**
+ * run_fork_child() - after fork, in the child (libc's atfork handler, or
+ * a raw fork that sysgate.c trapped; the second call does nothing). The
+ * parent's model stays behind, unused.
+ */
+void run_fork_child(void)
+{
+	static pid_t done; /* the process this already ran in */
+	pid_t self = (pid_t)run_syscall(SYS_getpid);
+	/* Whose model this is does not depend on who set run.self first. */
+	bool had_model = run.pid && run.pid == run_syscall(SYS_getppid);
+	struct list_head *pos, *tmp;
+
+	if (self == done)
+		return;
+	done = self;
+	run.self = self;
+	uaccess_fork_child();
+	if (!had_model)
+		return;
+	list_for_each_safe(pos, tmp, &run.mm->vmas)
+		orphan_vma(list_entry(pos, struct sgx_vma, list));
+	if (native_holds_lock()) {
+		native_unlock(&run.native);
+		run_sys_sigmask(SIG_SETMASK, &fork_saved_mask, NULL);
+	}
+}
+
+/**
+ * run_orphan_forget() - [@start, @start + @len) was unmapped or mapped
+ * anew: it is no longer the parent's enclave.
+ */
+void run_orphan_forget(uint64_t start, uint64_t len)
+{
+	uint64_t end = start + len;
+
+	for (unsigned int i = 0; i < nr_orphans; i++) {
+		uint64_t s = orphans[i].start, e = orphans[i].end;
+
+		if (end <= s || start >= e)
+			continue;
+		if (start > s && end < e && nr_orphans < ORPHANS_MAX) {
+			orphans[nr_orphans].start = end;
+			orphans[nr_orphans++].end = e;
+		}
+		/* What is left below the range, or above it if nothing is. */
+		orphans[i].end = start > s ? start : s;
+		if (start <= s) {
+			orphans[i].start = end < e ? end : e;
+			orphans[i].end = e;
+		}
+	}
+}
+
+static void say_orphan(uint64_t addr)
+{
+	static bool said;
+	char msg[200];
+	int n;
+
+	if (said)
+		return;
+	said = true;
+	n = snprintf(msg, sizeof(msg),
+		     "sgxemu: process %d touched %#llx, an enclave of its "
+		     "parent: a forked child does not share the parent's "
+		     "enclaves (SIGBUS; docs/RUNNER.md)\n",
+		     (int)run.self, (unsigned long long)addr);
+	if (n > 0)
+		run_syscall(SYS_write, 2, msg, (size_t)n);
+}
+
+/**
+ * run_orphan_fault() - a fault of host code at @addr, or an EENTER with
+ * its TCS there: is it the parent's enclave (see above)?
+ * @addr: the faulting address
+ * @error_code: the #PF error code
+ * @exc: receives the #PF that Linux's fault handler answers with SIGBUS
+ *
+ * Return: true if @addr lies in an enclave VMA of the parent.
+ */
+bool run_orphan_fault(uint64_t addr, uint32_t error_code,
+		      struct sgx_exception *exc)
+{
+	for (unsigned int i = 0; i < nr_orphans; i++) {
+		if (addr < orphans[i].start || addr >= orphans[i].end)
+			continue;
+		say_orphan(addr);
+		*exc = (struct sgx_exception){
+			.vector = X86_TRAP_PF,
+			.error_code = error_code | X86_PF_USER,
+			.addr = addr,
+		};
+		return true;
+	}
+	return false;
 }

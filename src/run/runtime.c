@@ -215,20 +215,14 @@ void run_publish_stats(void)
 	}
 }
 
-/*
- * getpid() is a system call on every trap otherwise: the process's pid is
- * kept, and a fork's child (libc's fork(); a raw one is issue 12 item 11)
- * learns its own.
- */
-static void fork_child(void)
-{
-	run.self = getpid();
-}
-
 __attribute__((constructor)) static void run_init(void)
 {
 	run.self = getpid();
-	pthread_atfork(NULL, NULL, fork_child);
+	/*
+	 * getpid() would be a system call on every trap: the pid is kept, and
+	 * a fork's child learns its own (hostmap.c; sysgate.c for raw forks).
+	 */
+	pthread_atfork(run_fork_prepare, run_fork_parent, run_fork_child);
 	run_sysgate_map();
 	run_fs_setup();
 	run_xstate_setup();

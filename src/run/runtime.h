@@ -76,6 +76,13 @@ void run_hostmap_install(void);
 int run_host_fill(struct sgx_lp *lp, uint64_t addr, enum sgx_access acc);
 void run_revoke_if_tracked(void);
 int run_host_reserve(uint64_t addr, uint64_t len);
+/* fork: the child keeps the parent's enclave ranges, without the enclaves */
+void run_fork_prepare(void);
+void run_fork_parent(void);
+void run_fork_child(void);
+bool run_orphan_fault(uint64_t addr, uint32_t error_code,
+		      struct sgx_exception *exc);
+void run_orphan_forget(uint64_t start, uint64_t len);
 
 /* fsgs.c: the alternate stacks, and FS/GS across the enclave boundary */
 int run_altstack(void);

@@ -16,12 +16,14 @@
  *   runtime's constructor has taken SIGSYS.
  * - Once the process has opened the device: rt_sigaction of every signal
  *   (handlers of other signals are wrapped, trap.c), rt_sigprocmask,
- *   sigaltstack, exit and exit_group (so --stats still sees the process).
- * - For each device descriptor: close, ioctl, dup, dup2, dup3, fcntl on it
- *   and mmap of it.
- * - For each enclave mapping: mmap, mprotect and munmap whose address lies
- *   in it. A call that starts below an enclave and reaches into it is not
- *   seen (the filter cannot add the length).
+ *   sigaltstack, exit and exit_group (so --stats still sees the process),
+ *   fork, and clone without CLONE_VM and without a new stack (a fork: the
+ *   child must drop the parent's enclaves, hostmap.c).
+ * - For each device descriptor: close, ioctl, dup, dup2, dup3, fcntl and
+ *   fallocate on it, and mmap of it.
+ * - For each enclave mapping: mmap, mprotect, munmap, madvise and mremap
+ *   whose address lies in it. A call that starts below an enclave and
+ *   reaches into it is not seen (the filter cannot add the length).
  *
  * Every filter lets through the runtime's own site: one `syscall`
  * instruction on a page at a fixed address (RUN_GATE_ADDR), where the
@@ -35,8 +37,10 @@
  * speculation mitigations (SSBD) for the process, which slows every trap.
  * MODEL: open/openat trap only for a writable access mode, so that an
  * inherited filter never hits ld.so; a read-only raw open of the device is
- * not seen. mmap/mprotect/munmap trap only at an address inside an enclave
- * mapping: one that starts below it and reaches into it is not seen.
+ * not seen. mmap/mprotect/munmap/madvise/mremap trap only at an address
+ * inside an enclave mapping: one that starts below it and reaches into it
+ * is not seen. A fork through clone3, or through clone with a new stack,
+ * is not seen: the child keeps the parent's host mappings of the EPC.
  * MODEL: the gate page sits at RUN_GATE_ADDR in every process; if
  * something is mapped there, raw system calls are not seen.
  * MODEL: the process gets no_new_privs (seccomp requires it without
@@ -49,6 +53,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/audit.h>
+#include <linux/sched.h>
 #include <linux/filter.h>
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
@@ -112,7 +117,7 @@ struct filter {
 	unsigned int n;
 };
 
-enum check { CHK_NONE, CHK_ARG_EQ, CHK_ACCMODE, CHK_RANGE, CHK_SIGS };
+enum check { CHK_NONE, CHK_ARG_EQ, CHK_ACCMODE, CHK_RANGE, CHK_SIGS, CHK_FORK };
 
 struct rule {
 	int nr;
@@ -196,6 +201,16 @@ static void emit_rule(struct filter *p, const struct rule *r)
 					 (uint32_t)r->hi);
 		break;
 	}
+	case CHK_FORK:
+		/* clone() without CLONE_VM and without a new stack. */
+		emit(p, BPF_LD | BPF_W | BPF_ABS, 0, 0, DATA_ARG_LO(0));
+		emit(p, BPF_ALU | BPF_AND | BPF_K, 0, 0, CLONE_VM);
+		skip[nskip++] = emit(p, BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 0);
+		emit(p, BPF_LD | BPF_W | BPF_ABS, 0, 0, DATA_ARG_LO(1));
+		skip[nskip++] = emit(p, BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 0);
+		emit(p, BPF_LD | BPF_W | BPF_ABS, 0, 0, DATA_ARG_LO(1) + 4);
+		skip[nskip++] = emit(p, BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 0);
+		break;
 	case CHK_SIGS:
 		emit(p, BPF_LD | BPF_W | BPF_ABS, 0, 0, DATA_ARG_LO(r->arg));
 		for (unsigned int i = 0; i <= nsigs; i++) {
@@ -327,6 +342,8 @@ void run_sysgate_device_fd(int fd)
 		{ SYS_sigaltstack, CHK_NONE, 0, 0, 0, 0 },
 		{ SYS_exit, CHK_NONE, 0, 0, 0, 0 },
 		{ SYS_exit_group, CHK_NONE, 0, 0, 0, 0 },
+		{ SYS_fork, CHK_NONE, 0, 0, 0, 0 },
+		{ SYS_clone, CHK_FORK, 0, 0, 0, 0 },
 	};
 	uint32_t v = (uint32_t)fd;
 	const struct rule on_fd[] = {
@@ -337,6 +354,7 @@ void run_sysgate_device_fd(int fd)
 		{ SYS_dup3, CHK_ARG_EQ, 0, v, 0, 0 },
 		{ SYS_fcntl, CHK_ARG_EQ, 0, v, 0, 0 },
 		{ SYS_mmap, CHK_ARG_EQ, 4, v, 0, 0 },
+		{ SYS_fallocate, CHK_ARG_EQ, 0, v, 0, 0 },
 		{ SYS_dup2, CHK_ARG_EQ, 1, v, 0, 0 },
 		{ SYS_dup3, CHK_ARG_EQ, 1, v, 0, 0 },
 	};
@@ -364,6 +382,8 @@ void run_sysgate_range(uint64_t start, uint64_t len)
 		{ SYS_mmap, CHK_RANGE, 0, 0, lo, hi },
 		{ SYS_mprotect, CHK_RANGE, 0, 0, lo, hi },
 		{ SYS_munmap, CHK_RANGE, 0, 0, lo, hi },
+		{ SYS_madvise, CHK_RANGE, 0, 0, lo, hi },
+		{ SYS_mremap, CHK_RANGE, 0, 0, lo, hi },
 	};
 
 	if (!filtering || !len)
@@ -561,6 +581,24 @@ static long emulate_openat2(int dirfd, const char *path,
 			(long)size, 0, 0);
 }
 
+/*
+ * A raw fork (fork, or clone without CLONE_VM and without a new stack):
+ * what libc's atfork handlers do around it (hostmap.c). libc's own fork
+ * holds the model lock by then and is passed through.
+ */
+static long emulate_fork(long nr, const long a[6])
+{
+	long ret;
+
+	run_fork_prepare();
+	ret = run_sys6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+	if (ret)
+		run_fork_parent();
+	else
+		run_fork_child();
+	return ret;
+}
+
 /* The program's exit: what its destructors would have done. */
 static void before_exit(long nr)
 {
@@ -615,6 +653,17 @@ long run_sysgate_emulate(long nr, const long a[6], ucontext_t *uc)
 		return libc_ret(mprotect(p0, (size_t)a[1], (int)a[2]));
 	case SYS_munmap:
 		return libc_ret(munmap(p0, (size_t)a[1]));
+	case SYS_fallocate:
+		return libc_ret(fallocate((int)a[0], (int)a[1], (off_t)a[2],
+					  (off_t)a[3]));
+	case SYS_madvise:
+		return libc_ret(madvise(p0, (size_t)a[1], (int)a[2]));
+	case SYS_mremap:
+		return ptr_ret(mremap(p0, (size_t)a[1], (size_t)a[2],
+				      (int)a[3], (void *)(uintptr_t)a[4]));
+	case SYS_fork:
+	case SYS_clone:
+		return emulate_fork(nr, a);
 	case SYS_rt_sigaction:
 		return program_sigaction((int)a[0],
 					 (const struct k_sigaction *)a[1],

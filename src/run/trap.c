@@ -518,6 +518,31 @@ static void enclu(struct sgx_lp *lp, ucontext_t *uc)
 		unfixed(&lp->exc, SGX_FAULT_SIGSEGV, uc);
 }
 
+/*
+ * A fork's child touched its parent's enclave: the #PF that Linux answers
+ * with SIGBUS, or the vDSO's fixup (hostmap.c).
+ */
+static bool orphan(uint64_t addr, uint32_t error_code, ucontext_t *uc)
+{
+	struct sgx_exception exc;
+
+	if (!run_orphan_fault(addr, error_code, &exc))
+		return false;
+	unfixed(&exc, SGX_FAULT_SIGBUS, uc);
+	deliver_pending(uc);
+	return true;
+}
+
+/* EENTER or ERESUME in a fork's child: the TCS read faults. */
+static bool orphan_enclu(ucontext_t *uc)
+{
+	uint64_t leaf = uc_reg(uc, REG_RAX);
+
+	return (leaf == EENTER || leaf == ERESUME) &&
+	       is_enclu(uc_reg(uc, REG_RIP)) &&
+	       orphan(uc_reg(uc, REG_RBX), 0, uc);
+}
+
 __attribute__((noinline)) static void sigill_body(int sig, siginfo_t *si,
 						 void *ucv)
 {
@@ -525,7 +550,7 @@ __attribute__((noinline)) static void sigill_body(int sig, siginfo_t *si,
 	int saved_errno = errno;
 	struct sgx_lp *lp;
 
-	if (run_cpuid_trap(uc))
+	if (run_cpuid_trap(uc) || orphan_enclu(uc))
 		goto out;
 	lp = run_ready() ? native_current_lp(&run.native) : NULL;
 	if (!run_ready() || !is_enclu(uc_reg(uc, REG_RIP))) {
@@ -614,7 +639,11 @@ __attribute__((noinline)) static void sigsegv_body(int sig, siginfo_t *si,
 	struct sgx_lp *lp = run_ready() ? native_current_lp(&run.native) :
 					  NULL;
 
-	if (!lp || !lp->enclave_mode || sig != SIGSEGV) {
+	if (sig == SIGSEGV && !(lp && lp->enclave_mode) &&
+	    orphan((uint64_t)(uintptr_t)si->si_addr,
+		   (uint32_t)uc_reg(uc, REG_ERR), uc)) {
+		/* delivered */
+	} else if (!lp || !lp->enclave_mode || sig != SIGSEGV) {
 		deliver(sig, si, uc);
 	} else if (native_lock_or_ipi(&run.native, lp)) {
 		ipi_aex(lp, uc);

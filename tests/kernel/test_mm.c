@@ -630,3 +630,179 @@ Test(uaccess, copy_to_user_bad_pointers_are_efault)
 	cr_assert_eq(copy_to_user(0, src, 0), 0);
 	munmap(p, 2 * PAGE_SIZE);
 }
+
+/* ---- madvise and mremap of SGX VMAs (Linux 6.12) ------------------------- */
+
+struct host_parts {
+	unsigned int calls;
+	uint64_t start, end;
+	int ret;
+};
+
+/* Stands for the host's madvise on the parts without an enclave VMA. */
+static int host_part(void *ctx, uint64_t start, uint64_t end, int behavior)
+{
+	struct host_parts *h = ctx;
+
+	h->calls++;
+	h->start = start;
+	h->end = end;
+	return h->ret;
+}
+
+Test(madvise, sgx_vmas_answer_as_linux_6_12_and_keep_their_ptes)
+{
+	static const struct {
+		int advice, ret;
+	} table[] = {
+		{ SGX_MADV_NORMAL, 0 },		 { SGX_MADV_WILLNEED, 0 },
+		{ SGX_MADV_DONTNEED, -EINVAL },	 { SGX_MADV_FREE, -EINVAL },
+		{ SGX_MADV_REMOVE, -ENODEV },	 { SGX_MADV_DOFORK, -EINVAL },
+		{ SGX_MADV_DODUMP, -EINVAL },	 { SGX_MADV_DONTDUMP, 0 },
+		{ SGX_MADV_WIPEONFORK, -EINVAL }, { SGX_MADV_KEEPONFORK, 0 },
+		{ SGX_MADV_COLD, -EINVAL },	 { SGX_MADV_PAGEOUT, -EINVAL },
+		{ SGX_MADV_POPULATE_READ, -EFAULT },
+		{ SGX_MADV_COLLAPSE, -EINVAL },	 { SGX_MADV_HUGEPAGE, 0 },
+		{ 5, -EINVAL },			 { 26, -EINVAL },
+	};
+	struct host_parts h = { 0 };
+
+	setup();
+	cr_assert_eq(fault(fx.mm, KFX_DATA, WRITE_FAULT), SGX_FAULT_FIXED);
+	for (unsigned int i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+		cr_assert_eq(sgx_madvise(fx.mm, fx.base + KFX_DATA, PAGE_SIZE,
+					 table[i].advice, host_part, &h),
+			     table[i].ret, "advice %d", table[i].advice);
+	cr_assert_eq(h.calls, 0);
+	cr_assert_not_null(kfx_pte_of(&fx, fx.mm, KFX_DATA));
+	/* do_madvise()'s own checks */
+	cr_assert_eq(sgx_madvise(fx.mm, fx.base + KFX_DATA + 1, PAGE_SIZE,
+				 SGX_MADV_NORMAL, host_part, &h), -EINVAL);
+	cr_assert_eq(sgx_madvise(fx.mm, fx.base + KFX_DATA, 0,
+				 SGX_MADV_REMOVE, host_part, &h), 0);
+	cr_assert_eq(sgx_madvise(fx.mm, fx.base + KFX_DATA, UINT64_MAX,
+				 SGX_MADV_NORMAL, host_part, &h), -EINVAL);
+	/* memory-failure injection: CAP_SYS_ADMIN, then GUP refuses */
+	cr_assert_eq(sgx_madvise(fx.mm, fx.base + KFX_DATA + 1, PAGE_SIZE,
+				 SGX_MADV_HWPOISON, host_part, &h), -EINVAL);
+	cr_assert_eq(sgx_madvise(fx.mm, fx.base + KFX_DATA, PAGE_SIZE,
+				 SGX_MADV_HWPOISON, host_part, &h), -EPERM);
+	fx.mm->cap_sys_admin = true;
+	cr_assert_eq(sgx_madvise(fx.mm, fx.base + KFX_DATA, PAGE_SIZE,
+				 SGX_MADV_SOFT_OFFLINE, host_part, &h),
+		     -EFAULT);
+	cr_assert_eq(h.calls, 0);
+	kfx_fini(&fx);
+}
+
+Test(madvise, the_walk_gives_the_host_its_parts_and_holes_are_enomem_last)
+{
+	uint64_t end;
+	struct host_parts h = { .ret = -ENOMEM };
+
+	setup();
+	end = vma_at(fx.mm, KFX_HEAP)->end;
+	/* the heap's VMA, then the hole after it: ENOMEM at the end */
+	cr_assert_eq(sgx_madvise(fx.mm, fx.base + KFX_HEAP,
+				 end + PAGE_SIZE - fx.base - KFX_HEAP,
+				 SGX_MADV_NORMAL, host_part, &h), -ENOMEM);
+	cr_assert_eq(h.calls, 1);
+	cr_assert_eq(h.start, end);
+	cr_assert_eq(h.end, end + PAGE_SIZE);
+	/* an error of an SGX VMA stops the walk before the host's part */
+	h.calls = 0;
+	cr_assert_eq(sgx_madvise(fx.mm, fx.base + KFX_HEAP,
+				 end + PAGE_SIZE - fx.base - KFX_HEAP,
+				 SGX_MADV_DONTNEED, host_part, &h), -EINVAL);
+	cr_assert_eq(h.calls, 0);
+	/* POPULATE stops at once: at the hole, or at the SGX VMA */
+	cr_assert_eq(sgx_madvise(fx.mm, end, 2 * PAGE_SIZE,
+				 SGX_MADV_POPULATE_WRITE, host_part, &h),
+		     -ENOMEM);
+	h.ret = 0;
+	cr_assert_eq(sgx_madvise(fx.mm, end - PAGE_SIZE, 2 * PAGE_SIZE,
+				 SGX_MADV_POPULATE_READ, host_part, &h),
+		     -EFAULT);
+	kfx_fini(&fx);
+}
+
+Test(madvise, dontfork_marks_exactly_the_range)
+{
+	struct host_parts h = { 0 };
+	struct sgx_vma *vma;
+
+	setup();
+	vma = vma_at(fx.mm, KFX_DATA);
+	cr_assert(vma->end >= fx.base + KFX_DATA + 3 * PAGE_SIZE);
+	cr_assert_eq(sgx_madvise(fx.mm, fx.base + KFX_DATA + PAGE_SIZE,
+				 PAGE_SIZE, SGX_MADV_DONTFORK, host_part, &h),
+		     0);
+	cr_assert_eq(vma_at(fx.mm, KFX_DATA)->vm_flags & VM_DONTCOPY, 0);
+	vma = vma_at(fx.mm, KFX_DATA + PAGE_SIZE);
+	cr_assert(vma->vm_flags & VM_DONTCOPY);
+	cr_assert_eq(vma->start, fx.base + KFX_DATA + PAGE_SIZE);
+	cr_assert_eq(vma->end, fx.base + KFX_DATA + 2 * PAGE_SIZE);
+	cr_assert_eq(vma_at(fx.mm, KFX_DATA + 2 * PAGE_SIZE)->vm_flags &
+			     VM_DONTCOPY,
+		     0);
+	kfx_fini(&fx);
+}
+
+Test(mremap, grow_dontunmap_same_and_shrink)
+{
+	uint64_t a, end;
+	struct sgx_mremap_done d;
+
+	setup();
+	a = fx.base + KFX_DATA;
+	end = vma_at(fx.mm, KFX_DATA)->end;
+	cr_assert_eq(sgx_mremap(fx.mm, a, PAGE_SIZE, 2 * PAGE_SIZE, 0, 0, &d),
+		     -EFAULT);
+	cr_assert_eq(sgx_mremap(fx.mm, a, PAGE_SIZE, 2 * PAGE_SIZE,
+				SGX_MREMAP_MAYMOVE, 0, &d),
+		     -EFAULT);
+	cr_assert_eq(sgx_mremap(fx.mm, a, PAGE_SIZE, PAGE_SIZE,
+				SGX_MREMAP_MAYMOVE | SGX_MREMAP_DONTUNMAP, 0,
+				&d),
+		     -EINVAL);
+	cr_assert_eq(sgx_mremap(fx.mm, a, PAGE_SIZE, PAGE_SIZE,
+				SGX_MREMAP_FIXED, a + PAGE_SIZE, &d),
+		     -EINVAL);
+	cr_assert_eq(sgx_mremap(fx.mm, a, PAGE_SIZE, 0, 0, 0, &d), -EINVAL);
+	cr_assert_eq(sgx_mremap(fx.mm, a, PAGE_SIZE, PAGE_SIZE, 0, 0, &d),
+		     (long)a);
+	cr_assert_eq(d.unmap[0][1], 0);
+	cr_assert_eq(fault(fx.mm, KFX_DATA + PAGE_SIZE, WRITE_FAULT),
+		     SGX_FAULT_FIXED);
+	cr_assert_eq(sgx_mremap(fx.mm, a, end - a, PAGE_SIZE, 0, 0, &d),
+		     (long)a);
+	cr_assert_eq(vma_at(fx.mm, KFX_DATA)->end, a + PAGE_SIZE);
+	cr_assert_null(vma_at(fx.mm, KFX_DATA + PAGE_SIZE));
+	cr_assert_null(kfx_pte_of(&fx, fx.mm, KFX_DATA + PAGE_SIZE));
+	cr_assert_eq(d.unmap[0][0], a + PAGE_SIZE);
+	cr_assert_eq(d.unmap[0][1], end);
+	kfx_fini(&fx);
+}
+
+Test(mremap, a_fixed_move_moves_the_vma_and_drops_its_ptes)
+{
+	struct sgx_mremap_done d;
+	uint64_t a, to;
+
+	setup();
+	a = fx.base + KFX_DATA;
+	to = fx.base + 0x100000;
+	cr_assert_eq(fault(fx.mm, KFX_DATA, WRITE_FAULT), SGX_FAULT_FIXED);
+	cr_assert_eq(sgx_mremap(fx.mm, a, PAGE_SIZE, PAGE_SIZE,
+				SGX_MREMAP_MAYMOVE | SGX_MREMAP_FIXED, to, &d),
+		     (long)to);
+	cr_assert_null(vma_at(fx.mm, KFX_DATA));
+	cr_assert_null(kfx_pte_of(&fx, fx.mm, KFX_DATA));
+	cr_assert_eq(vma_lookup(fx.mm, to)->encl, fx.encl);
+	cr_assert_eq(vma_lookup(fx.mm, to)->end, to + PAGE_SIZE);
+	cr_assert_eq(d.moved_from, a);
+	cr_assert_eq(d.moved_to, to);
+	cr_assert_eq(d.moved_len, PAGE_SIZE);
+	cr_assert_eq(d.unmap[0][0], to);
+	kfx_fini(&fx);
+}
