@@ -185,6 +185,13 @@ const struct epcm_entry *sgx_epcm(const struct sgx_cpu *cpu, uint64_t index);
  */
 const char *sgx_cpu_check(const struct sgx_cpu *cpu);
 
+/*
+ * sgx_cpu_xfrm_supported() - CPUID.(12H,1):ECX..EDX of this CPU: the XFRM
+ * bits ECREATE accepts (cfg.xfrm_supported within SGX_XFRM_ARCH). The
+ * driver's sgx_xfrm_reserved_mask is its complement, as Linux reads it.
+ */
+uint64_t sgx_cpu_xfrm_supported(const struct sgx_cpu *cpu);
+
 /* Tracking state of a SECS, for invariants and tests. */
 bool sgx_page_tracked(const struct sgx_cpu *cpu, uint64_t index);
 uint64_t sgx_secs_epoch(const struct sgx_cpu *cpu, uint64_t secs_index);

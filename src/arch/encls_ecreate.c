@@ -55,8 +55,8 @@
 #define XFRM_AVX 0x4ULL
 #define XFRM_MPX 0x18ULL
 #define XFRM_AVX512 0xe0ULL
-/* MODEL: CPUID.(12H,0):EDX[15:8], MaxEnclaveSize_64 = 2^36, as on clients. */
-#define ECREATE_MAX_SIZE_64 (1ULL << 36)
+/* CPUID.(12H,0):EDX[15:8]: SIZE must be below 2^MaxEnclaveSize_64 (SDM). */
+#define ECREATE_MAX_SIZE_64 (1ULL << SGX_MAX_ENCLAVE_SIZE_64_LOG2)
 #define ECREATE_MIN_SIZE 8192ULL
 /* MODEL: CPUID.(12H,0):EBX, the supported MISCSELECT bits: EXINFO only. */
 #define ECREATE_MISC_SUPPORTED SGX_MISC_EXINFO
@@ -101,7 +101,7 @@ static bool xcr0_legal(uint64_t x)
 	return (x & XFRM_AVX512) == XFRM_AVX512 && (x & XFRM_AVX);
 }
 
-static uint64_t xfrm_supported(const struct sgx_cpu *cpu)
+uint64_t sgx_cpu_xfrm_supported(const struct sgx_cpu *cpu)
 {
 	uint64_t x = cpu->cfg.xfrm_supported ? cpu->cfg.xfrm_supported :
 					       ECREATE_XFRM_DEFAULT;
@@ -132,7 +132,7 @@ static int check_template(struct sgx_lp *lp, const struct sgx_secs *t)
 	if ((t->xfrm & ECREATE_XFRM_LEGACY) != ECREATE_XFRM_LEGACY)
 		return sgx_gp(lp);
 	/* C9: no XSAVE feature beyond what the CPU supports, as XCR0 could. */
-	if (t->xfrm & ~xfrm_supported(lp->cpu) || !xcr0_legal(t->xfrm))
+	if (t->xfrm & ~sgx_cpu_xfrm_supported(lp->cpu) || !xcr0_legal(t->xfrm))
 		return sgx_gp(lp);
 	/* C10: no MISCSELECT feature beyond what the CPU supports. */
 	if (t->miscselect & ~ECREATE_MISC_SUPPORTED)

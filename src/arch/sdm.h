@@ -230,6 +230,15 @@ _Static_assert(sizeof(struct sgx_gprsgx) == 184, "GPRSGX is 184 bytes");
  */
 #define SGX_XFRM_ARCH 0x2ffULL
 
+/*
+ * CPUID.(12H,0):EDX[15:8], MaxEnclaveSize_64: ECREATE takes SIZE below
+ * 2^47, so ELRANGE may be up to 2^46 bytes (64 TiB). MODEL: with 48-bit
+ * linear addresses no larger range is both canonical and naturally aligned
+ * in user space; the driver model's memory follows the pages added, not
+ * ELRANGE, so nothing is gained by reporting less (clients report 2^36).
+ */
+#define SGX_MAX_ENCLAVE_SIZE_64_LOG2 47U
+
 /* EXITINFO: vector in 7:0, exit type in 10:8, VALID in 31. */
 #define SGX_EXITINFO_VALID 0x80000000U
 #define SGX_EXITINFO_TYPE_HW 3U

@@ -76,6 +76,8 @@ int sgx_open(struct sgx_driver *drv, struct sgx_file **filp)
 	drv->plat->mutex_init(drv->plat->ctx, &encl->mm_lock);
 	INIT_LIST_HEAD(&encl->va_pages);
 	INIT_LIST_HEAD(&encl->mm_list);
+	xa_init(&encl->page_array);
+	xa_init(&encl->backing);
 	file->encl = encl;
 	file->f_count = 1;
 	*filp = file;

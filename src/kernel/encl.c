@@ -10,18 +10,21 @@
  *   added (EADD/EAUG) --mark reclaimable--> resident, on the active list
  *   resident --reclaimer isolates, ages--> BEING_RECLAIMED: loads say -EBUSY
  *   BEING_RECLAIMED --EBLOCK, EWB--> evicted: epc_page NULL, contents in
- *       encl->backing[index], version in VA slot (desc bits 3..11, va_page)
+ *       encl->backing at index, version in VA slot (desc bits 3..11, va_page)
  *   evicted --sgx_encl_load_page: SECS first, then ELDU--> resident again
  *   any --REMOVE_PAGES or release--> EREMOVE, entry freed
  *
  * SECS follows its children: the reclaimer writes it back after the last
  * child of an initialized enclave, and every load brings it back first.
  *
- * KERNEL: the page array is a flat array indexed by page number from the
- * base, not an xarray; the backing store is one heap page plus its PCMD
- * per page number (SECS at size / PAGE_SIZE), not a shmem file with packed
- * PCMD pages, so there is no PCMD page shared between neighbours and
- * nothing like Linux's reclaimer_writing_to_pcmd() is needed.
+ * The page array is an xarray by PFN_DOWN(address), as in Linux
+ * (compat/xarray.h). KERNEL: the backing store is an xarray of heap pages,
+ * each a page of contents plus its PCMD, by page number (SECS at size /
+ * PAGE_SIZE), not a shmem file with packed PCMD pages, so there is no PCMD
+ * page shared between neighbours and nothing like Linux's
+ * reclaimer_writing_to_pcmd() is needed. Both hold memory only for pages
+ * that exist (and, for the backing, are evicted): an ELRANGE of 1 TiB
+ * costs nothing until pages are added.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -84,20 +87,6 @@ struct sgx_encl_page *sgx_encl_page_alloc(struct sgx_encl *encl,
 	return encl_page;
 }
 
-/* The page array slot of @addr, or NULL outside [base, base + size). */
-static struct sgx_encl_page **sgx_encl_slot(const struct sgx_encl *encl,
-					    uint64_t addr)
-{
-	uint64_t index;
-
-	if (!encl->page_array || addr < encl->base)
-		return NULL;
-	index = sgx_encl_page_index(encl, addr);
-	if (index >= encl->nr_page_slots)
-		return NULL;
-	return &encl->page_array[index];
-}
-
 /**
  * sgx_encl_lookup() - xa_load(): the page descriptor at @addr.
  * @encl: the enclave
@@ -108,9 +97,7 @@ static struct sgx_encl_page **sgx_encl_slot(const struct sgx_encl *encl,
 struct sgx_encl_page *sgx_encl_lookup(const struct sgx_encl *encl,
 				      uint64_t addr)
 {
-	struct sgx_encl_page **slot = sgx_encl_slot(encl, addr);
-
-	return slot ? *slot : NULL;
+	return xa_load(&encl->page_array, PFN_DOWN(addr));
 }
 
 /**
@@ -127,37 +114,11 @@ struct sgx_encl_page *sgx_encl_lookup(const struct sgx_encl *encl,
  */
 int sgx_encl_insert(struct sgx_encl *encl, struct sgx_encl_page *page)
 {
-	struct sgx_encl_page **slot;
+	uint64_t addr = sgx_encl_page_addr(page);
 
-	if (!encl->page_array) {
-		encl->nr_page_slots = sgx_encl_nr_pages(encl);
-		encl->page_array = calloc(encl->nr_page_slots,
-					  sizeof(*encl->page_array));
-		if (!encl->page_array)
-			return -ENOMEM;
-	}
-	slot = sgx_encl_slot(encl, sgx_encl_page_addr(page));
-	if (!slot)
+	if (addr < encl->base || addr - encl->base >= encl->size)
 		return -EINVAL;
-	if (*slot)
-		return -EBUSY;
-	*slot = page;
-	return 0;
-}
-
-/**
- * sgx_encl_erase() - xa_erase(): drop @page from the page array (the
- * descriptor itself stays the caller's). Call with encl->lock held.
- * @encl: the enclave
- * @page: a page inserted before
- */
-void sgx_encl_erase(struct sgx_encl *encl, struct sgx_encl_page *page)
-{
-	struct sgx_encl_page **slot =
-		sgx_encl_slot(encl, sgx_encl_page_addr(page));
-
-	if (slot && *slot == page)
-		*slot = NULL;
+	return xa_insert(&encl->page_array, PFN_DOWN(addr), page, GFP_KERNEL);
 }
 
 static unsigned int sgx_va_first_free(const struct sgx_va_page *va_page)
@@ -327,33 +288,29 @@ void sgx_encl_shrink(struct sgx_encl *encl, struct sgx_va_page *va_page)
 struct sgx_backing_page *sgx_encl_backing(struct sgx_encl *encl,
 					  uint64_t page_index)
 {
-	uint64_t nr_pages = sgx_encl_nr_pages(encl);
-	void *page;
+	struct sgx_backing_page *page;
 
-	if (page_index > nr_pages)
+	if (page_index > sgx_encl_nr_pages(encl))
 		return NULL;
-	if (!encl->backing) {
-		encl->backing = calloc(nr_pages + 1, sizeof(*encl->backing));
-		if (!encl->backing)
-			return NULL;
+	page = xa_load(&encl->backing, page_index);
+	if (page)
+		return page;
+	/* EWB and ELDU want the contents page-aligned. */
+	if (posix_memalign((void **)&page, PAGE_SIZE, sizeof(*page)))
+		return NULL;
+	memset(page, 0, sizeof(*page));
+	if (xa_insert(&encl->backing, page_index, page, GFP_KERNEL)) {
+		free(page);
+		return NULL;
 	}
-	if (!encl->backing[page_index]) {
-		/* EWB and ELDU want the contents page-aligned. */
-		if (posix_memalign(&page, PAGE_SIZE,
-				   sizeof(struct sgx_backing_page)))
-			return NULL;
-		memset(page, 0, sizeof(struct sgx_backing_page));
-		encl->backing[page_index] = page;
-	}
-	return encl->backing[page_index];
+	return page;
 }
 
 /* Drop a backing page once its contents are back in the EPC. */
 static void sgx_encl_truncate_backing(struct sgx_encl *encl,
 				      uint64_t page_index)
 {
-	free(encl->backing[page_index]);
-	encl->backing[page_index] = NULL;
+	free(xa_erase(&encl->backing, page_index));
 }
 
 /* The SECS page's descriptor is encl->secs, whatever its owner field says. */
@@ -608,13 +565,11 @@ void sgx_encl_put(struct sgx_encl *encl)
 static void sgx_encl_release_pages(struct sgx_encl *encl)
 {
 	struct sgx_driver *drv = encl->drv;
+	struct sgx_encl_page *entry;
+	unsigned long index;
 	uint64_t count = 0;
 
-	for (uint64_t i = 0; encl->page_array && i < encl->nr_page_slots; i++) {
-		struct sgx_encl_page *entry = encl->page_array[i];
-
-		if (!entry)
-			continue;
+	xa_for_each(&encl->page_array, index, entry) {
 		if (entry->epc_page) {
 			if (sgx_unmark_page_reclaimable(drv, entry->epc_page))
 				continue;
@@ -626,8 +581,7 @@ static void sgx_encl_release_pages(struct sgx_encl *encl)
 		if (!(++count % XA_CHECK_SCHED))
 			drv->plat->preempt(drv->plat->ctx); /* cond_resched() */
 	}
-	free(encl->page_array);
-	encl->page_array = NULL;
+	xa_destroy(&encl->page_array);
 }
 
 static void sgx_encl_release_store(struct sgx_encl *encl)
@@ -640,11 +594,31 @@ static void sgx_encl_release_store(struct sgx_encl *encl)
 		sgx_encl_free_epc_page(encl, va_page->epc_page);
 		free(va_page);
 	}
-	for (uint64_t i = 0; encl->backing && i <= sgx_encl_nr_pages(encl);
-	     i++)
-		free(encl->backing[i]);
-	free(encl->backing);
-	encl->backing = NULL;
+	struct sgx_backing_page *backing;
+	unsigned long index;
+
+	xa_for_each(&encl->backing, index, backing)
+		free(backing);
+	xa_destroy(&encl->backing);
+}
+
+/**
+ * sgx_encl_mem_bytes() - the heap the model holds for the enclave's pages:
+ * the nodes of the page array and of the backing, the page descriptors,
+ * and the backing pages of evicted pages. MODEL: not in Linux; tests use
+ * it to show that the cost follows the pages added, not ELRANGE.
+ * @encl: the enclave, encl->lock held or no one else using it
+ *
+ * Return: bytes, from the xarrays' counts.
+ */
+uint64_t sgx_encl_mem_bytes(const struct sgx_encl *encl)
+{
+	return (uint64_t)(encl->page_array.nr_nodes + encl->backing.nr_nodes) *
+		       sizeof(struct xa_node) +
+	       (uint64_t)encl->page_array.nr_entries *
+		       sizeof(struct sgx_encl_page) +
+	       (uint64_t)encl->backing.nr_entries *
+		       sizeof(struct sgx_backing_page);
 }
 
 /**
@@ -741,7 +715,7 @@ static enum sgx_fault_result __sgx_encl_eaug_page(struct sgx_mm *mm,
 	return SGX_FAULT_FIXED;
 
 err_out:
-	sgx_encl_erase(encl, page);
+	xa_erase(&encl->page_array, PFN_DOWN(page->desc));
 err_out_shrink:
 	sgx_encl_shrink(encl, va_page);
 	sgx_encl_free_epc_page(encl, epc_page);
@@ -1099,7 +1073,9 @@ int sgx_encl_may_map(struct sgx_encl *encl, uint64_t start, uint64_t end,
 {
 	unsigned long vm_prot_bits = vm_flags & VM_ACCESS_FLAGS;
 	struct sgx_driver *drv = encl->drv;
+	const struct sgx_encl_page *page;
 	uint64_t first, last, count = 0;
+	unsigned long index;
 	int ret = 0;
 
 	if ((encl->flags & SGX_ENCL_INITIALIZED) &&
@@ -1108,12 +1084,11 @@ int sgx_encl_may_map(struct sgx_encl *encl, uint64_t start, uint64_t end,
 	/* Pages exist only inside [base, base + size). */
 	first = start > encl->base ? start : encl->base;
 	last = end < encl->base + encl->size ? end : encl->base + encl->size;
+	if (first >= last)
+		return 0;
 	mutex_lock(drv, &encl->lock);
-	for (uint64_t addr = first; addr < last; addr += PAGE_SIZE) {
-		const struct sgx_encl_page *page = sgx_encl_lookup(encl, addr);
-
-		if (!page)
-			continue;
+	xa_for_each_range(&encl->page_array, index, page, PFN_DOWN(first),
+			  PFN_DOWN(last - 1)) {
 		if (~page->vm_max_prot_bits & vm_prot_bits) {
 			ret = -EACCES;
 			break;

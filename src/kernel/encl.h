@@ -57,7 +57,6 @@ struct sgx_encl_page *sgx_encl_page_alloc(struct sgx_encl *encl,
 struct sgx_encl_page *sgx_encl_lookup(const struct sgx_encl *encl,
 				      uint64_t addr);
 int sgx_encl_insert(struct sgx_encl *encl, struct sgx_encl_page *page);
-void sgx_encl_erase(struct sgx_encl *encl, struct sgx_encl_page *page);
 /* Load a page (and SECS first) under encl->lock; ERR_PTR()s as Linux. */
 struct sgx_encl_page *sgx_encl_load_page(struct sgx_encl *encl,
 					 unsigned long addr);
@@ -77,6 +76,8 @@ int sgx_encl_ewb(struct sgx_encl *encl, struct sgx_epc_page *epc_page,
 struct sgx_backing_page *sgx_encl_backing(struct sgx_encl *encl,
 					  uint64_t page_index);
 void sgx_encl_release(struct sgx_encl *encl);
+/* The heap bytes the enclave's page array and backing hold (not Linux's). */
+uint64_t sgx_encl_mem_bytes(const struct sgx_encl *encl);
 void sgx_encl_get(struct sgx_encl *encl);
 void sgx_encl_put(struct sgx_encl *encl);
 

@@ -42,13 +42,13 @@
 #define SGX_PAGE_TYPE_MASK 0xFFULL
 
 /*
- * MODEL: the reserved masks Linux reads from CPUID 0x12 at boot describe
- * the emulated CPU: the attributes ECREATE supports, MISCSELECT.EXINFO
- * only, and XFRM x87|SSE|AVX.
+ * MODEL: the attribute and MISCSELECT masks Linux reads from CPUID 0x12 at
+ * boot are constants of the emulated CPU: the attributes ECREATE
+ * supports and MISCSELECT.EXINFO only. The XFRM mask depends on the CPU's
+ * configuration, so the driver reads it at init (drv->xfrm_reserved_mask).
  */
 #define sgx_attributes_reserved_mask SGX_ATTR_RESERVED_MASK
 #define sgx_misc_reserved_mask (~(uint64_t)SGX_MISC_EXINFO)
-#define sgx_xfrm_reserved_mask (~0x7ULL)
 
 #define SGX_EINIT_SPIN_COUNT 20
 #define SGX_EINIT_SLEEP_COUNT 50
@@ -282,7 +282,7 @@ static int sgx_encl_add_page_locked(struct sgx_encl *encl,
 	return 0;
 
 err_out:
-	sgx_encl_erase(encl, encl_page);
+	xa_erase(&encl->page_array, PFN_DOWN(encl_page->desc));
 	return ret;
 }
 
@@ -471,7 +471,7 @@ static int sgx_encl_init(struct sgx_encl *encl, struct sgx_sigstruct *sigstruct,
 	if ((uint64_t)(body->miscselect & body->misc_mask) &
 	    sgx_misc_reserved_mask)
 		return -EINVAL;
-	if (body->xfrm & body->xfrm_mask & sgx_xfrm_reserved_mask)
+	if (body->xfrm & body->xfrm_mask & drv->xfrm_reserved_mask)
 		return -EINVAL;
 	sgx_get_key_hash(sigstruct->modulus, mrsigner);
 

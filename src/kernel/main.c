@@ -467,6 +467,12 @@ int sgx_driver_init(struct sgx_driver *drv, struct sgx_cpu *cpu,
 	}
 	drv->nr_free_pages = nr_pages;
 	sgx_set_watermarks(drv, nr_pages);
+	/*
+	 * sgx_drv_init() reads the XFRM the CPU supports from CPUID 12H.1
+	 * when the kernel has XSAVE enabled (OSXSAVE), as the model always
+	 * does: the reserved mask follows the CPU, AVX-512 and all.
+	 */
+	drv->xfrm_reserved_mask = ~sgx_cpu_xfrm_supported(cpu);
 	return 0;
 }
 

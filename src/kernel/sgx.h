@@ -16,6 +16,7 @@
 
 #include "arch/cpu.h"
 #include "base/list.h"
+#include "kernel/compat/xarray.h"
 #include "sgxemu/platform.h"
 
 /* Reclaim constants (sgx.h). The watermarks scale with the EPC: see main.c. */
@@ -81,7 +82,11 @@ struct sgx_encl_page {
 #define SGX_ENCL_CREATED BIT(2)
 #define SGX_ENCL_INITIALIZED BIT(3)
 
-/* The shmem backing of evicted pages: contents and PCMD per page. */
+/*
+ * The shmem backing of an evicted page: contents and PCMD. Allocated by
+ * the first EWB of the page, freed when ELDU reads it back or the enclave
+ * goes (shmem pages come and go with their contents alike).
+ */
 struct sgx_backing_page {
 	uint8_t contents[4096];
 	struct sgx_pcmd pcmd;
@@ -109,13 +114,13 @@ struct sgx_encl {
 	unsigned int page_cnt;
 	unsigned int secs_child_cnt;
 	struct sgx_mutex lock;
-	struct sgx_encl_page **page_array; /* Linux's xarray, by page number */
-	uint64_t nr_page_slots; /* size / PAGE_SIZE */
+	struct xarray page_array; /* by PFN_DOWN(address), as in Linux */
 	struct sgx_encl_page secs;
 	uint64_t attributes;
 	uint64_t attributes_mask;
 	struct sgx_cpumask cpumask;
-	struct sgx_backing_page **backing; /* by page number; SECS last */
+	/* Linux's shmem file: by page number from the base, SECS last. */
+	struct xarray backing;
 	unsigned int refcount;
 	struct list_head va_pages;
 	struct list_head mm_list; /* struct sgx_encl_mm */
@@ -265,6 +270,8 @@ struct sgx_driver {
 	bool ksgxd_stop;
 	struct sgx_driver_stats stats;
 	struct sgx_mutex free_lock; /* Linux: the NUMA node's spinlock */
+	/* sgx_drv_init(): the XFRM bits CPUID.(12H,1) does not report. */
+	uint64_t xfrm_reserved_mask;
 	struct sgx_fault_inject inject; /* tests only */
 	struct sgx_trace_hooks trace;
 };

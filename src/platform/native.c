@@ -18,12 +18,13 @@
  * instance (before a fork, say) is never taken for its LP in this one. */
 static atomic_uint_fast64_t generations;
 
-static __thread struct {
-	uint64_t generation;
-	struct sgx_lp *lp;
-} self;
-/* This thread holds the model lock. */
-static __thread bool holding;
+/*
+ * Who holds the model lock, without TLS (threads of a raw clone() have no
+ * glibc TLS of their own): the index + 1 of the LP it runs on when it
+ * said (native_lock_or_ipi()), else minus its tid; 0 when free.
+ */
+static atomic_long holder;
+static struct native *holder_native; /* the instance holder refers to */
 
 static struct native *native_of(void *ctx)
 {
@@ -72,53 +73,103 @@ static void native_mutex_unlock(void *ctx, struct sgx_mutex *m)
 	m->impl[0] = 0;
 }
 
-static struct sgx_lp *claim_lp(struct native *n, bool user)
-{
-	for (unsigned int i = 0; i < n->cpu->cfg.nr_lps; i++) {
-		struct native_lp *nl = &n->lps[i];
+/* ---- LP assignment ------------------------------------------------------ */
 
-		if (nl->tid)
+/*
+ * LPs 0 .. nr_lps - 2 are the program's, taken and given back by its
+ * threads as they need one (the runner, src/run/thread.c); the last is
+ * ksgxd's. An LP's tid says which thread runs on it.
+ */
+static unsigned int user_lps(const struct native *n)
+{
+	return n->cpu->cfg.nr_lps - 1;
+}
+
+static struct sgx_lp *take(struct native *n, unsigned int i, pid_t tid)
+{
+	pid_t none = 0;
+
+	if (!atomic_compare_exchange_strong(&n->lps[i].tid, &none, tid))
+		return NULL;
+	atomic_store(&n->lps[i].ipi_pending, 0);
+	return &n->cpu->lps[i];
+}
+
+/*
+ * MODEL: every LP busy for this long: the waiter has one in enclave mode
+ * interrupted, as the timer interrupt does when Linux preempts a thread
+ * (an AEX). The thread there gives its LP up at the AEP and waits for one
+ * to ERESUME. Otherwise a thread spinning in an enclave for another one
+ * that has no LP would wait forever, where Linux would time-slice them.
+ */
+#define PREEMPT_AFTER 64 /* sched_yield()s */
+
+static void preempt_one(struct native *n, unsigned int *next)
+{
+	for (unsigned int k = 0; k < user_lps(n); k++) {
+		unsigned int i = (*next + k) % user_lps(n);
+		struct native_lp *nl = &n->lps[i];
+		pid_t tid = atomic_load(&nl->tid);
+
+		if (!tid || !n->cpu->lps[i].enclave_mode)
 			continue;
-		nl->tid = gettid_raw();
-		nl->user = user;
-		atomic_store(&nl->ipi_pending, 0);
-		self.generation = n->generation;
-		self.lp = &n->cpu->lps[i];
-		if (user && n->lp_claimed)
-			n->lp_claimed(n->lp_claimed_ctx, self.lp);
-		return self.lp;
+		*next = i + 1;
+		atomic_fetch_or(&nl->ipi_pending, NATIVE_PREEMPT);
+		atomic_fetch_add(&n->preempts, 1);
+		syscall(SYS_tgkill, getpid(), tid, n->ipi_signo);
+		return;
 	}
+}
+
+/**
+ * native_lp_claim() - a free LP for thread @tid, waiting while every one is
+ * busy: more runnable threads than CPUs. Never with the model lock held:
+ * the threads on the LPs may need it to leave them.
+ */
+struct sgx_lp *native_lp_claim(struct native *n, pid_t tid)
+{
+	unsigned int next = 0;
+
+	for (unsigned int waits = 1;; waits++) {
+		for (unsigned int i = 0; i < user_lps(n); i++) {
+			struct sgx_lp *lp = take(n, i, tid);
+
+			if (lp)
+				return lp;
+		}
+		atomic_fetch_add(&n->lp_waits, 1);
+		if (waits % PREEMPT_AFTER == 0)
+			preempt_one(n, &next);
+		sched_yield();
+	}
+}
+
+/* @lp, outside enclave mode, is free again. */
+void native_lp_free(struct native *n, struct sgx_lp *lp)
+{
+	ASSERT(!lp->enclave_mode);
+	atomic_store(&n->lps[lp->id].tid, 0);
+}
+
+/* The LP thread @tid runs on, or NULL. */
+struct sgx_lp *native_lp_of(const struct native *n, pid_t tid)
+{
+	for (unsigned int i = 0; i < n->cpu->cfg.nr_lps; i++)
+		if (atomic_load(&n->lps[i].tid) == tid)
+			return &n->cpu->lps[i];
 	return NULL;
 }
 
 struct sgx_lp *native_current_lp(const struct native *n)
 {
-	return self.generation == n->generation ? self.lp : NULL;
+	return native_lp_of(n, gettid_raw());
 }
 
-struct sgx_lp *native_this_lp(struct native *n)
-{
-	struct sgx_lp *lp = native_current_lp(n);
-
-	return lp ? lp : claim_lp(n, true);
-}
-
-void native_release_lp(struct native *n)
-{
-	struct sgx_lp *lp = native_current_lp(n);
-
-	if (!lp)
-		return;
-	ASSERT(!lp->enclave_mode);
-	n->lps[lp->id].tid = 0;
-	self.lp = NULL;
-}
-
+/* Model code runs on the LP its thread claimed before it took the lock. */
 static struct sgx_lp *native_plat_this_lp(void *ctx)
 {
-	struct sgx_lp *lp = native_this_lp(native_of(ctx));
+	struct sgx_lp *lp = native_current_lp(native_of(ctx));
 
-	/* MODEL: more threads than --cpus is a configuration error. */
 	ASSERT(lp);
 	return lp;
 }
@@ -140,12 +191,20 @@ static bool native_signal_pending(void *ctx)
 
 bool native_ipi_pending(struct native *n, const struct sgx_lp *lp)
 {
-	return atomic_load(&n->lps[lp->id].ipi_pending) != 0;
+	return atomic_load(&n->lps[lp->id].ipi_pending) & NATIVE_IPI;
+}
+
+/* Whether a waiter asked @lp to give way; the request is taken. */
+bool native_preempted(struct native *n, const struct sgx_lp *lp)
+{
+	return atomic_fetch_and(&n->lps[lp->id].ipi_pending, ~NATIVE_PREEMPT) &
+	       NATIVE_PREEMPT;
 }
 
 void native_ipi_ack(struct native *n, const struct sgx_lp *lp)
 {
-	if (atomic_exchange(&n->lps[lp->id].ipi_pending, 0))
+	/* A preemption alone has no sender waiting. */
+	if (atomic_exchange(&n->lps[lp->id].ipi_pending, 0) & NATIVE_IPI)
 		atomic_fetch_add(&n->acks, 1);
 }
 
@@ -161,8 +220,8 @@ static void native_ipi(void *ctx, const struct sgx_cpumask *mask)
 
 		if (!sgx_cpumask_test(mask, i) || !n->cpu->lps[i].enclave_mode)
 			continue;
-		ASSERT(nl->tid);
-		atomic_store(&nl->ipi_pending, 1);
+		ASSERT(atomic_load(&nl->tid));
+		atomic_fetch_or(&nl->ipi_pending, NATIVE_IPI);
 		n->stats.ipis++;
 		expected++;
 		/* A thread that is gone cannot answer: count it as done. */
@@ -230,18 +289,25 @@ int native_init(struct native *n, struct sgx_cpu *cpu, int ipi_signo)
 void native_lock(struct native *n)
 {
 	pthread_mutex_lock(&n->model_lock);
-	holding = true;
+	holder_native = n;
+	atomic_store(&holder, -(long)gettid_raw());
 }
 
 void native_unlock(struct native *n)
 {
-	holding = false;
+	atomic_store(&holder, 0);
 	pthread_mutex_unlock(&n->model_lock);
 }
 
 bool native_holds_lock(void)
 {
-	return holding;
+	long h = atomic_load(&holder);
+	pid_t tid;
+
+	if (!h)
+		return false;
+	tid = gettid_raw();
+	return h < 0 ? -h == tid : atomic_load(&holder_native->lps[h - 1].tid) == tid;
 }
 
 int native_lock_or_ipi(struct native *n, struct sgx_lp *lp)
@@ -251,7 +317,8 @@ int native_lock_or_ipi(struct native *n, struct sgx_lp *lp)
 			return -EINTR;
 		sched_yield();
 	}
-	holding = true;
+	holder_native = n;
+	atomic_store(&holder, lp ? (long)lp->id + 1 : -(long)gettid_raw());
 	return 0;
 }
 
@@ -273,11 +340,11 @@ static void *ksgxd_main(void *p)
 	atomic_store(&start->copied, 1);
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	ASSERT(take(n, user_lps(n), gettid_raw()));
 	native_lock(n);
-	ASSERT(claim_lp(n, false));
 	body(arg);
-	native_release_lp(n);
 	native_unlock(n);
+	native_lp_free(n, &n->cpu->lps[user_lps(n)]);
 	return NULL;
 }
 

@@ -11,8 +11,9 @@
  * LPs walk never change under a walker. The driver's own mutexes are then
  * never contended; they keep their counters (longest hold in ns).
  *
- * Logical processors: a thread gets an LP the first time it asks
- * (native_this_lp()), up to the CPU's nr_lps; ksgxd has its own.
+ * Logical processors: a program thread holds one of the first nr_lps - 1
+ * only while it needs one (native_lp_claim(), native_lp_free()), and may
+ * get another next time; ksgxd has the last.
  *
  * IPIs: the sender holds the model lock. For each target LP in enclave
  * mode it raises the LP's pending flag, sends ipi_signo to the thread with
@@ -33,10 +34,12 @@
 #include "arch/cpu.h"
 #include "sgxemu/platform.h"
 
+#define NATIVE_IPI 1 /* an IPI round waits for the AEX */
+#define NATIVE_PREEMPT 2 /* a thread waiting for an LP asks for this one */
+
 struct native_lp {
-	pid_t tid; /* the thread on it; 0 when free */
-	bool user; /* a thread of the program (not ksgxd) */
-	atomic_int ipi_pending;
+	_Atomic pid_t tid; /* the thread on it; 0 when free */
+	atomic_int ipi_pending; /* NATIVE_IPI | NATIVE_PREEMPT */
 };
 
 struct native_stats {
@@ -56,9 +59,8 @@ struct native {
 	pthread_t ksgxd_thread;
 	bool ksgxd_running;
 	atomic_uint acks;
-	/* Told when a program thread gets an LP (the runner activates its mm). */
-	void (*lp_claimed)(void *ctx, struct sgx_lp *lp);
-	void *lp_claimed_ctx;
+	atomic_uint lp_waits; /* a thread found every LP busy */
+	atomic_uint preempts; /* LPs asked to give way (native_lp_claim()) */
 	struct native_stats stats;
 	struct native_lp lps[SGX_LPS_MAX];
 };
@@ -78,16 +80,17 @@ bool native_holds_lock(void);
 int native_lock_or_ipi(struct native *n, struct sgx_lp *lp);
 
 /*
- * The calling thread's LP, claimed on first use (model lock held). NULL
- * when every LP is taken.
+ * LP assignment (native.c's LP part): a program thread holds an LP only
+ * while it needs one, and waits for one while all are busy; see there.
  */
-struct sgx_lp *native_this_lp(struct native *n);
-/* The calling thread's LP if it has one, without claiming (any context). */
+struct sgx_lp *native_lp_claim(struct native *n, pid_t tid);
+void native_lp_free(struct native *n, struct sgx_lp *lp);
+struct sgx_lp *native_lp_of(const struct native *n, pid_t tid);
+/* The calling thread's LP if it holds one (any context). */
 struct sgx_lp *native_current_lp(const struct native *n);
-/* The calling thread leaves: its LP becomes free (model lock held). */
-void native_release_lp(struct native *n);
 
 bool native_ipi_pending(struct native *n, const struct sgx_lp *lp);
+bool native_preempted(struct native *n, const struct sgx_lp *lp);
 void native_ipi_ack(struct native *n, const struct sgx_lp *lp);
 
 /*

@@ -35,10 +35,9 @@
 #define CPUID_12_LOW_MASK 0xfffff000U
 #define CPUID_12_HIGH_MASK 0x000fffffU
 
-/* MODEL: as ECREATE: 2^31 outside 64-bit mode, 2^36 in it (ECREATE's
- * ECREATE_MAX_SIZE_64); the model rejects 32-bit enclaves anyway. */
+/* MODEL: 2^31 outside 64-bit mode, which the model rejects anyway; in
+ * it, what ECREATE accepts (arch/sdm.h). */
 #define MAX_ENCLAVE_SIZE_NOT64_LOG2 31U
-#define MAX_ENCLAVE_SIZE_64_LOG2 36U
 /* MODEL: the attributes ECREATE lets software set: every non-reserved bit
  * but INIT, which only EINIT sets. */
 #define SGX_ATTR_SETTABLE (~SGX_ATTR_RESERVED_MASK & ~(uint64_t)SGX_ATTR_INIT)
@@ -102,7 +101,7 @@ static void sgx_leaf(uint32_t sub, uint32_t r[4])
 	if (sub == 0) {
 		r[0] = CPUID_12_0_EAX_SGX1 | CPUID_12_0_EAX_SGX2;
 		r[1] = SGX_MISC_EXINFO; /* MISCSELECT bits ECREATE accepts */
-		r[3] = MAX_ENCLAVE_SIZE_64_LOG2 << 8 |
+		r[3] = SGX_MAX_ENCLAVE_SIZE_64_LOG2 << 8 |
 		       MAX_ENCLAVE_SIZE_NOT64_LOG2;
 	} else if (sub == 1) {
 		r[0] = (uint32_t)SGX_ATTR_SETTABLE;

@@ -53,18 +53,23 @@ static long ret_errno(long ret)
  */
 static void model_enter(sigset_t *saved)
 {
+	struct sgx_lp *lp;
 	sigset_t all;
 
 	sigfillset(&all);
 	/* A stray trapped call in model code must not find SIGSYS blocked. */
 	sigdelset(&all, SIGSYS);
 	run_sys_sigmask(SIG_BLOCK, &all, saved);
+	/* Kernel code runs on an LP too: one first, then the lock. */
+	lp = run_lp_get(run_thread_get());
 	native_lock(&run.native);
+	run_lp_activate(lp);
 }
 
 static void model_leave(const sigset_t *saved)
 {
 	native_unlock(&run.native);
+	run_lp_put(run_thread_self());
 	run_sys_sigmask(SIG_SETMASK, saved, NULL);
 }
 

@@ -43,24 +43,12 @@
 
 #include "run/runtime.h"
 
-#define ALTSTACK_SIZE (256 * 1024UL) /* a power of two */
-#define ALTSTACKS_MAX 4096
 #define ARCH_SET_GS 0x1001
 #define ARCH_SET_FS 0x1002
-#define ARCH_GET_FS 0x1003
 #define ARCH_GET_GS 0x1004
 #define SYS_ARCH_PRCTL 158
 
 #define HWCAP2_FSGSBASE (1UL << 1)
-
-struct altstack_header {
-	uint64_t host_fs;
-	uint64_t host_gs;
-	uint64_t gs; /* what GS holds (arch_prctl only) */
-	uint64_t loaded; /* the enclave's bases are in FS and GS */
-	uint64_t sud_gen; /* dispatch is on for this process's model */
-	char selector; /* Syscall User Dispatch: BLOCK in enclave mode */
-};
 
 #define PR_SET_SYSCALL_USER_DISPATCH 59
 #define PR_SYS_DISPATCH_ON 1
@@ -96,12 +84,6 @@ static inline void wrgsbase(uint64_t v)
 	__asm__ volatile("wrgsbase %0" : : "r"(v) : "memory");
 }
 
-static uintptr_t altstacks[ALTSTACKS_MAX];
-static atomic_uint nr_altstacks;
-static __thread struct altstack_header *my_altstack;
-/* What the program asked sigaltstack() for on this thread (see below). */
-static __thread stack_t program_stack = { .ss_flags = SS_DISABLE };
-
 static long raw_sigaltstack(const stack_t *ss, stack_t *old)
 {
 	return run_syscall(SYS_sigaltstack, ss, old);
@@ -116,21 +98,8 @@ static inline long raw_arch_prctl(long code, uint64_t arg)
 	return run_sys6(SYS_ARCH_PRCTL, code, (long)arg, 0, 0, 0, 0);
 }
 
-__attribute__((noinline, no_stack_protector)) static struct altstack_header *
-header_here(void)
-{
-	uintptr_t base = (uintptr_t)__builtin_frame_address(0) &
-			 ~(ALTSTACK_SIZE - 1);
-	unsigned int n = atomic_load(&nr_altstacks);
-
-	for (unsigned int i = 0; i < n && i < ALTSTACKS_MAX; i++)
-		if (altstacks[i] == base)
-			return (struct altstack_header *)base;
-	return NULL;
-}
-
 /* GS := @v through arch_prctl, unless it holds @v already. */
-static inline void set_gs(struct altstack_header *h, uint64_t v)
+static inline void set_gs(struct run_thread *h, uint64_t v)
 {
 	if (h->gs == v)
 		return;
@@ -144,7 +113,7 @@ static inline void set_gs(struct altstack_header *h, uint64_t v)
  */
 __attribute__((noinline, no_stack_protector)) void run_fs_enter(void)
 {
-	struct altstack_header *h = header_here();
+	struct run_thread *h = run_thread_here();
 
 	if (!h)
 		return;
@@ -169,12 +138,21 @@ __attribute__((noinline, no_stack_protector)) void run_fs_enter(void)
  */
 __attribute__((noinline)) void run_fs_leave(void)
 {
-	struct sgx_lp *lp = run_ready() ? native_current_lp(&run.native) :
-					  NULL;
-	struct altstack_header *h = my_altstack;
+	struct run_thread *h = run_ready() ? run_thread_self() : NULL;
+	struct sgx_lp *lp = run_thread_lp(h);
 
-	if (!lp || !lp->enclave_mode || !h)
-		return;
+	if (lp && lp->enclave_mode)
+		run_fs_load(h, lp);
+}
+
+/**
+ * run_fs_load() - @h goes on in enclave mode on @lp: the enclave's bases
+ * and dispatch's BLOCK; the host's, which are loaded until then, are kept
+ * for the next exit. Nothing may touch TLS after it.
+ */
+__attribute__((noinline, no_stack_protector)) void
+run_fs_load(struct run_thread *h, const struct sgx_lp *lp)
+{
 	if (fsgsbase) {
 		if (!h->loaded) {
 			h->host_fs = rdfsbase();
@@ -202,12 +180,12 @@ __attribute__((noinline)) void run_fs_leave(void)
  * where the runtime's calls and its handlers' rt_sigreturn are, passes.
  * A kernel without it (before 5.11, or CONFIG_GENERIC_ENTRY off) lets
  * enclave system calls through to the host, as before; said once.
+ * @h: the thread's record
  * @gen: the model's generation (run.native.generation)
  */
-void run_sud_on(uint64_t gen)
+void run_sud_on(struct run_thread *h, uint64_t gen)
 {
 	static bool warned;
-	struct altstack_header *h = my_altstack;
 	uint64_t page = run_sysgate_page();
 
 	if (!h || h->sud_gen == gen || !page)
@@ -240,7 +218,7 @@ void run_fs_setup(void)
  */
 long run_fs_arch_prctl(int code, uint64_t arg)
 {
-	struct altstack_header *h = my_altstack;
+	struct run_thread *h = run_thread_self();
 	long ret;
 
 	ret = raw_arch_prctl(code, arg);
@@ -254,74 +232,23 @@ long run_fs_arch_prctl(int code, uint64_t arg)
 	return 0;
 }
 
-/**
- * run_altstack() - give the calling thread its alternate signal stack, with
- * its header, once.
- *
- * Return: 0 or -errno.
- */
-int run_altstack(void)
-{
-	struct altstack_header *h;
-	uintptr_t raw, base;
-	unsigned int n;
-	stack_t ss;
-
-	if (my_altstack)
-		return 0;
-	n = atomic_fetch_add(&nr_altstacks, 1);
-	if (n >= ALTSTACKS_MAX)
-		return -ENOMEM;
-	raw = (uintptr_t)run_sys_mmap(NULL, 2 * ALTSTACK_SIZE,
-				      PROT_READ | PROT_WRITE,
-				      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if ((void *)raw == MAP_FAILED)
-		return -ENOMEM;
-	base = (raw + ALTSTACK_SIZE - 1) & ~(ALTSTACK_SIZE - 1);
-	h = (struct altstack_header *)base;
-	raw_arch_prctl(ARCH_GET_FS, (uint64_t)(uintptr_t)&h->host_fs);
-	raw_arch_prctl(ARCH_GET_GS, (uint64_t)(uintptr_t)&h->gs);
-	h->host_gs = h->gs;
-	ss.ss_sp = (void *)(base + 64);
-	ss.ss_size = ALTSTACK_SIZE - 64;
-	ss.ss_flags = 0;
-	if (raw_sigaltstack(&ss, &program_stack))
-		return -errno;
-	altstacks[n] = base;
-	my_altstack = h;
-	return 0;
-}
-
-/* The calling thread has its alternate stack already. */
-bool run_altstack_ready(void)
-{
-	return my_altstack != NULL;
-}
-
-/**
- * run_altstack_get() - the calling thread's alternate stack as the kernel
- * has it, for a ucontext that sigreturn will restore.
- * @ss: receives it
- */
-void run_altstack_get(stack_t *ss)
-{
-	raw_sigaltstack(NULL, ss);
-}
-
 /*
- * The program's sigaltstack(): once the thread has the runtime's stack, the
- * program's wish is recorded and reported back, never installed, so that
- * every handler keeps finding its header (language runtimes install their
- * own stacks for overflow detection; their handlers run on ours instead).
- * MODEL: a program's handler then never runs on the stack it chose.
+ * The program's sigaltstack(): once the thread has armed the runtime's
+ * stack, the program's wish is recorded and reported back, never
+ * installed, so that every trap of enclave code lands on the runtime's.
+ * MODEL: the program's handlers with SA_ONSTACK run on the stack it chose
+ * by a switch inside the runtime's handler (trap.c, call_program()); their
+ * context's uc_stack is the runtime's, which sigreturn must restore.
  */
 int sigaltstack(const stack_t *ss, stack_t *old)
 {
-	if (!my_altstack)
+	struct run_thread *t = run_thread_self();
+
+	if (!t || !t->armed)
 		return (int)raw_sigaltstack(ss, old);
 	if (old)
-		*old = program_stack;
+		*old = t->program_stack;
 	if (ss)
-		program_stack = *ss;
+		t->program_stack = *ss;
 	return 0;
 }

@@ -172,6 +172,7 @@ static struct {
 } orphans[ORPHANS_MAX];
 static unsigned int nr_orphans;
 static sigset_t fork_saved_mask;
+static bool fork_locked; /* prepare took the model lock */
 
 /**
  * run_fork_prepare() - before fork: the model is quiet while the address
@@ -188,15 +189,26 @@ void run_fork_prepare(void)
 	run_sys_sigmask(SIG_BLOCK, &all, &saved);
 	native_lock(&run.native);
 	fork_saved_mask = saved;
+	fork_locked = true;
+}
+
+/*
+ * The lock's holder is a thread id, and the child's forking thread has a
+ * new one: whether prepare took the lock is remembered instead.
+ */
+static void fork_unlock(void)
+{
+	if (!fork_locked)
+		return;
+	fork_locked = false;
+	native_unlock(&run.native);
+	run_sys_sigmask(SIG_SETMASK, &fork_saved_mask, NULL);
 }
 
 /** run_fork_parent() - after fork, in the parent. */
 void run_fork_parent(void)
 {
-	if (!run_ready() || !native_holds_lock())
-		return;
-	native_unlock(&run.native);
-	run_sys_sigmask(SIG_SETMASK, &fork_saved_mask, NULL);
+	fork_unlock();
 }
 
 /* The child's host view of one of the parent's VMAs (see above). */
@@ -239,14 +251,10 @@ void run_fork_child(void)
 	done = self;
 	run.self = self;
 	uaccess_fork_child();
-	if (!had_model)
-		return;
-	list_for_each_safe(pos, tmp, &run.mm->vmas)
-		orphan_vma(list_entry(pos, struct sgx_vma, list));
-	if (native_holds_lock()) {
-		native_unlock(&run.native);
-		run_sys_sigmask(SIG_SETMASK, &fork_saved_mask, NULL);
-	}
+	if (had_model)
+		list_for_each_safe(pos, tmp, &run.mm->vmas)
+			orphan_vma(list_entry(pos, struct sgx_vma, list));
+	fork_unlock();
 }
 
 /**

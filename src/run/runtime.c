@@ -21,8 +21,8 @@
 struct run_state run;
 
 static pthread_mutex_t model_init_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_key_t lp_key;
-static pthread_once_t lp_key_once = PTHREAD_ONCE_INIT;
+/* The thread that forks (pthread_atfork's prepare), for the child. */
+static struct run_thread *forking;
 
 void *run_sys_mmap(void *addr, size_t len, int prot, int flags, int fd,
 		   off_t off)
@@ -81,44 +81,6 @@ static void map_shared_stats(int fd)
 		run.shared = p;
 }
 
-/* A thread that had an LP exits: its LP leaves the mm and becomes free. */
-static void lp_key_destructor(void *p)
-{
-	native_lock(&run.native);
-	if (run_ready() && native_current_lp(&run.native) == p) {
-		sgx_mm_deactivate(run.mm, p);
-		native_release_lp(&run.native);
-	}
-	native_unlock(&run.native);
-}
-
-/**
- * run_thread_exit() - the calling thread exits without its destructors
- * (a raw exit): what lp_key_destructor() would have done.
- */
-void run_thread_exit(void)
-{
-	struct sgx_lp *lp;
-
-	if (!run_ready())
-		return;
-	lp = native_current_lp(&run.native);
-	if (lp)
-		lp_key_destructor(lp);
-}
-
-static void lp_key_create(void)
-{
-	pthread_key_create(&lp_key, lp_key_destructor);
-}
-
-/* A program thread got an LP: the scheduler puts it on that CPU. */
-static void lp_claimed(void *ctx, struct sgx_lp *lp)
-{
-	sgx_mm_activate(run.mm, lp);
-	pthread_setspecific(lp_key, lp);
-}
-
 static int model_init(void)
 {
 	struct sgx_cpu_config cc = {
@@ -134,7 +96,6 @@ static int model_init(void)
 	};
 	int ret;
 
-	pthread_once(&lp_key_once, lp_key_create);
 	memset(&run.counted, 0, sizeof(run.counted));
 	memset(&run.published, 0, sizeof(run.published));
 	memset(run.files, 0, sizeof(run.files));
@@ -144,7 +105,6 @@ static int model_init(void)
 		ret = native_init(&run.native, &run.cpu, run.ipi_signo);
 	if (ret)
 		return ret;
-	run.native.lp_claimed = lp_claimed;
 	ret = sgx_driver_init(&run.drv, &run.cpu, &run.native.plat, &dc);
 	if (!ret)
 		ret = sgx_mm_create(&run.drv, &run.mm);
@@ -215,14 +175,29 @@ void run_publish_stats(void)
 	}
 }
 
+/*
+ * fork, from libc's atfork handlers or a raw fork that sysgate.c traps:
+ * the forking thread's record is the one the child keeps (thread.c), and
+ * the child drops its parent's enclaves (hostmap.c). getpid() would be a
+ * system call on every trap, so the pid is kept and the child learns its
+ * own in run_fork_child().
+ */
+void run_atfork_prepare(void)
+{
+	forking = run_thread_self();
+	run_fork_prepare();
+}
+
+void run_atfork_child(void)
+{
+	run_thread_forked(forking);
+	run_fork_child();
+}
+
 __attribute__((constructor)) static void run_init(void)
 {
 	run.self = getpid();
-	/*
-	 * getpid() would be a system call on every trap: the pid is kept, and
-	 * a fork's child learns its own (hostmap.c; sysgate.c for raw forks).
-	 */
-	pthread_atfork(run_fork_prepare, run_fork_parent, run_fork_child);
+	pthread_atfork(run_atfork_prepare, run_fork_parent, run_atfork_child);
 	run_sysgate_map();
 	run_fs_setup();
 	run_xstate_setup();
@@ -231,10 +206,11 @@ __attribute__((constructor)) static void run_init(void)
 	/* MODEL: a real-time signal near the top stands for the IPI vector. */
 	run.ipi_signo = SIGRTMAX - 3;
 	run.vdso = run_vdso_get();
+	run_direct_setup();
 	run_cpuid_set_epc_size(run.cfg.epc_pages * PAGE_SIZE);
 	if (run_cpuid_setup())
 		fprintf(stderr, "sgxemu: CPUID patching failed\n");
-	if (run_traps_install() || run_altstack()) {
+	if (run_traps_install() || !run_thread_get()) {
 		fprintf(stderr, "sgxemu: cannot install the runtime's traps\n");
 		abort();
 	}

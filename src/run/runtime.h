@@ -80,18 +80,75 @@ int run_host_reserve(uint64_t addr, uint64_t len);
 void run_fork_prepare(void);
 void run_fork_parent(void);
 void run_fork_child(void);
+void run_atfork_prepare(void);
+void run_atfork_child(void);
 bool run_orphan_fault(uint64_t addr, uint32_t error_code,
 		      struct sgx_exception *exc);
 void run_orphan_forget(uint64_t start, uint64_t len);
 
-/* fsgs.c: the alternate stacks, and FS/GS across the enclave boundary */
-int run_altstack(void);
-void run_altstack_get(stack_t *ss);
-bool run_altstack_ready(void);
+/*
+ * thread.c: the runner's state of one program thread. It lives at the
+ * bottom of the thread's alternate signal stack (the runtime's, aligned to
+ * RUN_ALTSTACK_SIZE), so a handler finds it from its stack pointer, and is
+ * found elsewhere by the kernel tid: never through glibc's TLS, which
+ * threads made by a raw clone() share or do not have.
+ */
+#define RUN_ALTSTACK_SIZE (256 * 1024UL) /* a power of two */
+#ifndef SS_AUTODISARM
+#define SS_AUTODISARM (1U << 31) /* linux/signal.h */
+#endif
+
+enum run_thread_state { RUN_THREAD_FREE, RUN_THREAD_LIVE, RUN_THREAD_EXITED };
+
+struct run_thread {
+	/* fsgs.c */
+	uint64_t host_fs;
+	uint64_t host_gs;
+	uint64_t gs; /* what GS holds (arch_prctl only) */
+	uint64_t loaded; /* the enclave's bases are in FS and GS */
+	uint64_t sud_gen; /* dispatch is on for this process's model */
+	char selector; /* Syscall User Dispatch: BLOCK in enclave mode */
+	atomic_int state; /* enum run_thread_state */
+	pid_t tid;
+	bool armed; /* the kernel has this stack as the thread's altstack */
+	stack_t program_stack; /* what the program asked sigaltstack() for */
+	uint64_t program_blocked; /* the runtime's signals it blocked */
+	/* The LP it holds (in enclave mode, or in model code), or NULL. */
+	struct sgx_lp *lp;
+	uint64_t lp_gen; /* the model instance lp belongs to */
+	/* trap.c */
+	ucontext_t *aex_uc; /* whose extended state an AEX saves */
+	bool must_yield; /* let others have the model lock */
+	struct {
+		int sig;
+		int code; /* si_code */
+		struct sgx_exception exc; /* trapno, err and address */
+	} pending; /* a signal for the program, decided under the lock */
+	/* Lowest address of the stack's frames in use (deliver()), or 0. */
+	uintptr_t in_use;
+};
+
+struct run_thread *run_thread_here(void);
+struct run_thread *run_thread_self(void);
+struct run_thread *run_thread_get(void);
+uintptr_t run_thread_stack(const struct run_thread *t);
+stack_t run_thread_altstack(const struct run_thread *t, uintptr_t top);
+struct sgx_lp *run_thread_lp(struct run_thread *t);
+struct sgx_lp *run_lp_get(struct run_thread *t);
+void run_lp_put(struct run_thread *t);
+void run_lp_activate(struct sgx_lp *lp);
+int run_arm_altstack(struct run_thread *t, ucontext_t *uc, uint64_t host_rsp);
+void run_thread_forked(struct run_thread *me);
+pid_t run_gettid(void);
+bool run_on_stack(const stack_t *ss, uint64_t sp);
+void run_call_on_stack(void (*fn)(void *), void *arg, uintptr_t top);
+
+/* fsgs.c: FS/GS across the enclave boundary */
 void run_fs_enter(void);
 void run_fs_leave(void);
+void run_fs_load(struct run_thread *h, const struct sgx_lp *lp);
 void run_fs_setup(void);
-void run_sud_on(uint64_t gen);
+void run_sud_on(struct run_thread *h, uint64_t gen);
 long run_fs_arch_prctl(int code, uint64_t arg);
 
 /* xstate.c: the extended state across AEX and ERESUME */
@@ -109,6 +166,11 @@ void run_record_leaf(struct sgx_lp *lp, enum sgx_leaf_class cls,
 
 /* trap.c */
 int run_traps_install(void);
+int run_enclu_entry(struct sgx_lp *lp, ucontext_t *uc);
+
+/* direct.c: EENTER and ERESUME of the vDSO image without a trap */
+void run_direct_setup(void);
+void run_direct_learn(const ucontext_t *uc);
 void run_regs_from_uc(struct sgx_lp *lp, const ucontext_t *uc);
 void run_regs_to_uc(const struct sgx_lp *lp, ucontext_t *uc);
 

@@ -90,8 +90,6 @@ static struct {
 	uint64_t lo, hi;
 } spans[SPANS_MAX];
 static unsigned int nr_spans;
-/* The runtime's signals the program asked to block, per thread. */
-static __thread uint64_t program_blocked;
 
 /* Called with the enclave's FS loaded (fsgs.c): no TLS, no canary. */
 __attribute__((no_stack_protector)) long run_sys6(long nr, long a1, long a2,
@@ -492,11 +490,13 @@ static bool apply_how(int how, uint64_t set, uint64_t *mask)
 static long program_sigmask(int how, const uint64_t *set, uint64_t *old,
 			    unsigned long size, uint64_t *uc_mask)
 {
-	uint64_t rt = runtime_sig_bits(), blocked = program_blocked, cur;
+	struct run_thread *t = run_thread_get();
+	uint64_t rt = runtime_sig_bits(), blocked, cur;
 	long ret;
 
-	if (size != 8)
+	if (size != 8 || !t)
 		return -EINVAL;
+	blocked = t->program_blocked;
 	if (set && !apply_how(how, *set & rt, &blocked))
 		return -EINVAL;
 	if (uc_mask) {
@@ -512,8 +512,8 @@ static long program_sigmask(int how, const uint64_t *set, uint64_t *old,
 			return ret;
 	}
 	if (old)
-		*old = (cur & ~rt) | program_blocked;
-	program_blocked = blocked;
+		*old = (cur & ~rt) | t->program_blocked;
+	t->program_blocked = blocked;
 	return 0;
 }
 
@@ -590,12 +590,12 @@ static long emulate_fork(long nr, const long a[6])
 {
 	long ret;
 
-	run_fork_prepare();
+	run_atfork_prepare();
 	ret = run_sys6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 	if (ret)
 		run_fork_parent();
 	else
-		run_fork_child();
+		run_atfork_child();
 	return ret;
 }
 

@@ -17,10 +17,14 @@
  * - The IPI signal: the thread takes an AEX wherever the enclave is, and
  *   acknowledges; it then runs the AEP, which ERESUMEs.
  *
- * The handlers run on a per-thread alternate stack, so nothing is written
- * on an enclave stack, and with every signal blocked. The
+ * The handlers run on a per-thread alternate stack (thread.c), so nothing
+ * is written on an enclave stack, and with every signal blocked. The
  * program's own handlers for them are kept (sigaction() and signal() are
- * interposed) and called for everything that is not the runtime's.
+ * interposed) and called for everything that is not the runtime's, with
+ * the program's mask (the runtime's signals never blocked, so its traps
+ * work in them) and on the program's alternate stack if it asks.
+ * A thread holds an LP only while it needs one: each handler gives it
+ * back once the thread is outside enclave mode.
  *
  * FS and GS: every handler is wrapped so that its body runs on the
  * thread's own bases and the enclave's are back when it returns to enclave
@@ -69,14 +73,17 @@ static const int trapped[] = { SIGILL, SIGSEGV, SIGBUS, SIGFPE, SIGTRAP };
 /* The program's own dispositions of the signals the runtime takes. */
 static struct sigaction program_act[_NSIG];
 
-/* The thread should let others have the model lock (user_fault()). */
-static __thread bool must_yield;
-/* A signal for the program, decided under the model lock (unfixed()). */
-static __thread struct {
-	int sig;
-	int code; /* si_code */
-	struct sgx_exception exc; /* trapno, err and address */
-} pending;
+/*
+ * The calling thread's record (thread.c), which holds what used to be
+ * thread-local here: the signal decided under the model lock for the
+ * program (unfixed()), and whether to let others have the lock first
+ * (user_fault()).
+ */
+/* Records outlive the model: a fork's child has its forking thread's. */
+static struct run_thread *me(void)
+{
+	return run_thread_self();
+}
 
 static bool runtime_signal(int sig)
 {
@@ -152,17 +159,80 @@ static uint64_t uc_reg(const ucontext_t *uc, int reg)
  * the default action. A fault the program ignores or leaves at SIG_DFL
  * kills it with that signal, as force_sig() does.
  */
+struct program_call {
+	const struct sigaction *act;
+	int sig;
+	siginfo_t *si;
+	ucontext_t *uc;
+};
+
+static void call_handler(void *p)
+{
+	const struct program_call *c = p;
+
+	if (c->act->sa_flags & SA_SIGINFO)
+		c->act->sa_sigaction(c->sig, c->si, c->uc);
+	else
+		c->act->sa_handler(c->sig);
+}
+
+static void runtime_mask(sigset_t *mask);
+
+/*
+ * The program's handler, as the kernel would run it: with the mask it
+ * asks for (the interrupted one, sa_mask, and the signal unless
+ * SA_NODEFER), except the runtime's own signals, so that its traps keep
+ * working in the handler (which may fault, or enter an enclave); and with
+ * SA_ONSTACK on the alternate stack the program asked sigaltstack() for,
+ * unless it runs there already. The runtime's frames below which it runs
+ * stay reserved (run_arm_altstack()).
+ */
+static void call_program(const struct sigaction *act, int sig,
+			 siginfo_t *si, ucontext_t *uc)
+{
+	struct program_call c = { act, sig, si, uc };
+	struct run_thread *t = me();
+	uintptr_t here = (uintptr_t)__builtin_frame_address(0);
+	sigset_t mask = uc->uc_sigmask, traps, saved;
+	const stack_t *ps = t ? &t->program_stack : NULL;
+
+	sigorset(&mask, &mask, &act->sa_mask);
+	if (!(act->sa_flags & SA_NODEFER))
+		sigaddset(&mask, sig);
+	sigemptyset(&traps);
+	runtime_mask(&traps);
+	sigaddset(&traps, SIGSYS);
+	for (int i = 1; i < _NSIG; i++)
+		if (sigismember(&traps, i))
+			sigdelset(&mask, i);
+	if (t)
+		run_lp_put(t);
+	run_sys_sigmask(SIG_SETMASK, &mask, &saved);
+	if (ps && !(ps->ss_flags & SS_DISABLE) && act->sa_flags & SA_ONSTACK &&
+	    !run_on_stack(ps, uc_reg(uc, REG_RSP)) && !run_on_stack(ps, here)) {
+		uintptr_t in_use = t->in_use;
+
+		/* Our frames above here stay (run_arm_altstack()). */
+		if (here - run_thread_stack(t) < RUN_ALTSTACK_SIZE)
+			t->in_use = here - 256;
+		run_call_on_stack(call_handler, &c,
+				  (uintptr_t)ps->ss_sp + ps->ss_size);
+		t->in_use = in_use;
+	} else {
+		call_handler(&c);
+	}
+	run_sys_sigmask(SIG_SETMASK, &saved, NULL);
+}
+
 static void deliver(int sig, siginfo_t *si, ucontext_t *uc)
 {
 	const struct sigaction *act = &program_act[sig];
 	struct sigaction dfl = { 0 };
 
-	if (act->sa_flags & SA_SIGINFO && act->sa_sigaction) {
-		act->sa_sigaction(sig, si, uc);
-		return;
-	}
-	if (act->sa_handler != SIG_DFL && act->sa_handler != SIG_IGN) {
-		act->sa_handler(sig);
+	if ((act->sa_flags & SA_SIGINFO && act->sa_sigaction) ||
+	    (!(act->sa_flags & SA_SIGINFO) && act->sa_handler != SIG_DFL &&
+	     act->sa_handler != SIG_IGN)) {
+		call_program(act, sig, si, uc);
 		return;
 	}
 	if (sig == run.ipi_signo && act->sa_handler == SIG_IGN)
@@ -248,8 +318,10 @@ static void unfixed(const struct sgx_exception *exc, enum sgx_fault_result fr,
 		    ucontext_t *uc)
 {
 	greg_t *g = uc->uc_mcontext.gregs;
+	struct run_thread *t = me();
 
-	if (run.vdso && uc_reg(uc, REG_RIP) == run.vdso->enclu &&
+	if (run.vdso && (uc_reg(uc, REG_RIP) == run.vdso->enclu ||
+			 uc_reg(uc, REG_RIP) == run.vdso->aep) &&
 	    exc->vector != X86_TRAP_DB && exc->vector != X86_TRAP_BP) {
 		g[REG_RIP] = (greg_t)run.vdso->fixup;
 		g[REG_RDI] = exc->vector;
@@ -257,8 +329,8 @@ static void unfixed(const struct sgx_exception *exc, enum sgx_fault_result fr,
 		g[REG_RDX] = (greg_t)exc->addr;
 		return;
 	}
-	pending.sig = fault_signal(exc, fr, &pending.code);
-	pending.exc = *exc;
+	t->pending.sig = fault_signal(exc, fr, &t->pending.code);
+	t->pending.exc = *exc;
 }
 
 /*
@@ -267,16 +339,17 @@ static void unfixed(const struct sgx_exception *exc, enum sgx_fault_result fr,
  */
 static void deliver_pending(ucontext_t *uc)
 {
-	int sig = pending.sig;
+	struct run_thread *t = me();
+	int sig = t ? t->pending.sig : 0;
 
-	if (must_yield) {
-		must_yield = false;
+	if (t && t->must_yield) {
+		t->must_yield = false;
 		sched_yield();
 	}
 	if (!sig)
 		return;
-	pending.sig = 0;
-	deliver_exception(sig, pending.code, &pending.exc, uc);
+	t->pending.sig = 0;
+	deliver_exception(sig, t->pending.code, &t->pending.exc, uc);
 }
 
 /*
@@ -291,16 +364,17 @@ static enum sgx_fault_result user_fault(uint64_t addr, uint32_t error_code)
 
 	if (fr == SGX_FAULT_FIXED &&
 	    !sgx_pgtable_lookup(&run.mm->pgtable, addr))
-		must_yield = true;
+		me()->must_yield = true;
 	return fr;
 }
 
 /*
- * The signal context whose extended state an AEX of this thread saves: set
+ * The signal context whose extended state an AEX on an LP saves: set
  * around every call into the CPU model that may take an AEX, because the
  * model raises the AEX of a faulting leaf or fill itself (arch/aex.c).
+ * Per LP: the thread on it is the one in the CPU model.
  */
-static __thread ucontext_t *aex_uc;
+static ucontext_t *aex_ucs[SGX_LPS_MAX];
 
 /**
  * run_aex_hook() - the CPU's AEX hook, in enclave mode before the AEX saves
@@ -310,8 +384,8 @@ static __thread ucontext_t *aex_uc;
 void run_aex_hook(void *ctx, struct sgx_lp *lp)
 {
 	(void)ctx;
-	if (aex_uc)
-		run_xstate_aex(lp, aex_uc);
+	if (aex_ucs[lp->id])
+		run_xstate_aex(lp, aex_ucs[lp->id]);
 	run_record_aex(lp);
 }
 
@@ -322,12 +396,12 @@ void run_aex_hook(void *ctx, struct sgx_lp *lp)
 static void take_aex(struct sgx_lp *lp, ucontext_t *uc,
 		     const struct sgx_exception *exc)
 {
-	ucontext_t *outer = aex_uc;
+	ucontext_t *outer = aex_ucs[lp->id];
 
 	run_regs_from_uc(lp, uc);
-	aex_uc = uc;
+	aex_ucs[lp->id] = uc;
 	sgx_aex(lp, exc);
-	aex_uc = outer;
+	aex_ucs[lp->id] = outer;
 	run_regs_to_uc(lp, uc);
 }
 
@@ -383,6 +457,23 @@ static void ipi_aex(struct sgx_lp *lp, ucontext_t *uc)
 		pthread_mutex_unlock(&targets);
 	}
 	native_ipi_ack(&run.native, lp);
+}
+
+/*
+ * A thread waiting for an LP asked for this one (native_lp_claim()): an
+ * interrupt, as the timer's when Linux preempts a thread. The AEX is
+ * taken under the model lock (nobody holds it for this thread); the LP is
+ * free once the handler is done, and the AEP's ERESUME waits for one.
+ */
+static void preempt_aex(struct sgx_lp *lp, ucontext_t *uc)
+{
+	if (native_lock_or_ipi(&run.native, lp)) {
+		ipi_aex(lp, uc);
+		return;
+	}
+	if (lp->enclave_mode)
+		take_aex(lp, uc, NULL);
+	native_unlock(&run.native);
 }
 
 /* #UD of enclave code, with RIP at the instruction. */
@@ -498,9 +589,9 @@ static void enclu(struct sgx_lp *lp, ucontext_t *uc)
 	int ret;
 
 	run_regs_from_uc(lp, uc);
-	aex_uc = uc;
+	aex_ucs[lp->id] = uc;
 	ret = run_leaf(lp);
-	aex_uc = NULL;
+	aex_ucs[lp->id] = NULL;
 	if (!sgx_faulted(ret)) {
 		if (leaf_moves_rip(leaf))
 			leaf_result(lp, leaf, ret);
@@ -543,16 +634,42 @@ static bool orphan_enclu(ucontext_t *uc)
 	       orphan(uc_reg(uc, REG_RBX), 0, uc);
 }
 
+/**
+ * run_enclu_entry() - EENTER or ERESUME (EAX) of the ENCLU in @uc on @lp,
+ * model lock held, for the vDSO's direct entry (direct.c): on success @uc
+ * is the enclave's state; if the leaf faults, nothing changed (a faulting
+ * leaf commits nothing) and the caller lets the ENCLU trap instead.
+ *
+ * Return: 0, or -EFAULT.
+ */
+int run_enclu_entry(struct sgx_lp *lp, ucontext_t *uc)
+{
+	int ret;
+
+	run_regs_from_uc(lp, uc);
+	aex_ucs[lp->id] = uc;
+	ret = run_leaf(lp);
+	aex_ucs[lp->id] = NULL;
+	if (sgx_faulted(ret))
+		return -EFAULT;
+	if (uc_reg(uc, REG_RAX) == ERESUME)
+		run_xstate_resume(lp, uc);
+	run_regs_to_uc(lp, uc);
+	return 0;
+}
+
 __attribute__((noinline)) static void sigill_body(int sig, siginfo_t *si,
 						 void *ucv)
 {
 	ucontext_t *uc = ucv;
+	uint64_t host_rsp = uc_reg(uc, REG_RSP), host_rip = uc_reg(uc, REG_RIP);
 	int saved_errno = errno;
+	struct run_thread *t;
 	struct sgx_lp *lp;
 
 	if (run_cpuid_trap(uc) || orphan_enclu(uc))
 		goto out;
-	lp = run_ready() ? native_current_lp(&run.native) : NULL;
+	lp = run_thread_lp(me());
 	if (!run_ready() || !is_enclu(uc_reg(uc, REG_RIP))) {
 		if (lp && lp->enclave_mode)
 			enclave_ud(lp, uc);
@@ -560,27 +677,28 @@ __attribute__((noinline)) static void sigill_body(int sig, siginfo_t *si,
 			deliver(sig, si, uc);
 		goto out;
 	}
+	t = run_thread_get();
+	if (!t) {
+		fprintf(stderr, "sgxemu: no memory for a thread's state\n");
+		abort();
+	}
+	/* An LP first, then the lock: LPs are waited for without it. */
+	lp = run_lp_get(t);
 	if (native_lock_or_ipi(&run.native, lp)) {
 		ipi_aex(lp, uc);
 		goto out;
 	}
-	lp = native_this_lp(&run.native);
-	if (!lp) {
-		fprintf(stderr, "sgxemu: more enclave threads than --cpus\n");
-		abort();
-	}
-	/*
-	 * sigreturn restores the alternate stack the ucontext recorded, so
-	 * one installed in this handler goes in there too.
-	 */
-	if (!run_altstack_ready()) {
-		if (run_altstack())
-			abort();
-		run_altstack_get(&uc->uc_stack);
-	}
-	run_sud_on(run.native.generation);
+	run_lp_activate(lp);
+	run_sud_on(t, run.native.generation);
 	enclu(lp, uc);
 	native_unlock(&run.native);
+	if (run.vdso && host_rip == run.vdso->enclu)
+		run_direct_learn(uc);
+	if (lp->enclave_mode && run_arm_altstack(t, uc, host_rsp)) {
+		fprintf(stderr, "sgxemu: cannot arm the alternate stack\n");
+		abort();
+	}
+	run_lp_put(t);
 	deliver_pending(uc);
 out:
 	errno = saved_errno;
@@ -621,9 +739,9 @@ static void enclave_fault(struct sgx_lp *lp, siginfo_t *si, ucontext_t *uc)
 			exc.vector = X86_TRAP_UD;
 	} else if (in_elrange(lp, addr)) {
 		run_regs_from_uc(lp, uc); /* for the AEX of a refused fill */
-		aex_uc = uc;
+		aex_ucs[lp->id] = uc;
 		fault = run_host_fill(lp, addr, acc);
-		aex_uc = NULL;
+		aex_ucs[lp->id] = NULL;
 		if (!fault)
 			return;
 		exc = lp->exc;
@@ -636,8 +754,7 @@ __attribute__((noinline)) static void sigsegv_body(int sig, siginfo_t *si,
 {
 	ucontext_t *uc = ucv;
 	int saved_errno = errno;
-	struct sgx_lp *lp = run_ready() ? native_current_lp(&run.native) :
-					  NULL;
+	struct sgx_lp *lp = run_thread_lp(me());
 
 	if (sig == SIGSEGV && !(lp && lp->enclave_mode) &&
 	    orphan((uint64_t)(uintptr_t)si->si_addr,
@@ -658,13 +775,19 @@ __attribute__((noinline)) static void sigsegv_body(int sig, siginfo_t *si,
 __attribute__((noinline)) static void ipi_body(int sig, siginfo_t *si,
 					      void *ucv)
 {
-	struct sgx_lp *lp = run_ready() ? native_current_lp(&run.native) :
-					  NULL;
+	struct sgx_lp *lp = run_thread_lp(me());
 	int saved_errno = errno;
 
+	/*
+	 * The runtime's IPIs come from tgkill() of this process. One that
+	 * finds no flag was answered already, in native_lock_or_ipi(): the
+	 * thread may since have left its LP, or taken another.
+	 */
 	if (lp && native_ipi_pending(&run.native, lp))
 		ipi_aex(lp, ucv);
-	else if (!lp || si->si_code != SI_TKILL)
+	else if (lp && native_preempted(&run.native, lp))
+		preempt_aex(lp, ucv);
+	else if (si->si_code != SI_TKILL || si->si_pid != run.self)
 		deliver(sig, si, ucv);
 	errno = saved_errno;
 }
@@ -681,8 +804,7 @@ __attribute__((noinline)) static void sigsys_body(int sig, siginfo_t *si,
 	greg_t *g = uc->uc_mcontext.gregs;
 	int saved_errno = errno;
 
-	struct sgx_lp *lp = run_ready() ? native_current_lp(&run.native) :
-					  NULL;
+	struct sgx_lp *lp = run_thread_lp(me());
 
 	if (si->si_code == SYS_USER_DISPATCH) {
 		/*
@@ -717,12 +839,9 @@ static void runtime_mask(sigset_t *mask);
 __attribute__((noinline)) static void foreign_body(int sig, siginfo_t *si,
 						  void *ucv)
 {
-	struct sgx_lp *lp = run_ready() ? native_current_lp(&run.native) :
-					  NULL;
+	struct sgx_lp *lp = run_thread_lp(me());
 	int saved_errno = errno;
-	sigset_t traps;
 
-	sigemptyset(&traps);
 	if (lp && lp->enclave_mode) {
 		if (native_lock_or_ipi(&run.native, lp)) {
 			ipi_aex(lp, ucv);
@@ -731,11 +850,15 @@ __attribute__((noinline)) static void foreign_body(int sig, siginfo_t *si,
 			native_unlock(&run.native);
 		}
 	}
-	/* The program's handler may fault or enter an enclave itself. */
-	runtime_mask(&traps);
-	run_sys_sigmask(SIG_UNBLOCK, &traps, NULL);
 	errno = saved_errno;
 	deliver(sig, si, ucv);
+}
+
+/* After a handler's body: an LP held outside enclave mode is free. */
+__attribute__((noinline)) static void lp_done(void)
+{
+	if (run_ready())
+		run_lp_put(run_thread_self());
 }
 
 /*
@@ -748,6 +871,7 @@ __attribute__((noinline)) static void foreign_body(int sig, siginfo_t *si,
 	{                                                                 \
 		run_fs_enter();                                           \
 		body(sig, si, uc);                                        \
+		lp_done();                                                \
 		run_fs_leave();                                           \
 	}
 
@@ -761,8 +885,7 @@ __attribute__((noinline)) static void exception_body(int sig, siginfo_t *si,
 						    void *ucv)
 {
 	ucontext_t *uc = ucv;
-	struct sgx_lp *lp = run_ready() ? native_current_lp(&run.native) :
-					  NULL;
+	struct sgx_lp *lp = run_thread_lp(me());
 	int saved_errno = errno;
 	struct sgx_exception exc = {
 		.vector = (uint8_t)uc_reg(uc, REG_TRAPNO),
@@ -780,8 +903,8 @@ __attribute__((noinline)) static void exception_body(int sig, siginfo_t *si,
 		enclave_exception(lp, uc, &exc);
 		native_unlock(&run.native);
 		/* The host's code is the precise one (#MF, #XM, #DB). */
-		if (pending.sig == sig)
-			pending.code = si->si_code;
+		if (me()->pending.sig == sig)
+			me()->pending.code = si->si_code;
 		deliver_pending(uc);
 	}
 	errno = saved_errno;

@@ -111,11 +111,25 @@ int run_vdso_map(struct run_vdso *v)
 	v->enter = dynsym_lookup(v->base, "__vdso_sgx_enter_enclave");
 	v->enclu = symtab_lookup(v->base, "sgxemu_vdso_enclu");
 	v->fixup = symtab_lookup(v->base, "sgxemu_vdso_fixup");
-	if (!v->enter || !v->enclu || !v->fixup) {
+	v->aep = symtab_lookup(v->base, "sgxemu_vdso_aep");
+	v->direct = symtab_lookup(v->base, "sgxemu_vdso_direct");
+	if (!v->enter || !v->enclu || !v->fixup || !v->aep || !v->direct) {
 		munmap(p, size);
 		return -ENOEXEC;
 	}
-	return 0;
+	return run_vdso_set_direct(v, v->enclu);
+}
+
+int run_vdso_set_direct(const struct run_vdso *v, uintptr_t entry)
+{
+	uintptr_t page = v->direct & ~(uintptr_t)(sysconf(_SC_PAGESIZE) - 1);
+	size_t len = v->direct + sizeof(entry) - page;
+
+	/* Other threads may be running the image meanwhile: it stays X. */
+	if (mprotect((void *)page, len, PROT_READ | PROT_WRITE | PROT_EXEC))
+		return -ENOMEM;
+	__atomic_store_n((uintptr_t *)v->direct, entry, __ATOMIC_RELEASE);
+	return mprotect((void *)page, len, PROT_READ | PROT_EXEC) ? -ENOMEM : 0;
 }
 
 static struct run_vdso the_vdso;

@@ -9,9 +9,12 @@
  * it through its own copy of the auxiliary vector, not through getauxval).
  *
  * Contract with the runtime's signal handlers (R1):
- *  - The enter function executes ENCLU at `enclu` with EAX = EENTER or
- *    ERESUME, RBX = TCS and RCX = `enclu` (the AEP is that same ENCLU, as in
- *    Linux). On a CPU without SGX this raises SIGILL; the runtime emulates it.
+ *  - The enter function jumps through the slot at `direct` with EAX =
+ *    EENTER or ERESUME, RBX = TCS and RCX = `aep`, the jump itself (the AEP
+ *    is that same entry, as in Linux). The slot holds `enclu` (the ENCLU
+ *    right after the jump, which raises SIGILL on a CPU without SGX; the
+ *    runtime emulates it) or the runtime's entry, which emulates the leaf
+ *    without a trap (run_vdso_set_direct(), direct.c).
  *  - EEXIT returns to `enclu` + 3, the instruction after ENCLU, which reads
  *    `run` from 16(%rbp): the enclave must hand back the untrusted RBP and RSP
  *    (EEXIT keeps them; an AEX restores them from the SSA).
@@ -20,7 +23,7 @@
  *    number, RSI = error code, RDX = fault address, with the register state
  *    of the AEX (EAX = ERESUME, untrusted RSP and RBP). The image stores EAX
  *    in run->function and the other three in the exception fields. Only an
- *    exception whose RIP is `enclu` (the ENCLU itself, or the AEP after an
+ *    exception whose RIP is `enclu` (the ENCLU itself) or `aep` (after an
  *    AEX) may be sent there.
  */
 #ifndef SGXEMU_RUN_VDSO_H
@@ -34,6 +37,8 @@ struct run_vdso {
 	uintptr_t enter; /* __vdso_sgx_enter_enclave */
 	uintptr_t enclu; /* the ENCLU instruction: EENTER, ERESUME and AEP */
 	uintptr_t fixup; /* where an exception at `enclu` is delivered */
+	uintptr_t aep;   /* the AEP: an indirect jump through `direct` */
+	uintptr_t direct; /* the slot: `enclu`, or the runtime's entry */
 	size_t size;     /* bytes mapped at base */
 };
 
@@ -50,5 +55,8 @@ int run_vdso_map(struct run_vdso *v);
  * runtime uses its enclu and fixup.
  */
 const struct run_vdso *run_vdso_get(void);
+
+/* Points the image's slot at @entry. Returns 0 or -ENOMEM. */
+int run_vdso_set_direct(const struct run_vdso *v, uintptr_t entry);
 
 #endif

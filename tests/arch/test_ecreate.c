@@ -298,14 +298,14 @@ Test(encls_ecreate, c13_base_canonical_low_top)
 Test(encls_ecreate, c14_size_at_maximum)
 {
 	tmpl.base = 0;
-	tmpl.size = 1ULL << 36;
+	tmpl.size = 1ULL << SGX_MAX_ENCLAVE_SIZE_64_LOG2;
 	expect_gp_nothing_changed(ecreate());
 }
 
 Test(encls_ecreate, c14_size_below_maximum)
 {
 	tmpl.base = 0;
-	tmpl.size = 1ULL << 35;
+	tmpl.size = 1ULL << (SGX_MAX_ENCLAVE_SIZE_64_LOG2 - 1);
 	expect_created(ecreate());
 }
 

@@ -123,6 +123,7 @@ void kfx_init(struct kfx *fx, const struct kfx_config *cfg)
 		.epc_pages = c.epc_pages ? c.epc_pages : KFX_EPC_PAGES,
 		.nr_lps = c.nr_lps ? c.nr_lps : KFX_NR_LPS,
 		.seed = KFX_SEED,
+		.xfrm_supported = c.xfrm,
 		.check_invariants = true,
 	};
 	struct sgx_driver_config drv_cfg = {
@@ -139,6 +140,7 @@ void kfx_init(struct kfx *fx, const struct kfx_config *cfg)
 	cr_assert_eq(sgx_mm_create(&fx->drv, &fx->mm), 0);
 	cr_assert_eq(sgx_open(&fx->drv, &fx->file), 0);
 	fx->encl = fx->file->encl;
+	fx->xfrm = c.xfrm ? c.xfrm : 3;
 	kfx_layout(fx, c.heap_size ? c.heap_size : PAGE_SIZE);
 }
 
@@ -182,7 +184,7 @@ long kfx_create(struct kfx *fx)
 	secs->size = fx->size;
 	secs->ssa_frame_size = 1;
 	secs->attributes = SGX_ATTR_MODE64BIT;
-	secs->xfrm = 3;
+	secs->xfrm = fx->xfrm;
 	ret = kfx_ioctl(fx, SGX_IOC_ENCLAVE_CREATE, &arg);
 	free(secs);
 	return ret;
@@ -237,7 +239,7 @@ void kfx_sign(struct kfx *fx)
 
 	kfx_measure(fx, mrenclave);
 	cr_assert_eq(sgx_sign_sigstruct(&fx->sigstruct, test_key(), mrenclave,
-					SGX_ATTR_MODE64BIT, 3),
+					SGX_ATTR_MODE64BIT, fx->xfrm),
 		     0);
 }
 

@@ -80,6 +80,11 @@ struct kfx_config {
 	unsigned int etrack_batch;
 	/* The driver's no_loop_checks: no per-page signal/resched checks. */
 	bool no_loop_checks;
+	/*
+	 * The CPU's XFRM (cfg.xfrm_supported, CPUID 12H.1) and the enclave's,
+	 * in SECS and SIGSTRUCT; 0: x87|SSE (3) on the CPU's default.
+	 */
+	uint64_t xfrm;
 };
 
 struct kfx {
@@ -91,6 +96,7 @@ struct kfx {
 	struct sgx_encl *encl; /* file->encl */
 	uint64_t base, size; /* the enclave's ELRANGE */
 	uint64_t total_size; /* sum of the segment sizes (selftest name) */
+	uint64_t xfrm; /* SECS.XFRM and the SIGSTRUCT's */
 	struct kfx_segment seg[KFX_NR_SEGS];
 	struct sgx_sigstruct sigstruct; /* what kfx_einit() signed */
 	uint64_t tcs[SGX_LPS_MAX]; /* the TCS each LP entered through */

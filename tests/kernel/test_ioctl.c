@@ -534,3 +534,69 @@ Test(ioctl_oversubscribed, trim_accept_remove)
 	kfx_assert_clean(&fx);
 	kfx_fini(&fx);
 }
+
+/*
+ * XFRM at EINIT follows the CPU's CPUID 12H.1 (Linux's sgx_drv_init()):
+ * on a CPU that reports AVX-512 state an enclave signed for it passes,
+ * and a bit the CPU does not report (PKRU here, AMX always) in the
+ * SIGSTRUCT's enforced XFRM is -EINVAL before EINIT runs.
+ */
+#define XFRM_AVX512_CPU 0xe7ULL
+
+static void setup_avx512(struct kfx *f)
+{
+	struct kfx_config cfg = { .xfrm = XFRM_AVX512_CPU };
+
+	kfx_init(f, &cfg);
+	cr_assert_eq(f->drv.xfrm_reserved_mask, ~XFRM_AVX512_CPU);
+	kfx_build_uninit(f);
+}
+
+Test(xfrm, avx512_passes_einit_where_the_cpu_reports_it)
+{
+	struct kfx f;
+
+	setup_avx512(&f);
+	cr_assert_eq(kfx_einit(&f), 0);
+	cr_assert_eq(secs_of(&f)->xfrm, XFRM_AVX512_CPU);
+	kfx_assert_clean(&f);
+	kfx_fini(&f);
+}
+
+static long einit_with_xfrm_bit(struct kfx *f, uint64_t bit)
+{
+	struct sgx_enclave_init arg = {
+		.sigstruct = (uint64_t)(uintptr_t)&f->sigstruct,
+	};
+
+	kfx_sign(f);
+	f->sigstruct.body.xfrm |= bit;
+	kfx_resign(f);
+	return kfx_ioctl(f, SGX_IOC_ENCLAVE_INIT, &arg);
+}
+
+Test(xfrm, unreported_bits_are_einval)
+{
+	static const uint64_t bits[] = { 1ULL << 9, 1ULL << 17, 1ULL << 18 };
+	struct kfx f;
+
+	for (unsigned int i = 0; i < 3; i++) {
+		setup_avx512(&f);
+		cr_assert_eq(einit_with_xfrm_bit(&f, bits[i]), -EINVAL,
+			     "XFRM bit %#llx", (unsigned long long)bits[i]);
+		cr_assert_eq(f.cpu.stats.encls[EINIT], 0);
+		kfx_fini(&f);
+	}
+}
+
+/* The default CPU reports x87|SSE|AVX: AVX-512 is reserved there. */
+Test(xfrm, avx512_is_einval_where_the_cpu_does_not_report_it)
+{
+	struct kfx f;
+
+	kfx_init(&f, NULL);
+	cr_assert_eq(f.drv.xfrm_reserved_mask, ~0x7ULL);
+	kfx_build_uninit(&f);
+	cr_assert_eq(einit_with_xfrm_bit(&f, 0xe0), -EINVAL);
+	kfx_fini(&f);
+}

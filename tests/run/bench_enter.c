@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * EENTER + EEXIT round trip under `sgxemu run` (a benchmark, not a test):
- * a warm enclave call that does nothing but EEXIT, timed one by one; prints
- * the median, the 10th and 90th percentiles in ns. The same run first times
+ * a warm enclave call that does nothing but EEXIT, timed one by one, once
+ * through the vDSO (whose EENTER goes straight into the runtime) and once
+ * with the program's own ENCLU (which traps); prints the median, the 10th
+ * and 90th percentiles in ns. The same run first times
  * one trapped INT3 (a signal and its return), the unit the round trip is
  * reported in: a ratio stays comparable across machines and loads.
  *   sgxemu run -- build/tests/run/run_bench_enter [CALLS]
@@ -79,9 +81,53 @@ static uint64_t time_trap(uint64_t *t, unsigned long calls)
 	return t[calls / 2];
 }
 
+static vdso_sgx_enter_enclave_t vdso;
+
+static void own_trip(const struct host_encl *e)
+{
+	host_enter(e->base + HE_TCS, 0, 0, 0);
+}
+
+static void vdso_trip(const struct host_encl *e)
+{
+	struct sgx_enclave_run run = { .tcs = e->base + HE_TCS };
+
+	vdso(0, 0, 0, 2 /* EENTER */, 0, 0, &run);
+}
+
+/* Warm (the code page is mapped after the first call), then timed. */
+static uint64_t *time_trips(uint64_t *t, unsigned long calls,
+			    const struct host_encl *e,
+			    void (*trip)(const struct host_encl *))
+{
+	trip(e);
+	for (unsigned long i = 0; i < calls; i++) {
+		uint64_t start = now_ns();
+
+		trip(e);
+		t[i] = now_ns() - start;
+	}
+	qsort(t, calls, sizeof(*t), cmp_u64);
+	return t;
+}
+
+static void report(const char *how, const uint64_t *t, uint64_t trap,
+		   unsigned long calls)
+{
+	uint64_t ratio = t[calls / 2] * 100 / trap;
+
+	printf("EENTER+EEXIT round trip (%s) over %lu calls: median %llu ns, "
+	       "p10 %llu ns, p90 %llu ns; round trip / trap: %llu.%02llu\n",
+	       how, calls, (unsigned long long)t[calls / 2],
+	       (unsigned long long)t[calls / 10],
+	       (unsigned long long)t[calls * 9 / 10],
+	       (unsigned long long)ratio / 100,
+	       (unsigned long long)ratio % 100);
+}
+
 int main(int argc, char **argv)
 {
-	uint64_t trip, trap, ratio;
+	uint64_t trap;
 	unsigned long calls = argc > 1 ? strtoul(argv[1], NULL, 0) : 100000;
 	struct host_encl e;
 	uint64_t *t;
@@ -90,27 +136,12 @@ int main(int argc, char **argv)
 	if (!calls || !t)
 		return 1;
 	trap = time_trap(t, calls);
-	if (host_encl_build(&e))
+	vdso = host_vdso_enter();
+	if (!vdso || host_encl_build(&e))
 		return 1;
-	/* Warm: the code page is mapped after the first call. */
-	host_enter(e.base + HE_TCS, 0, 0, 0);
-	for (unsigned long i = 0; i < calls; i++) {
-		uint64_t start = now_ns();
-
-		host_enter(e.base + HE_TCS, 0, 0, 0);
-		t[i] = now_ns() - start;
-	}
-	qsort(t, calls, sizeof(*t), cmp_u64);
-	printf("EENTER+EEXIT round trip over %lu calls: median %llu ns, "
-	       "p10 %llu ns, p90 %llu ns\n",
-	       calls, (unsigned long long)t[calls / 2],
-	       (unsigned long long)t[calls / 10],
-	       (unsigned long long)t[calls * 9 / 10]);
-	trip = t[calls / 2];
-	ratio = trip * 100 / trap;
-	printf("trapped INT3: median %llu ns; round trip / trap: %llu.%02llu\n",
-	       (unsigned long long)trap,
-	       (unsigned long long)ratio / 100, (unsigned long long)ratio % 100);
+	printf("trapped INT3: median %llu ns\n", (unsigned long long)trap);
+	report("vDSO", time_trips(t, calls, &e, vdso_trip), trap, calls);
+	report("own ENCLU", time_trips(t, calls, &e, own_trip), trap, calls);
 	free(t);
 	host_encl_destroy(&e);
 	return 0;

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Runs a program under `sgxemu run --stats` and checks counters it prints.
 # Usage: check_stats.sh SGXEMU BATCH PROGRAM NAME=VALUE|NAME>=VALUE...
-# Fails if the program fails or any counter is off.
+# Fails if the program fails or any counter is off. CHECK_STATS_OPTS: more
+# options for `sgxemu run`.
 set -euo pipefail
 sgxemu=$1 batch=$2 program=$3
 shift 3
-out=$("$sgxemu" run --stats --etrack-batch "$batch" -- "$program")
+# shellcheck disable=SC2086
+out=$("$sgxemu" run --stats --etrack-batch "$batch" ${CHECK_STATS_OPTS:-} -- "$program")
 echo "$out"
 status=0
 for want in "$@"; do

@@ -30,6 +30,9 @@
  *  17 DIV by zero (#DE)            18 INT3 (#BP)
  *  19 XMM0 = RDX, *RSI = RDX, RDX = XMM0 (a fault in between: XMM0 must
  *     survive the host's handling)
+ *  20 GET on the enclave's own stack (RSP = 0xA800 at EEXIT), as real
+ *     enclaves run: a signal of enclave code must not land on it
+ *  21 WAIT: spin until data == RSI (another thread's PUT)
  */
 	.section .rodata
 	.balign 4096
@@ -75,6 +78,17 @@ encl_code:
 	je 21f
 	cmp $19, %rdi
 	je 22f
+	cmp $20, %rdi
+	je 23f
+	cmp $21, %rdi
+	je 24f
+	jmp 9f
+24:	pause				/* until data == RSI */
+	cmp encl_code + 0x1000(%rip), %rsi
+	jne 24b
+	jmp 9f
+23:	lea encl_code + 0x2800(%rip), %rsp	/* the enclave's own stack */
+	mov encl_code + 0x1000(%rip), %rdx
 	jmp 9f
 22:	movq %rdx, %xmm0
 	mov %rdx, (%rsi)
@@ -205,6 +219,38 @@ host_aep:
 	pop %rbx
 	ret
 	.size host_enter, . - host_enter
+
+/*
+ * uint64_t host_enter_notls(uint64_t tcs, uint64_t op, uint64_t rsi,
+ *			     uint64_t rdx): host_enter for threads without
+ * TLS of their own (raw clone()), for operations that keep RSP: EEXIT
+ * and AEX (URSP) both come back with RSP as it was at the EENTER.
+ */
+	.globl host_enter_notls
+	.type host_enter_notls, @function
+host_enter_notls:
+	push %rbx
+	push %rbp
+	push %r12
+	push %r13
+	push %r14
+	push %r15
+	mov %rdi, %rbx			/* TCS */
+	mov %rsi, %rdi
+	mov %rdx, %rsi
+	mov %rcx, %rdx
+	lea 1f(%rip), %rcx		/* the AEP */
+	mov $2, %eax			/* EENTER */
+1:	.byte 0x0f, 0x01, 0xd7		/* EENTER, and ERESUME after an AEX */
+	mov %rdx, %rax
+	pop %r15
+	pop %r14
+	pop %r13
+	pop %r12
+	pop %rbp
+	pop %rbx
+	ret
+	.size host_enter_notls, . - host_enter_notls
 
 /*
  * void host_enter_stack(uint64_t tcs, uint64_t out[3]): EENTER op 13 and

@@ -6,11 +6,14 @@
  */
 #include "host_encl.h"
 
+#include <elf.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -77,36 +80,42 @@ static void fill_sources(void)
 	       (size_t)(encl_code_end - encl_code));
 }
 
+static struct host_encl *building;
+
 static int fail(const char *what)
 {
+	int err = errno;
+
+	building->failed = what;
 	perror(what);
+	errno = err;
 	return -1;
 }
 
 /* The base: size-aligned inside a reservation of twice the size. */
-static uint64_t map_area(void)
+static uint64_t map_area(uint64_t size)
 {
-	uint8_t *p = mmap(NULL, 2 * HE_SIZE, PROT_NONE,
-			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint8_t *p = mmap(NULL, 2 * size, PROT_NONE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	uint64_t base;
 
 	if (p == MAP_FAILED)
 		return 0;
-	base = ((uint64_t)(uintptr_t)p + HE_SIZE - 1) & ~(HE_SIZE - 1);
+	base = ((uint64_t)(uintptr_t)p + size - 1) & ~(size - 1);
 	return base;
 }
 
-static int create(struct host_encl *e)
+static int create(struct host_encl *e, uint64_t xfrm)
 {
 	static struct sgx_secs secs;
 	struct sgx_enclave_create arg = { .src = (uint64_t)(uintptr_t)&secs };
 
 	memset(&secs, 0, sizeof(secs));
 	secs.base = e->base;
-	secs.size = HE_SIZE;
+	secs.size = e->size;
 	secs.ssa_frame_size = 1;
 	secs.attributes = SGX_ATTR_MODE64BIT;
-	secs.xfrm = 3;
+	secs.xfrm = xfrm;
 	return ioctl(e->fd, SGX_IOC_ENCLAVE_CREATE, &arg) ? fail("CREATE") : 0;
 }
 
@@ -133,11 +142,11 @@ static int add_pages(struct host_encl *e)
 	return 0;
 }
 
-static int measure(uint8_t mrenclave[32])
+static int measure(uint64_t size, uint8_t mrenclave[32])
 {
 	struct sgx_enclave_hash h;
 
-	if (sgx_enclave_hash_start(&h, 1, HE_SIZE))
+	if (sgx_enclave_hash_start(&h, 1, size))
 		return -1;
 	for (unsigned int i = 0; i < NR_PAGES; i++) {
 		if (sgx_enclave_hash_eadd(&h, pages[i].offset, pages[i].flags))
@@ -150,7 +159,7 @@ static int measure(uint8_t mrenclave[32])
 	return sgx_enclave_hash_finish(&h, mrenclave);
 }
 
-static int init(struct host_encl *e)
+static int init(struct host_encl *e, uint64_t xfrm)
 {
 	static struct sgx_sigstruct sig;
 	struct sgx_enclave_init arg = { .sigstruct = (uint64_t)(uintptr_t)&sig };
@@ -158,8 +167,9 @@ static int init(struct host_encl *e)
 	uint8_t mrenclave[32];
 	int ret;
 
-	if (!key || measure(mrenclave) ||
-	    sgx_sign_sigstruct(&sig, key, mrenclave, SGX_ATTR_MODE64BIT, 3)) {
+	if (!key || measure(e->size, mrenclave) ||
+	    sgx_sign_sigstruct(&sig, key, mrenclave, SGX_ATTR_MODE64BIT,
+			       xfrm)) {
 		EVP_PKEY_free(key);
 		fprintf(stderr, "signing failed\n");
 		return -1;
@@ -182,22 +192,84 @@ static int map_pages(struct host_encl *e)
 	return 0;
 }
 
-int host_encl_build(struct host_encl *e)
+int host_encl_build_with(struct host_encl *e, uint64_t size,
+			 uint64_t secs_xfrm, uint64_t sig_xfrm)
 {
+	building = e;
+	e->size = size;
+	e->failed = NULL;
 	fill_sources();
 	e->fd = open("/dev/sgx_enclave", O_RDWR);
 	if (e->fd < 0)
 		return fail("open /dev/sgx_enclave");
-	e->base = map_area();
+	e->base = map_area(size);
 	if (!e->base)
 		return fail("reserve");
-	if (create(e) || add_pages(e) || init(e) || map_pages(e))
+	if (create(e, secs_xfrm) || add_pages(e) || init(e, sig_xfrm) ||
+	    map_pages(e))
 		return -1;
 	return 0;
 }
 
+int host_encl_build(struct host_encl *e)
+{
+	return host_encl_build_with(e, HE_SIZE, 3, 3);
+}
+
 void host_encl_destroy(struct host_encl *e)
 {
-	munmap((void *)(uintptr_t)e->base, HE_SIZE);
+	munmap((void *)(uintptr_t)e->base, e->size);
 	close(e->fd);
+}
+
+static uint32_t elf_hash(const char *name)
+{
+	uint32_t h = 0, g;
+
+	for (; *name; name++) {
+		h = (h << 4) + (unsigned char)*name;
+		g = h & 0xf0000000U;
+		h = (h ^ (g >> 24)) & ~g;
+	}
+	return h;
+}
+
+static uintptr_t dyn_ptr(uintptr_t base, const Elf64_Dyn *dyn, int64_t tag)
+{
+	for (; dyn->d_tag != DT_NULL; dyn++)
+		if (dyn->d_tag == tag)
+			return base + dyn->d_un.d_ptr;
+	return 0;
+}
+
+vdso_sgx_enter_enclave_t host_vdso_enter(void)
+{
+	uintptr_t base = getauxval(AT_SYSINFO_EHDR);
+	const Elf64_Ehdr *eh = (const void *)base;
+	const Elf64_Phdr *ph;
+	const Elf64_Dyn *dyn = NULL;
+	const Elf64_Sym *sym;
+	const uint32_t *hash;
+	const char *str;
+
+	if (!base)
+		return NULL;
+	ph = (const void *)(base + eh->e_phoff);
+	for (int i = 0; i < eh->e_phnum; i++)
+		if (ph[i].p_type == PT_DYNAMIC)
+			dyn = (const void *)(base + ph[i].p_offset);
+	if (!dyn)
+		return NULL;
+	sym = (const void *)dyn_ptr(base, dyn, DT_SYMTAB);
+	str = (const void *)dyn_ptr(base, dyn, DT_STRTAB);
+	hash = (const void *)dyn_ptr(base, dyn, DT_HASH);
+	if (!sym || !str || !hash)
+		return NULL;
+	for (uint32_t i = hash[2 + elf_hash("__vdso_sgx_enter_enclave") %
+				 hash[0]];
+	     i != STN_UNDEF; i = hash[2 + hash[0] + i])
+		if (!strcmp(str + sym[i].st_name, "__vdso_sgx_enter_enclave"))
+			return (vdso_sgx_enter_enclave_t)(base +
+							  sym[i].st_value);
+	return NULL;
 }

@@ -182,7 +182,7 @@ Test(cpuid, leaf_12_reports_sgx1_sgx2_and_the_epc)
 	cpuid_fn(0x12, 0, r);
 	cr_assert_eq(r[0] & 3, 3, "SGX1 and SGX2");
 	cr_assert_eq(r[1], 1, "MISCSELECT: EXINFO");
-	cr_assert_eq(r[3], 0x241f, "max enclave size 2^31 / 2^36");
+	cr_assert_eq(r[3], 0x2f1f, "max enclave size 2^31 / 2^47");
 	cpuid_fn(0x12, 1, r);
 	cr_assert(r[0] & (1U << 2), "MODE64BIT settable");
 	cr_assert(r[0] & (1U << 1), "DEBUG settable");

@@ -52,7 +52,8 @@ static unsigned int max_size_64_log2(void)
 }
 
 /* ECREATE of a 64-bit enclave with these fields; 0 or the leaf's result.
- * A successful ECREATE uses up an EPC page. */
+ * The base is the size, or 0 where that would not be canonical. A
+ * successful ECREATE uses up an EPC page. */
 static int try_ecreate(uint64_t attributes, uint32_t miscselect,
 		       uint64_t xfrm, uint64_t size)
 {
@@ -64,7 +65,7 @@ static int try_ecreate(uint64_t attributes, uint32_t miscselect,
 	};
 
 	memset(&secs, 0, sizeof(secs));
-	secs.base = size;
+	secs.base = size >> 47 ? 0 : size;
 	secs.size = size;
 	secs.ssa_frame_size = 2;
 	secs.attributes = attributes | SGX_ATTR_MODE64BIT;

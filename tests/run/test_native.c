@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * The native platform on real threads: LPs claimed per thread and freed,
+ * The native platform on real threads: LPs taken and given back, a wait
+ * while all are busy,
  * the driver mutexes' counters, the model lock giving way to a pending
  * IPI, IPI rounds that signal exactly the targets in enclave mode and wait
  * for their acknowledgements, and ksgxd's sleep and wake. The runtime's
@@ -11,6 +12,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "platform/native.h"
@@ -29,6 +31,9 @@ static void on_ipi(int sig, siginfo_t *si, void *uc)
 	if (lp && native_ipi_pending(&n, lp)) {
 		lp->enclave_mode = false; /* what the AEX does */
 		native_ipi_ack(&n, lp);
+	} else if (lp && native_preempted(&n, lp)) {
+		lp->enclave_mode = false; /* the AEX, and the LP given up */
+		native_lp_free(&n, lp);
 	}
 }
 
@@ -52,45 +57,97 @@ static void teardown(void)
 
 TestSuite(native, .init = setup, .fini = teardown);
 
+static pid_t tid(void)
+{
+	return (pid_t)syscall(SYS_gettid);
+}
+
 static void *claim_and_report(void *p)
 {
 	struct sgx_lp **out = p;
 
-	native_lock(&n);
-	*out = native_this_lp(&n);
-	cr_assert_eq(native_this_lp(&n), *out, "the same LP on each call");
-	native_release_lp(&n);
+	*out = native_lp_claim(&n, tid());
+	cr_assert_eq(native_current_lp(&n), *out, "the thread's LP");
+	native_lp_free(&n, *out);
 	cr_assert_null(native_current_lp(&n));
-	native_unlock(&n);
 	return NULL;
 }
 
-Test(native, threads_get_their_own_lps_and_give_them_back)
+Test(native, threads_take_lps_and_give_them_back)
 {
 	struct sgx_lp *mine, *other = NULL;
 	pthread_t t;
 
-	native_lock(&n);
-	mine = native_this_lp(&n);
-	native_unlock(&n);
+	mine = native_lp_claim(&n, tid());
 	cr_assert_not_null(mine);
 	pthread_create(&t, NULL, claim_and_report, &other);
 	pthread_join(t, NULL);
 	cr_assert_not_null(other);
 	cr_assert_neq(other, mine, "a second thread gets a second LP");
-	/* The freed LP is handed out again. */
-	pthread_create(&t, NULL, claim_and_report, &mine);
+	native_lp_free(&n, mine);
+	/* A freed LP is handed out again, to any thread. */
+	pthread_create(&t, NULL, claim_and_report, &other);
 	pthread_join(t, NULL);
-	cr_assert_eq(mine, other);
+	cr_assert_eq(other, mine);
 }
 
-Test(native, lps_run_out)
+static void *claim_one(void *p)
 {
-	native_lock(&n);
-	for (unsigned int i = 0; i < cpu.cfg.nr_lps; i++)
-		n.lps[i].tid = 1; /* all taken */
-	cr_assert_null(native_this_lp(&n));
-	native_unlock(&n);
+	struct sgx_lp **out = p;
+
+	*out = native_lp_claim(&n, tid());
+	return NULL;
+}
+
+Test(native, a_thread_waits_while_every_lp_is_busy)
+{
+	struct sgx_lp *held[SGX_LPS_MAX], *late = NULL;
+	unsigned int users = cpu.cfg.nr_lps - 1; /* the last is ksgxd's */
+	pthread_t t;
+
+	for (unsigned int i = 0; i < users; i++)
+		held[i] = native_lp_claim(&n, 1000 + (pid_t)i);
+	pthread_create(&t, NULL, claim_one, &late);
+	while (atomic_load(&n.lp_waits) < 3)
+		usleep(100);
+	cr_assert_null(late, "no LP while all are busy");
+	cr_assert_eq(atomic_load(&n.lps[users].tid), 0, "never ksgxd's");
+	native_lp_free(&n, held[1]);
+	pthread_join(t, NULL);
+	cr_assert_eq(late, held[1], "the freed LP");
+}
+
+struct target {
+	struct sgx_lp *lp;
+	atomic_bool ready, done;
+};
+
+static void *target_thread(void *p);
+
+Test(native, a_waiter_preempts_a_thread_in_enclave_mode)
+{
+	struct sgx_lp *held[SGX_LPS_MAX], *late = NULL;
+	unsigned int users = cpu.cfg.nr_lps - 1;
+	struct target in = { 0 };
+	pthread_t t, w;
+
+	/* Every LP busy: two outside enclave mode, one inside. */
+	for (unsigned int i = 0; i < users - 1; i++)
+		held[i] = native_lp_claim(&n, 1000 + (pid_t)i);
+	pthread_create(&t, NULL, target_thread, &in);
+	while (!atomic_load(&in.ready))
+		usleep(100);
+	in.lp->enclave_mode = true;
+	pthread_create(&w, NULL, claim_one, &late);
+	pthread_join(w, NULL);
+	cr_assert_eq(late, in.lp, "the LP in enclave mode, given up");
+	cr_assert_geq(atomic_load(&n.preempts), 1);
+	cr_assert_not(in.lp->enclave_mode, "after its AEX");
+	atomic_store(&in.done, true);
+	pthread_join(t, NULL);
+	native_lp_free(&n, late);
+	for (unsigned int i = 0; i < users - 1; i++)
+		native_lp_free(&n, held[i]);
 }
 
 Test(native, mutexes_count_acquisitions_and_the_longest_hold)
@@ -107,19 +164,12 @@ Test(native, mutexes_count_acquisitions_and_the_longest_hold)
 	cr_assert_geq(m.longest_hold, 1000000, "at least the 1 ms held");
 }
 
-struct target {
-	struct sgx_lp *lp;
-	atomic_bool ready, done;
-};
-
 /* A thread that claims an LP, says so, and waits in user code. */
 static void *target_thread(void *p)
 {
 	struct target *t = p;
 
-	native_lock(&n);
-	t->lp = native_this_lp(&n);
-	native_unlock(&n);
+	t->lp = native_lp_claim(&n, tid());
 	atomic_store(&t->ready, true);
 	while (!atomic_load(&t->done))
 		usleep(100);
@@ -137,6 +187,7 @@ static void stop_target(struct target *t, pthread_t th)
 {
 	atomic_store(&t->done, true);
 	pthread_join(th, NULL);
+	native_lp_free(&n, t->lp);
 }
 
 Test(native, an_ipi_signals_the_lps_in_enclave_mode_and_waits_for_them)

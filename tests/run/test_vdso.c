@@ -196,7 +196,10 @@ Test(vdso, eenter_passes_registers_and_eexit_returns_zero)
 	cr_assert_eq(traps, 1);
 	cr_assert_eq(seen[REG_RAX], EENTER);
 	cr_assert_eq(seen[REG_RBX], 0x7000, "RBX = run->tcs");
-	cr_assert_eq((uintptr_t)seen[REG_RCX], vd.enclu, "AEP = the ENCLU");
+	cr_assert_eq((uintptr_t)seen[REG_RCX], vd.aep,
+		     "AEP = the jump to the ENCLU (or the runtime)");
+	cr_assert_eq(*(const uintptr_t *)vd.direct, vd.enclu,
+		     "the slot holds the ENCLU until the runtime sets it");
 	cr_assert(seen[REG_RDI] == 11 && seen[REG_RSI] == 22 &&
 		  seen[REG_RDX] == 33 && seen[REG_R8] == 44 &&
 		  seen[REG_R9] == 55, "arguments pass through");

@@ -52,14 +52,4 @@ static inline int sgx_compat_etrack(struct sgx_encl *encl, uint64_t secs)
 	return encls_etrack(encls_lp(encl->drv), secs);
 }
 
-/* xa_erase(&encl->page_array, index) */
-static inline void sgx_compat_xa_erase(struct sgx_encl *encl,
-				       unsigned long index)
-{
-	struct sgx_encl_page *page = sgx_encl_lookup(encl, index << PAGE_SHIFT);
-
-	if (page)
-		sgx_encl_erase(encl, page);
-}
-
 #endif

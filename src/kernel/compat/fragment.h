@@ -60,9 +60,8 @@
 #define PROT_WRITE SGX_PROT_WRITE
 #define calc_vm_prot_bits(prot, pkey) ((prot) & VM_ACCESS_FLAGS)
 
-/* <linux/slab.h>, <linux/xarray.h> on encl->page_array */
+/* <linux/slab.h>; <linux/xarray.h> is compat/xarray.h, under its names. */
 #define kfree(ptr) free(ptr)
-#define xa_erase(xa, index) sgx_compat_xa_erase(encl, index)
 
 /* <linux/smp.h>: the IPI round, counted in encl->stats (sgx_ipi_mask()). */
 #define on_each_cpu_mask(mask, func, info, wait) sgx_ipi_mask(encl, mask)

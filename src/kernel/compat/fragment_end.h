@@ -13,7 +13,6 @@
 #undef PROT_WRITE
 #undef calc_vm_prot_bits
 #undef kfree
-#undef xa_erase
 #undef on_each_cpu_mask
 #undef sgx_get_epc_virt_addr
 #undef sgx_reclaim_direct

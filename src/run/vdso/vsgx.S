@@ -36,6 +36,10 @@
 	.hidden sgxemu_vdso_enclu
 	.globl sgxemu_vdso_fixup
 	.hidden sgxemu_vdso_fixup
+	.globl sgxemu_vdso_aep
+	.hidden sgxemu_vdso_aep
+	.globl sgxemu_vdso_direct
+	.hidden sgxemu_vdso_direct
 __vdso_sgx_enter_enclave:
 	push %rbp
 	mov %rsp, %rbp
@@ -61,8 +65,14 @@ __vdso_sgx_enter_enclave:
 	jb .Lcheck_reserved
 
 	mov RUN_TCS(%rbx), %rbx
-	/* The AEP is this same ENCLU: after an AEX it runs again as ERESUME. */
-	lea sgxemu_vdso_enclu(%rip), %rcx
+	/*
+	 * The AEP is this same entry: after an AEX it runs again as ERESUME.
+	 * The runtime's entry (sgxemu_vdso_direct, written when the image is
+	 * mapped) emulates the ENCLU below without a trap, or goes to it.
+	 */
+	lea sgxemu_vdso_aep(%rip), %rcx
+sgxemu_vdso_aep:
+	jmp *sgxemu_vdso_direct(%rip)
 sgxemu_vdso_enclu:
 	enclu
 
@@ -120,5 +130,9 @@ sgxemu_vdso_fixup:
 	mov %eax, %ecx
 	jmp .Lenter
 	.size __vdso_sgx_enter_enclave, . - __vdso_sgx_enter_enclave
+
+	.balign 8
+sgxemu_vdso_direct:
+	.quad 0
 
 	.section .note.GNU-stack, "", @progbits
