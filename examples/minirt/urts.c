@@ -29,9 +29,11 @@
 #include "sys.h"
 
 vdso_sgx_enter_enclave_t vdso_sgx_enter_enclave;
+static size_t vdso_enter_size;
 
 void mrt_enclu(uint64_t tcs, uint64_t cmd, uint64_t a1, uint64_t a2,
 	       struct mrt_frame *out);
+extern const char mrt_aep[];
 void mrt_exception_stub(void);
 void mrt_on_exception(void);
 
@@ -236,8 +238,8 @@ void mrt_on_exception(void)
 static int enter_in_handler;
 
 /*
- * SIGSEGV, SIGILL, SIGFPE, SIGTRAP. At an AEP (an ENCLU with RAX =
- * ERESUME, as Linux delivers an enclave's exception) the enclave's
+ * SIGSEGV, SIGILL, SIGFPE, SIGTRAP. At the AEP (with RAX = ERESUME, as
+ * Linux delivers an enclave's exception) the enclave's
  * handler runs: after this handler returns, from mrt_exception_stub (the
  * SDK's way), or right here, on the alternate stack (Gramine's way; the
  * return to the AEP then ERESUMEs). Anything else is the program's own
@@ -245,14 +247,24 @@ static int enter_in_handler;
  * XMM0) is clobbered on purpose, and the SSA gives the enclave its own
  * back at ERESUME.
  */
+/*
+ * Where an AEX comes back: minirt's own ENCLU, or somewhere inside the
+ * vDSO's function (Linux: its ENCLU; sgxemu's image: a jump before it).
+ */
+static int at_aep(const struct mrt_thread *t, uint64_t rip)
+{
+	if (t->vdso)
+		return rip - (uintptr_t)vdso_sgx_enter_enclave < vdso_enter_size;
+	return rip == (uintptr_t)mrt_aep;
+}
+
 static void on_signal(int sig, siginfo_t *si, void *ucv)
 {
 	greg_t *g = ((ucontext_t *)ucv)->uc_mcontext.gregs;
-	const uint8_t *rip = (const uint8_t *)(uintptr_t)g[REG_RIP];
 
 	(void)si;
-	if (g[REG_RAX] != ERESUME || rip[0] != 0x0f || rip[1] != 0x01 ||
-	    rip[2] != 0xd7) {
+	/* Only an AEX leaves RAX = ERESUME; then GS is a minirt thread's. */
+	if (g[REG_RAX] != ERESUME || !at_aep(self(), (uint64_t)g[REG_RIP])) {
 		signal(sig, SIG_DFL);
 		return;
 	}
@@ -291,6 +303,6 @@ int mrt_install_handlers(int in_handler)
 
 int mrt_find_vdso(void)
 {
-	vdso_sgx_enter_enclave = vdso_find_enter();
+	vdso_sgx_enter_enclave = vdso_find_enter(&vdso_enter_size);
 	return vdso_sgx_enter_enclave ? 0 : -1;
 }
