@@ -6,12 +6,14 @@
 #   gnuplot-nox: plots of benchmark results
 #   clang, libclang-rt-14-dev: libFuzzer, for the uapi fuzz target
 #   libcapstone-dev: the disassembler the runner finds CPUID instructions with
+#   libtsan2: ThreadSanitizer's runtime, for the native platform's tests
+#     (gcc's libgcc-12-dev pulls it in already; named for what needs it)
 #
 # With arguments, installs those packages instead: the scripts that need
 # more (selftests.sh, kernel-patch.sh) install their own through it.
 set -euo pipefail
 pkgs=(meson ninja-build gcc pkg-config libssl-dev libcriterion-dev gnuplot-nox
-	clang libclang-rt-14-dev libcapstone-dev)
+	clang libclang-rt-14-dev libcapstone-dev libtsan2)
 [ $# -gt 0 ] && pkgs=("$@")
 missing=()
 for p in "${pkgs[@]}"; do

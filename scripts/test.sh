@@ -2,7 +2,8 @@
 # Builds and runs the whole test suite twice, in a normal build and in a build
 # with AddressSanitizer + UndefinedBehaviorSanitizer, with the Linux SGX
 # selftests under `sgxemu run` and the upstream series' check after the
-# first, then a short fuzz run of the uapi. Ends with one summary line.
+# first, then the native platform's tests under ThreadSanitizer and a short
+# fuzz run of the uapi. Ends with one summary line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
@@ -63,6 +64,21 @@ else
 fi
 run_suite build-asan -Db_sanitize=address,undefined -Db_lundef=false \
 	-Dbuildtype=debug
+# The native platform under ThreadSanitizer: ksgxd, two callers, IPIs and
+# enclave threads at once (tests/run/tsan_native.c, a plain program:
+# Criterion cannot start under TSan). The runner's programs cannot run
+# under it either: the runtime is preloaded into plain programs. Only that
+# program is built there.
+[ -d build-tsan ] || meson setup build-tsan -Db_sanitize=thread \
+	-Db_lundef=false -Dbuildtype=debug >/dev/null
+if ninja -C build-tsan tsan_native >build-tsan.build.log 2>&1 &&
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+		build-tsan/tsan_native; then
+	passed=$((passed + 1))
+else
+	cat build-tsan.build.log
+	failed=$((failed + 1))
+fi
 # A short, bounded fuzz run over the whole uapi (clang + libFuzzer + ASan).
 if scripts/fuzz.sh 5000; then
 	passed=$((passed + 1))

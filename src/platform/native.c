@@ -44,11 +44,51 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+/* Model code never lets go of the model lock in enclave mode: an IPI
+ * sender, holding it, would wait for this thread's acknowledgement. */
+static void assert_may_sleep(const struct native *n)
+{
+	const struct sgx_lp *lp = native_current_lp(n);
+
+	ASSERT(native_holds_lock());
+	ASSERT(!lp || !lp->enclave_mode);
+}
+
 /*
- * Driver mutexes: under the model lock nobody else can hold one, so a
- * mutex only records its owner (impl[0], for the assertion) and when it
- * was taken (impl[1]).
+ * Sleep without the model lock until a driver mutex is released: a release
+ * moves release_seq under both the model lock and wait_lock, so one that
+ * comes after this thread read it is never missed.
  */
+static void wait_release(struct native *n)
+{
+	uint64_t seq = n->release_seq;
+
+	assert_may_sleep(n);
+	native_unlock(n);
+	pthread_mutex_lock(&n->wait_lock);
+	while (n->release_seq == seq)
+		pthread_cond_wait(&n->wait_cond, &n->wait_lock);
+	pthread_mutex_unlock(&n->wait_lock);
+	native_lock(n);
+}
+
+static void signal_release(struct native *n)
+{
+	pthread_mutex_lock(&n->wait_lock);
+	n->release_seq++;
+	pthread_cond_broadcast(&n->wait_cond);
+	pthread_mutex_unlock(&n->wait_lock);
+}
+
+/*
+ * Driver mutexes, under the model lock: impl[0] the owner's tid, or
+ * MUTEX_HANDOFF once released to its waiters; impl[1] when it was taken;
+ * impl[2] how many threads sleep on it. A release with waiters hands the
+ * mutex to one of them, as Linux's mutex does to a waiter it woke: the
+ * releaser, looping to its next page, cannot take it back first.
+ */
+#define MUTEX_HANDOFF UINT64_MAX
+
 static void native_mutex_init(void *ctx, struct sgx_mutex *m)
 {
 	memset(m, 0, sizeof(*m));
@@ -56,9 +96,19 @@ static void native_mutex_init(void *ctx, struct sgx_mutex *m)
 
 static void native_mutex_lock(void *ctx, struct sgx_mutex *m)
 {
+	struct native *n = native_of(ctx);
+	uint64_t tid = (uint64_t)gettid_raw();
+
 	/* Held already: a driver path that would deadlock in Linux too. */
-	ASSERT(!m->impl[0]);
-	m->impl[0] = (uint64_t)gettid_raw();
+	ASSERT(m->impl[0] != tid);
+	if (m->impl[0]) {
+		m->impl[2]++;
+		do
+			wait_release(n);
+		while (m->impl[0] && m->impl[0] != MUTEX_HANDOFF);
+		m->impl[2]--;
+	}
+	m->impl[0] = tid;
 	m->impl[1] = now_ns();
 	m->acquisitions++;
 }
@@ -67,10 +117,23 @@ static void native_mutex_unlock(void *ctx, struct sgx_mutex *m)
 {
 	uint64_t held = now_ns() - m->impl[1];
 
-	ASSERT(m->impl[0]);
+	ASSERT(m->impl[0] == (uint64_t)gettid_raw());
 	if (held > m->longest_hold)
 		m->longest_hold = held;
-	m->impl[0] = 0;
+	m->impl[0] = m->impl[2] ? MUTEX_HANDOFF : 0;
+	if (m->impl[2])
+		signal_release(native_of(ctx));
+}
+
+/* nl's thread is back under the model lock, or will never be. */
+static void forget_resume(struct native *n, struct native_lp *nl)
+{
+	if (!atomic_exchange(&nl->resume_owed, false))
+		return;
+	pthread_mutex_lock(&n->wait_lock);
+	atomic_fetch_sub(&n->resumes_owed, 1);
+	pthread_cond_broadcast(&n->wait_cond);
+	pthread_mutex_unlock(&n->wait_lock);
 }
 
 /* ---- LP assignment ------------------------------------------------------ */
@@ -148,6 +211,7 @@ struct sgx_lp *native_lp_claim(struct native *n, pid_t tid)
 void native_lp_free(struct native *n, struct sgx_lp *lp)
 {
 	ASSERT(!lp->enclave_mode);
+	forget_resume(n, &n->lps[lp->id]);
 	atomic_store(&n->lps[lp->id].tid, 0);
 }
 
@@ -174,9 +238,65 @@ static struct sgx_lp *native_plat_this_lp(void *ctx)
 	return lp;
 }
 
-/* MODEL: the OS schedules threads itself; a preemption point is nothing. */
+static void timespec_after(struct timespec *ts, uint64_t ns)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ns += (uint64_t)ts->tv_nsec;
+	ts->tv_sec += (time_t)(ns / 1000000000ULL);
+	ts->tv_nsec = (long)(ns % 1000000000ULL);
+}
+
+/*
+ * Wait without the model lock until every thread an IPI forced out has
+ * taken it again, or NATIVE_RESUME_WAIT_NS has passed: then they are
+ * owed nothing any more.
+ */
+static void wait_resumes(struct native *n)
+{
+	struct timespec deadline;
+	bool late = false;
+
+	timespec_after(&deadline, NATIVE_RESUME_WAIT_NS);
+	native_unlock(n);
+	pthread_mutex_lock(&n->wait_lock);
+	while (atomic_load(&n->resumes_owed) && !late)
+		late = pthread_cond_timedwait(&n->wait_cond, &n->wait_lock,
+					      &deadline) == ETIMEDOUT;
+	pthread_mutex_unlock(&n->wait_lock);
+	native_lock(n);
+	if (!late)
+		return;
+	n->stats.resume_timeouts++;
+	for (unsigned int i = 0; i < n->cpu->cfg.nr_lps; i++)
+		forget_resume(n, &n->lps[i]);
+}
+
+/* Let every thread that waits for the model lock take it once. */
+static void hand_over(struct native *n)
+{
+	uint_fast64_t taken = atomic_load(&n->lock_taken);
+
+	native_unlock(n);
+	while (atomic_load(&n->lock_waiters) &&
+	       atomic_load(&n->lock_taken) == taken)
+		sched_yield();
+	native_lock(n);
+}
+
+/*
+ * cond_resched(), and the point before every ENCLS: the OS schedules the
+ * threads, but one that waits for the model lock gets it here, as another
+ * CPU would run it meanwhile. Threads an IPI forced out go first.
+ */
 static void native_preempt(void *ctx)
 {
+	struct native *n = native_of(ctx);
+
+	assert_may_sleep(n);
+	if (atomic_load(&n->resumes_owed))
+		wait_resumes(n);
+	else if (atomic_load(&n->lock_waiters))
+		hand_over(n);
 }
 
 /*
@@ -203,9 +323,15 @@ bool native_preempted(struct native *n, const struct sgx_lp *lp)
 
 void native_ipi_ack(struct native *n, const struct sgx_lp *lp)
 {
+	struct native_lp *nl = &n->lps[lp->id];
+
 	/* A preemption alone has no sender waiting. */
-	if (atomic_exchange(&n->lps[lp->id].ipi_pending, 0) & NATIVE_IPI)
-		atomic_fetch_add(&n->acks, 1);
+	if (!(atomic_exchange(&nl->ipi_pending, 0) & NATIVE_IPI))
+		return;
+	/* The target answered: it is out, and owes its resume. */
+	if (!atomic_exchange(&nl->resume_owed, true))
+		atomic_fetch_add(&n->resumes_owed, 1);
+	atomic_fetch_add(&n->acks, 1);
 }
 
 static void native_ipi(void *ctx, const struct sgx_cpumask *mask)
@@ -225,8 +351,9 @@ static void native_ipi(void *ctx, const struct sgx_cpumask *mask)
 		n->stats.ipis++;
 		expected++;
 		/* A thread that is gone cannot answer: count it as done. */
-		if (syscall(SYS_tgkill, getpid(), nl->tid, n->ipi_signo))
-			native_ipi_ack(n, &n->cpu->lps[i]);
+		if (syscall(SYS_tgkill, getpid(), nl->tid, n->ipi_signo) &&
+		    atomic_exchange(&nl->ipi_pending, 0) & NATIVE_IPI)
+			atomic_fetch_add(&n->acks, 1);
 	}
 	while (atomic_load(&n->acks) < expected)
 		sched_yield();
@@ -260,6 +387,19 @@ static void native_ksgxd_wake(void *ctx)
 	pthread_mutex_unlock(&n->ksgxd_mutex);
 }
 
+/* Timed waits (wait_resumes()) count on the monotonic clock. */
+static int init_wait_cond(pthread_cond_t *cond)
+{
+	pthread_condattr_t attr;
+	int ret;
+
+	pthread_condattr_init(&attr);
+	ret = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) ||
+	      pthread_cond_init(cond, &attr);
+	pthread_condattr_destroy(&attr);
+	return ret;
+}
+
 int native_init(struct native *n, struct sgx_cpu *cpu, int ipi_signo)
 {
 	memset(n, 0, sizeof(*n));
@@ -268,7 +408,9 @@ int native_init(struct native *n, struct sgx_cpu *cpu, int ipi_signo)
 	n->generation = atomic_fetch_add(&generations, 1) + 1;
 	if (pthread_mutex_init(&n->model_lock, NULL) ||
 	    pthread_mutex_init(&n->ksgxd_mutex, NULL) ||
-	    pthread_cond_init(&n->ksgxd_cond, NULL))
+	    pthread_cond_init(&n->ksgxd_cond, NULL) ||
+	    pthread_mutex_init(&n->wait_lock, NULL) ||
+	    init_wait_cond(&n->wait_cond))
 		return -ENOMEM;
 	n->plat = (struct sgx_platform){
 		.ctx = n,
@@ -286,11 +428,29 @@ int native_init(struct native *n, struct sgx_cpu *cpu, int ipi_signo)
 	return 0;
 }
 
+/*
+ * The calling thread has just taken the model lock, on @lp if it said
+ * (native_lock_or_ipi()), else on the LP its tid holds, if any.
+ */
+static void taken(struct native *n, struct sgx_lp *lp)
+{
+	pid_t tid = lp ? 0 : gettid_raw();
+
+	if (!lp)
+		lp = native_lp_of(n, tid);
+	holder_native = n;
+	atomic_store(&holder, lp ? (long)lp->id + 1 : -(long)tid);
+	atomic_fetch_add(&n->lock_taken, 1);
+	if (lp)
+		forget_resume(n, &n->lps[lp->id]);
+}
+
 void native_lock(struct native *n)
 {
+	atomic_fetch_add(&n->lock_waiters, 1);
 	pthread_mutex_lock(&n->model_lock);
-	holder_native = n;
-	atomic_store(&holder, -(long)gettid_raw());
+	atomic_fetch_sub(&n->lock_waiters, 1);
+	taken(n, NULL);
 }
 
 void native_unlock(struct native *n)
@@ -312,21 +472,27 @@ bool native_holds_lock(void)
 
 int native_lock_or_ipi(struct native *n, struct sgx_lp *lp)
 {
+	int ret = 0;
+
+	atomic_fetch_add(&n->lock_waiters, 1);
 	while (pthread_mutex_trylock(&n->model_lock)) {
-		if (lp && lp->enclave_mode && native_ipi_pending(n, lp))
-			return -EINTR;
+		if (lp && lp->enclave_mode && native_ipi_pending(n, lp)) {
+			ret = -EINTR;
+			break;
+		}
 		sched_yield();
 	}
-	holder_native = n;
-	atomic_store(&holder, lp ? (long)lp->id + 1 : -(long)gettid_raw());
-	return 0;
+	atomic_fetch_sub(&n->lock_waiters, 1);
+	if (!ret)
+		taken(n, lp);
+	return ret;
 }
 
 struct ksgxd_start {
 	struct native *n;
 	void (*body)(void *);
 	void *arg;
-	atomic_int copied; /* the thread has its copy; start may go */
+	atomic_int copied; /* the thread has its copy and its LP; start may go */
 };
 
 static void *ksgxd_main(void *p)
@@ -337,10 +503,11 @@ static void *ksgxd_main(void *p)
 	void *arg = start->arg;
 	sigset_t all;
 
-	atomic_store(&start->copied, 1);
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	ASSERT(take(n, user_lps(n), gettid_raw()));
+	/* Once started, ksgxd is seen on its LP (callers wait for it to go). */
+	atomic_store(&start->copied, 1);
 	native_lock(n);
 	body(arg);
 	native_unlock(n);

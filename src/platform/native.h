@@ -1,15 +1,24 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The native platform (architecture.md section 2): real pthreads and real
- * signals, for the runner (`sgxemu run`, src/run/). The kernel model and the
- * CPU run under one lock, the model lock: a thread holds it for a whole
- * device call, ENCLU emulation or fault, and ksgxd for its work between
- * sleeps. Enclave code itself runs natively and in parallel, outside it.
+ * signals, for the runner (`sgxemu run`, src/run/).
  *
- * MODEL: one model lock, so at most one thread executes model code at a
- * time, as in sim; leaves are therefore atomic, and the page tables the
- * LPs walk never change under a walker. The driver's own mutexes are then
- * never contended; they keep their counters (longest hold in ns).
+ * The model lock. The kernel model and the CPU are single-issue: one
+ * thread at a time executes model code (a leaf, a page-table walk, a
+ * fault's handling, driver code), under the model lock. It lets go
+ * wherever Linux may switch or block, the sim platform's switch points:
+ *   - a driver mutex (encl->lock, mmap_lock, encl->mm_lock, the reclaimer's
+ *     and the free list's locks) is a real sleeping lock: a thread that
+ *     finds one held drops the model lock and sleeps until a release;
+ *   - a preemption point (cond_resched(), and the one before every ENCLS)
+ *     hands the model lock to the threads waiting for it, first to the
+ *     threads an IPI forced out of an enclave, so that they ERESUME
+ *     between the pages of a call;
+ *   - ksgxd sleeps without it.
+ * MODEL: kernel code between two switch points runs alone, as if every
+ * other CPU were in user mode then; Linux would run it in parallel, but
+ * with the same locks held, so the interleavings are the sim's (which the
+ * explorer checks). Enclave code runs natively and in parallel, outside it.
  *
  * Logical processors: a program thread holds one of the first nr_lps - 1
  * only while it needs one (native_lp_claim(), native_lp_free()), and may
@@ -20,7 +29,10 @@
  * tgkill() and waits until every such target has called native_ipi_ack()
  * (after its AEX). A target outside enclave mode needs nothing: its TLB is
  * empty there. A target that waits for the model lock in a trap handler
- * sees the flag through native_lock_or_ipi() instead.
+ * sees the flag through native_lock_or_ipi() instead. A target that
+ * acknowledges owes a resume: the next preemption point of any thread
+ * waits until it has taken the model lock again (its ERESUME, normally),
+ * or for at most NATIVE_RESUME_WAIT_NS.
  */
 #ifndef SGXEMU_PLATFORM_NATIVE_H
 #define SGXEMU_PLATFORM_NATIVE_H
@@ -40,11 +52,20 @@
 struct native_lp {
 	_Atomic pid_t tid; /* the thread on it; 0 when free */
 	atomic_int ipi_pending; /* NATIVE_IPI | NATIVE_PREEMPT */
+	atomic_bool resume_owed; /* an IPI forced it out; it has not come back */
 };
+
+/*
+ * MODEL: how long a preemption point waits for the threads an IPI forced
+ * out to take the model lock again. They normally do at once (the AEP
+ * ERESUMEs); one that runs other code first only delays the caller.
+ */
+#define NATIVE_RESUME_WAIT_NS 100000000ULL
 
 struct native_stats {
 	uint64_t ipi_rounds;
 	uint64_t ipis; /* signals sent: targets that were in enclave mode */
+	uint64_t resume_timeouts; /* preemption points that stopped waiting */
 };
 
 struct native {
@@ -53,6 +74,17 @@ struct native {
 	uint64_t generation; /* tells a thread's LP from an older instance */
 	int ipi_signo;
 	pthread_mutex_t model_lock;
+	atomic_uint lock_waiters; /* threads waiting for the model lock */
+	atomic_uint_fast64_t lock_taken; /* acquisitions of the model lock */
+	atomic_uint resumes_owed; /* LPs with resume_owed set */
+	/*
+	 * Sleeps without the model lock: for a driver mutex (release_seq
+	 * moves at each release that has waiters, under both locks) and for
+	 * owed resumes.
+	 */
+	pthread_mutex_t wait_lock;
+	pthread_cond_t wait_cond;
+	uint64_t release_seq;
 	pthread_mutex_t ksgxd_mutex;
 	pthread_cond_t ksgxd_cond;
 	bool ksgxd_woken;

@@ -42,6 +42,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 
 #include "base/bits.h"
 #include "run/cpuid.h"
@@ -492,14 +494,35 @@ static void enclave_ud(struct sgx_lp *lp, ucontext_t *uc)
 }
 
 /*
+ * The bytes of enclave code at rip. Its page may have been revoked by a
+ * zap on another thread (ksgxd's) since the instruction trapped: the read
+ * then fails instead of faulting in the handler, and the caller lets the
+ * instruction run again (its fault brings the page back).
+ */
+static bool enclave_code(uint64_t rip, uint8_t *buf, size_t len)
+{
+	struct iovec local = { .iov_base = buf, .iov_len = len };
+	struct iovec remote = { .iov_base = (void *)(uintptr_t)rip,
+				.iov_len = len };
+
+	memset(buf, 0, len);
+	return run_syscall(SYS_process_vm_readv, run.self, &local, 1, &remote,
+			   1, 0) > 0;
+}
+
+/*
  * Instructions the SDM makes illegal in enclave mode (#UD) that the host
  * answers with #GP in user mode: I/O (IN, OUT, INS, OUTS), INT n, and
  * SLDT/STR/SGDT/SIDT and RDPMC where the host forbids them.
  */
 static bool illegal_in_enclave(uint64_t rip)
 {
-	const uint8_t *p = (const uint8_t *)(uintptr_t)rip;
+	uint8_t bytes[17];
+	const uint8_t *p = bytes;
 	unsigned int i = 0;
+
+	if (!enclave_code(rip, bytes, sizeof(bytes)))
+		return false;
 
 	/* Legacy and REX prefixes. */
 	while (i < 14 && (p[i] == 0x66 || p[i] == 0x67 || p[i] == 0xf2 ||
@@ -522,10 +545,8 @@ static bool illegal_in_enclave(uint64_t rip)
 
 /* ---- ENCLU -------------------------------------------------------------- */
 
-static bool is_enclu(uint64_t rip)
+static bool is_enclu(const uint8_t *p)
 {
-	const uint8_t *p = (const uint8_t *)(uintptr_t)rip;
-
 	return p[0] == 0x0f && p[1] == 0x01 && p[2] == 0xd7;
 }
 
@@ -630,7 +651,7 @@ static bool orphan_enclu(ucontext_t *uc)
 	uint64_t leaf = uc_reg(uc, REG_RAX);
 
 	return (leaf == EENTER || leaf == ERESUME) &&
-	       is_enclu(uc_reg(uc, REG_RIP)) &&
+	       is_enclu((const uint8_t *)(uintptr_t)uc_reg(uc, REG_RIP)) &&
 	       orphan(uc_reg(uc, REG_RBX), 0, uc);
 }
 
@@ -664,13 +685,20 @@ __attribute__((noinline)) static void sigill_body(int sig, siginfo_t *si,
 	ucontext_t *uc = ucv;
 	uint64_t host_rsp = uc_reg(uc, REG_RSP), host_rip = uc_reg(uc, REG_RIP);
 	int saved_errno = errno;
+	const uint8_t *code = (const uint8_t *)(uintptr_t)uc_reg(uc, REG_RIP);
+	uint8_t op[3];
 	struct run_thread *t;
 	struct sgx_lp *lp;
 
 	if (run_cpuid_trap(uc) || orphan_enclu(uc))
 		goto out;
 	lp = run_thread_lp(me());
-	if (!run_ready() || !is_enclu(uc_reg(uc, REG_RIP))) {
+	if (lp && lp->enclave_mode) {
+		if (!enclave_code(uc_reg(uc, REG_RIP), op, sizeof(op)))
+			goto out;
+		code = op;
+	}
+	if (!run_ready() || !is_enclu(code)) {
 		if (lp && lp->enclave_mode)
 			enclave_ud(lp, uc);
 		else

@@ -135,8 +135,9 @@ void kfx_init(struct kfx *fx, const struct kfx_config *cfg)
 	memset(fx, 0, sizeof(*fx));
 	cr_assert_eq(sgx_cpu_init(&fx->cpu, &cpu_cfg), 0);
 	cr_assert_eq(sim_init(&fx->sim, &fx->cpu), 0);
-	cr_assert_eq(sgx_driver_init(&fx->drv, &fx->cpu, &fx->sim.plat,
-				     &drv_cfg), 0);
+	cr_assert_eq(sgx_driver_init(&fx->drv, &fx->cpu,
+				     c.plat ? c.plat : &fx->sim.plat, &drv_cfg),
+		     0);
 	cr_assert_eq(sgx_mm_create(&fx->drv, &fx->mm), 0);
 	cr_assert_eq(sgx_open(&fx->drv, &fx->file), 0);
 	fx->encl = fx->file->encl;

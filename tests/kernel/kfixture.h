@@ -81,6 +81,12 @@ struct kfx_config {
 	/* The driver's no_loop_checks: no per-page signal/resched checks. */
 	bool no_loop_checks;
 	/*
+	 * The platform the driver runs on; NULL: fx->sim. With another one
+	 * (the native platform's tests) the caller does what that platform
+	 * asks around each call (native: hold its model lock).
+	 */
+	const struct sgx_platform *plat;
+	/*
 	 * The CPU's XFRM (cfg.xfrm_supported, CPUID 12H.1) and the enclave's,
 	 * in SECS and SIGSTRUCT; 0: x87|SSE (3) on the CPU's default.
 	 */

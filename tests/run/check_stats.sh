@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Runs a program under `sgxemu run --stats` and checks counters it prints.
 # Usage: check_stats.sh SGXEMU BATCH PROGRAM NAME=VALUE|NAME>=VALUE...
-# Fails if the program fails or any counter is off. CHECK_STATS_OPTS: more
-# options for `sgxemu run`.
+# SGXEMU_RUN_ARGS, if set, adds options of `sgxemu run` (word-split).
+# Fails if the program fails or any counter is off.
 set -euo pipefail
 sgxemu=$1 batch=$2 program=$3
 shift 3
-# shellcheck disable=SC2086
-out=$("$sgxemu" run --stats --etrack-batch "$batch" ${CHECK_STATS_OPTS:-} -- "$program")
+# shellcheck disable=SC2086 # the options are words
+out=$("$sgxemu" run --stats --etrack-batch "$batch" ${SGXEMU_RUN_ARGS:-} \
+	-- "$program")
 echo "$out"
 status=0
 for want in "$@"; do

@@ -33,6 +33,7 @@
  *  20 GET on the enclave's own stack (RSP = 0xA800 at EEXIT), as real
  *     enclaves run: a signal of enclave code must not land on it
  *  21 WAIT: spin until data == RSI (another thread's PUT)
+ *  22 HOLD: *RDX = 1, then stay inside until *RSI is nonzero; RDX = 0
  */
 	.section .rodata
 	.balign 4096
@@ -82,6 +83,14 @@ encl_code:
 	je 23f
 	cmp $21, %rdi
 	je 24f
+	cmp $22, %rdi
+	je 25f
+	jmp 9f
+25:	movq $1, (%rdx)			/* ready */
+26:	pause
+	cmpq $0, (%rsi)
+	je 26b
+	xor %edx, %edx
 	jmp 9f
 24:	pause				/* until data == RSI */
 	cmp encl_code + 0x1000(%rip), %rsi
