@@ -54,12 +54,18 @@ static void pte_changed(void *ctx, uint64_t lin)
 	host_revoke(lin, PAGE_SIZE);
 }
 
-/* Before ETRACK: the next entry revokes. Every leaf goes to --record. */
+/*
+ * Before ETRACK: the next entry revokes. At an entry: what the host had
+ * revoked so far (a revocation at the entry itself makes the count stale,
+ * which only costs trap.c a slower read). Every leaf goes to --record.
+ */
 static void leaf_hook(void *ctx, struct sgx_lp *lp, enum sgx_leaf_class cls,
 		      unsigned int leaf)
 {
 	if (cls == SGX_LEAF_ENCLS && leaf == ETRACK)
 		atomic_fetch_add(&run.etrack_gen, 1);
+	if (cls == SGX_LEAF_ENCLU && (leaf == EENTER || leaf == ERESUME))
+		run.lp_entry_revokes[lp->id] = run.host_revokes;
 	run_record_leaf(lp, cls, leaf);
 }
 
@@ -108,6 +114,7 @@ int run_host_reserve(uint64_t addr, uint64_t len)
 				       MAP_NORESERVE,
 			       -1, 0);
 
+	run.host_revokes++;
 	return p == MAP_FAILED ? -errno : 0;
 }
 

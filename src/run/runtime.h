@@ -54,6 +54,13 @@ struct run_state {
 	/* ETRACKs so far, and the count at the last whole revocation. */
 	atomic_uint_fast64_t etrack_gen;
 	uint64_t revoked_gen;
+	/*
+	 * Host mappings replaced so far (model lock held), and the count when
+	 * each LP last entered enclave mode: while they agree, every page an
+	 * LP's enclave code was fetched from is still mapped (trap.c).
+	 */
+	uint64_t host_revokes;
+	uint64_t lp_entry_revokes[SGX_LPS_MAX];
 	struct run_stats counted; /* this process's non-arch counters */
 	struct run_stats published; /* what it has added to *shared */
 	struct run_stats *shared; /* NULL without --stats */

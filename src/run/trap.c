@@ -479,18 +479,24 @@ static void preempt_aex(struct sgx_lp *lp, ucontext_t *uc)
 }
 
 /* #UD of enclave code, with RIP at the instruction. */
-static void enclave_ud(struct sgx_lp *lp, ucontext_t *uc)
+/* #UD of enclave code, model lock held; drops it. */
+static void enclave_ud_locked(struct sgx_lp *lp, ucontext_t *uc)
 {
 	struct sgx_exception ud = { .vector = X86_TRAP_UD };
 
+	enclave_exception(lp, uc, &ud);
+	native_unlock(&run.native);
+	deliver_pending(uc);
+}
+
+static void enclave_ud(struct sgx_lp *lp, ucontext_t *uc)
+{
 	/* An IPI first: the instruction runs again later. */
 	if (native_lock_or_ipi(&run.native, lp)) {
 		ipi_aex(lp, uc);
 		return;
 	}
-	enclave_exception(lp, uc, &ud);
-	native_unlock(&run.native);
-	deliver_pending(uc);
+	enclave_ud_locked(lp, uc);
 }
 
 /*
@@ -541,6 +547,23 @@ static bool illegal_in_enclave(uint64_t rip)
 	    (p[1] == 0x00 || (p[2] >> 6) != 3))
 		return true;
 	return p[1] == 0x33;
+}
+
+/*
+ * The 3 bytes at the RIP of a trap in enclave mode, model lock held: read
+ * in place when no host page was revoked since the LP entered (the page
+ * the instruction came from is still mapped, and nothing can revoke it
+ * under the lock), else through enclave_code(). The system call costs
+ * about a third of a trap, on every EEXIT.
+ */
+static bool enclave_insn(const struct sgx_lp *lp, uint64_t rip, uint8_t *op)
+{
+	if (run.host_revokes == run.lp_entry_revokes[lp->id] &&
+	    (rip & (PAGE_SIZE - 1)) <= PAGE_SIZE - 3) {
+		memcpy(op, (const void *)(uintptr_t)rip, 3);
+		return true;
+	}
+	return enclave_code(rip, op, 3);
 }
 
 /* ---- ENCLU -------------------------------------------------------------- */
@@ -689,18 +712,27 @@ __attribute__((noinline)) static void sigill_body(int sig, siginfo_t *si,
 	uint8_t op[3];
 	struct run_thread *t;
 	struct sgx_lp *lp;
+	bool locked;
 
 	if (run_cpuid_trap(uc) || orphan_enclu(uc))
 		goto out;
 	lp = run_thread_lp(me());
-	if (lp && lp->enclave_mode) {
-		if (!enclave_code(uc_reg(uc, REG_RIP), op, sizeof(op)))
+	/* In enclave mode: the lock first, then the bytes (enclave_insn()). */
+	locked = lp && lp->enclave_mode;
+	if (locked) {
+		if (native_lock_or_ipi(&run.native, lp)) {
+			ipi_aex(lp, uc);
 			goto out;
+		}
+		if (!enclave_insn(lp, host_rip, op)) {
+			native_unlock(&run.native);
+			goto out;
+		}
 		code = op;
 	}
 	if (!run_ready() || !is_enclu(code)) {
-		if (lp && lp->enclave_mode)
-			enclave_ud(lp, uc);
+		if (locked)
+			enclave_ud_locked(lp, uc);
 		else
 			deliver(sig, si, uc);
 		goto out;
@@ -712,7 +744,7 @@ __attribute__((noinline)) static void sigill_body(int sig, siginfo_t *si,
 	}
 	/* An LP first, then the lock: LPs are waited for without it. */
 	lp = run_lp_get(t);
-	if (native_lock_or_ipi(&run.native, lp)) {
+	if (!locked && native_lock_or_ipi(&run.native, lp)) {
 		ipi_aex(lp, uc);
 		goto out;
 	}
