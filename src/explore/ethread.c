@@ -129,9 +129,11 @@ static bool xp_translate(const struct sgx_lp *lp, uint64_t lin,
  * through an AEX if it happened inside): Linux's user fault path for a #PF.
  * Returns true when the kernel fixed it and the operation is to be retried.
  * MODEL: a fix that installed no PTE (the reclaimer holds the page, or EPC
- * is short) is retried only once the reclaimer has finished a batch (or
- * for good): a real thread would spin meanwhile, to no effect but steps
- * that a preemption-bounded search would have to preempt, one by one.
+ * is short) is retried only once the reclaimer has finished a batch, an
+ * EPC hog has let its pages go, or a direct reclaim holding a page has
+ * ended (xp_env_wait_epc()), or at once when none of them is under way: a
+ * real thread would spin meanwhile, to no effect but steps that a
+ * preemption-bounded search would have to preempt, one by one.
  */
 static bool xp_ethread_fault(struct xp_ethread *t, struct xp_fault *f,
 			     unsigned int *fixed)
@@ -144,9 +146,9 @@ static bool xp_ethread_fault(struct xp_ethread *t, struct xp_fault *f,
 	ASSERT(!lp->enclave_mode); /* the fault's AEX happened in arch */
 	f->raised = true;
 	f->exc = exc;
-	if (exc.vector != X86_TRAP_PF || !env->driver || !env->w->mm)
+	if (exc.vector != X86_TRAP_PF || !env->driver || !t->mm)
 		return false;
-	if (sgx_user_fault(env->w->mm, exc.addr, exc.error_code) !=
+	if (sgx_user_fault(t->mm, exc.addr, exc.error_code) !=
 	    SGX_FAULT_FIXED)
 		return false;
 	if (++*fixed > XP_FIXED_MAX) {
@@ -155,8 +157,8 @@ static bool xp_ethread_fault(struct xp_ethread *t, struct xp_fault *f,
 			     (unsigned long long)exc.addr, XP_FIXED_MAX);
 		return false;
 	}
-	if (!sgx_pgtable_lookup(&env->w->mm->pgtable, exc.addr))
-		xp_env_wait(env, &env->reclaimer_done, &env->reclaims, seen);
+	if (!sgx_pgtable_lookup(&t->mm->pgtable, exc.addr))
+		xp_env_wait_epc(env, seen);
 	f->raised = false;
 	return true;
 }
@@ -483,8 +485,59 @@ static void xp_ethread_leave(struct xp_ethread *t)
 	if (lp->enclave_mode)
 		enclu_eexit(lp, XP_AEP);
 	t->inside = false;
-	if (env->driver && env->w->mm)
-		sgx_mm_deactivate(env->w->mm, lp);
+	if (env->driver && t->mm)
+		sgx_mm_deactivate(t->mm, lp);
+}
+
+/*
+ * An interrupt takes the LP out of the enclave, if it is inside, and the
+ * scheduler switches the thread's mm off it (the thread stays inside: it
+ * ERESUMEs when it runs again). MODEL: a migration or a process exit is
+ * one step of the thread's own, at a preemption point of its program: the
+ * interrupt's AEX, the switch off the old LP and onto the new one (or the
+ * exit) happen together, and mm_cpumask loses the old LP at once, as x86's
+ * switch_mm_irqs_off() clears it.
+ */
+static void xp_ethread_switch_out(struct xp_ethread *t)
+{
+	struct sgx_lp *lp = xp_lp(t);
+
+	if (lp->enclave_mode)
+		sgx_aex(lp, NULL);
+	if (t->env->driver && t->mm)
+		sgx_mm_deactivate(t->mm, lp);
+}
+
+/* XP_EOP_MIGRATE: from now on the thread runs on LP op->arg. */
+static void xp_ethread_migrate(struct xp_ethread *t, const struct xp_eop *op)
+{
+	struct xp_world *w = t->env->w;
+
+	xp_yield(t);
+	xp_ethread_switch_out(t);
+	t->lp = (unsigned int)op->arg;
+	sim_current(&w->sim)->lp = xp_lp(t);
+	if (t->env->driver && t->mm)
+		sgx_mm_activate(t->mm, xp_lp(t));
+}
+
+/*
+ * XP_EOP_MM_EXIT: the process exits under the thread (a fork's child): its
+ * mm goes, which takes it off the enclave's mm_list.
+ */
+static void xp_ethread_mm_exit(struct xp_ethread *t)
+{
+	struct xp_env *env = t->env;
+
+	ASSERT(env->driver && t->mm); /* a driver scenario's process */
+	xp_yield(t);
+	xp_ethread_switch_out(t);
+	t->inside = false;
+	t->dead = true;
+	if (t->mm == env->fork_mm)
+		env->fork_mm = NULL;
+	sgx_mm_destroy(t->mm);
+	t->mm = NULL;
 }
 
 static void xp_ethread_main(void *arg)
@@ -493,11 +546,17 @@ static void xp_ethread_main(void *arg)
 	struct xp_env *env = t->env;
 
 	if (env->driver)
-		sgx_mm_activate(env->w->mm, xp_lp(t));
+		sgx_mm_activate(t->mm, xp_lp(t));
 	for (t->op = 0; t->ops[t->op].kind != XP_EOP_END; t->op++) {
 		const struct xp_eop *op = &t->ops[t->op];
 
-		if (op->kind == XP_EOP_WAIT) {
+		if (op->kind == XP_EOP_MM_EXIT) {
+			xp_ethread_mm_exit(t);
+			return;
+		}
+		if (op->kind == XP_EOP_MIGRATE) {
+			xp_ethread_migrate(t, op);
+		} else if (op->kind == XP_EOP_WAIT) {
 			xp_env_wait(env, &env->flags[op->arg], NULL, 0);
 		} else if (op->kind == XP_EOP_SIGNAL) {
 			env->flags[op->arg] = true;
@@ -530,7 +589,7 @@ int xp_ethread_spawn(struct xp_env *env, const char *name, unsigned int lp,
 
 	t = &env->ethreads[env->nr_ethreads++];
 	*t = (struct xp_ethread){ .env = env, .name = name, .lp = lp,
-				  .ops = ops };
+				  .mm = env->w->mm, .ops = ops };
 	ret = xp_env_spawn(env, name, lp, xp_ethread_main, t);
 	if (!ret)
 		env->w->user_threads |= 1U << id;

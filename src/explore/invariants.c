@@ -143,23 +143,30 @@ static const char *xp_check_records(struct xp_env *env)
 	return NULL;
 }
 
-/* The ENCLS leaves run within the current hold of encl->lock. */
+/*
+ * The ENCLS leaves its holder ran within the current hold of encl->lock;
+ * a second enclave's leaves, run meanwhile under its own lock by another
+ * thread, are not this hold's.
+ */
 static const char *xp_check_hold(struct xp_env *env)
 {
 	const struct sgx_mutex *m = &env->encl->lock;
 	struct xp_checker *chk = &env->chk;
-	uint64_t encls = xp_encls_count(&env->w->cpu), n;
+	uint64_t encls = xp_encls_count(&env->w->cpu);
+	uint64_t step = encls - chk->encls_seen;
 
-	/* impl[0] is the sim's owner field: 0 while the mutex is free. */
+	chk->encls_seen = encls;
+	/* impl[0] is the sim's owner field: 0 while free, else the id + 1. */
 	if (!m->impl[0])
 		return NULL;
 	if (m->acquisitions != chk->hold_acquisitions) {
 		chk->hold_acquisitions = m->acquisitions;
-		chk->hold_encls = encls;
+		chk->hold_encls = 0;
 		return NULL;
 	}
-	n = encls - chk->hold_encls;
-	if (n > XP_HOLD_ENCLS_MAX)
+	if (m->impl[0] == (uint64_t)env->w->sim.last + 1)
+		chk->hold_encls += step;
+	if (chk->hold_encls > XP_HOLD_ENCLS_MAX)
 		return "mutex: encl->lock held for more than 16 ENCLS leaves";
 	return NULL;
 }
@@ -354,7 +361,8 @@ static bool xp_tracking_failed(struct xp_env *env, struct sgx_encl *encl,
  * page of its range after @count is tracked (or waits for the reclaimer's
  * EBLOCK, or is not resident), unless the call's tracking failed, or an
  * earlier call's did and left it so (env->untracked, until a call counts
- * it). Every other exit of the walk tracks what it modified first.
+ * it). Every other exit of the walk tracks what it modified first. And
+ * the driver records no new type of an untracked page (MODIFY_TYPES).
  * @env: the execution
  * @encl: the enclave, alive while the caller holds its file
  * @offset: the ioctl's offset
@@ -385,6 +393,10 @@ void xp_check_after_count(struct xp_env *env, struct sgx_encl *encl,
 		if (e->blocked ||
 		    sgx_page_tracked(&env->w->cpu, entry->epc_page->index))
 			continue;
+		if (e->modified && sgx_encl_page_type_now(entry) == e->pt)
+			xp_violation(env, "driver: page %u after count "
+				     "recorded as type %u before its EMODT "
+				     "was tracked", page, e->pt);
 		if (failed)
 			env->untracked[page] = true;
 		else if (!env->untracked[page])

@@ -23,13 +23,27 @@
  *                         SGX_NOT_TRACKED or a mismatch, never success
  *   restrict_vs_close     a thread unmaps and closes the enclave while the
  *                         ioctl holds its file and the reclaimer runs
+ *   restrict_vs_fork_exit a fork's child is inside with a RW translation
+ *                         and its process exits at any step
+ *   restrict_vs_eaug_in_range  an EAUG fills a hole inside the range
+ *                         while the walk runs
+ *   restrict_vs_mprotect  mprotect() of the range, to R and back
+ *   ethreads_migrate_vs_reclaim  4 pages, two reclaimer batches, enclave
+ *                         threads re-entering and migrating between LPs
+ *   restrict_vs_two_lps   enclave threads inside on two LPs throughout
+ *   two_enclaves_vs_reclaim  a second enclave's thread shares the EPC
+ *   hole_vs_full_epc      restrict_hole_vs_reclaim with the EPC full for
+ *                         one step, at any step (SECS reload fails)
  *   adversarial_driver    no driver: a thread issues random well-formed
  *                         ENCLS sequences (and IPIs only when it chooses);
  *                         the CPU alone must uphold the security property
  *
  * LPs: 0 the user thread, 1 the reclaimer or the adversary, 2 and 3 the
- * enclave threads, 4 the closer. Flags: 0 "the ioctl returned", 1 "the
- * pages are accepted".
+ * enclave threads (and 4 and 5 when they migrate), 4 the closer or the
+ * mprotector. The signaller and the EPC hog use no LP state: they run on
+ * LP 0. Flags: 0 "the ioctl returned", 1 "the pages are accepted",
+ * 2 and 3 "enclave thread a (b) is inside", which the user thread may
+ * wait for before its call.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -44,6 +58,7 @@
 /* EDMM calls retried from offset + count before it counts as no progress. */
 #define XP_RETRIES_MAX 8
 #define XP_ADVERSARY_STEPS 24
+#define XP_HOG_MAX 64 /* EPC pages the EPC hog can hold */
 
 #define LP_USER 0
 #define LP_KERNEL 1
@@ -53,6 +68,8 @@
 
 #define FLAG_RETURNED 0
 #define FLAG_ACCEPTED 1
+#define FLAG_INSIDE_A 2
+#define FLAG_INSIDE_B 3
 
 #define REG SGX_SECINFO_TYPE(PT_REG)
 #define R SGX_SECINFO_R
@@ -91,6 +108,13 @@ struct xp_script {
 	unsigned int batches; /* of the reclaimer; 0: none */
 	bool etrack_faults; /* injected: -EFAULT is worth a retry */
 	bool signal; /* a signaller interrupts the user thread once */
+	/* An enclave thread EAUGs the hole: the call may find it pending. */
+	bool aug_hole;
+	/* The user thread waits for these flags before its call (bits). */
+	unsigned int wait_flags;
+	/* Enclave threads (bits) that run in the second enclave. */
+	unsigned int in_second;
+	bool hog; /* an EPC hog fills the EPC for a step: -EFAULT waits */
 	unsigned int user_id; /* the user thread's sim id */
 	struct xp_eop prog[XP_ETHREADS_MAX][XP_OPS_MAX];
 	unsigned int len[XP_ETHREADS_MAX];
@@ -163,6 +187,7 @@ static long xp_edmm_once(struct xp_env *env, struct sgx_file *file,
 		struct sgx_enclave_modify_types mt;
 		struct sgx_enclave_remove_pages rm;
 	} u;
+	const struct xp_script *sc = xp_script_of(env);
 	uint64_t result = 0;
 	long ret;
 
@@ -193,6 +218,8 @@ static long xp_edmm_once(struct xp_env *env, struct sgx_file *file,
 	if (cmd != SGX_IOC_ENCLAVE_REMOVE_PAGES)
 		xp_check_after_count(env, file->encl, offset, length, *count,
 				     ret, result);
+	if (result == SGX_PAGE_NOT_MODIFIABLE && sc->aug_hole)
+		result = 0;
 	if (result || *count > length || *count % PAGE_SIZE)
 		xp_violation(env, "driver: %s returned count %#llx, result "
 			     "%#llx", xp_cmd_name(cmd),
@@ -223,7 +250,9 @@ static bool xp_signal_delivered(struct xp_env *env, long ret)
  * spin. A range that ends in holes must end in Linux's -EFAULT for the
  * first one, with every page before it counted. Where ETRACK failures are
  * injected, -EFAULT is retried at once: the failures run out, and the
- * retry must then complete the range (issue 5's convergence rule).
+ * retry must then complete the range (issue 5's convergence rule). Where
+ * the EPC is full for a step (the EPC hog), -EFAULT is retried once it has
+ * room again, which Linux's user space would have to learn otherwise.
  */
 static void xp_edmm(struct xp_env *env, struct sgx_file *file,
 		    unsigned int cmd, uint64_t arg)
@@ -247,8 +276,11 @@ static void xp_edmm(struct xp_env *env, struct sgx_file *file,
 		if (ret == -EFAULT && sc->holes && done == pages)
 			return;
 		if (ret == -EFAULT && sc->etrack_faults &&
-		    tries < XP_RETRIES_MAX)
+		    tries < XP_RETRIES_MAX) {
+			if (sc->hog)
+				xp_env_wait_epc(env, seen);
 			continue;
+		}
 		if ((ret != -EAGAIN && ret != -EBUSY) ||
 		    tries == XP_RETRIES_MAX) {
 			xp_violation(env, "driver: %s failed: %ld after %#llx "
@@ -256,7 +288,7 @@ static void xp_edmm(struct xp_env *env, struct sgx_file *file,
 				     (unsigned long long)done);
 			return;
 		}
-		xp_env_wait(env, &env->reclaimer_done, &env->reclaims, seen);
+		xp_env_wait_epc(env, seen);
 	}
 }
 
@@ -284,6 +316,9 @@ static void xp_user_main(void *arg)
 	struct sgx_file *file = xp_fdget(env);
 
 	sgx_mm_activate(env->w->mm, lp);
+	for (unsigned int f = 0; f < XP_FLAGS_MAX; f++)
+		if (sc->wait_flags & 1U << f)
+			xp_env_wait(env, &env->flags[f], NULL, 0);
 	if (file) {
 		xp_edmm(env, file, sc->cmd, sc->arg);
 		xp_fdput(env, file);
@@ -320,12 +355,18 @@ static void xp_reclaimer_main(void *arg)
 	struct xp_env *env = arg;
 	const struct xp_script *sc = xp_script_of(env);
 
+	struct xp_env *two = env->second;
+
 	for (unsigned int i = 0; i < sc->batches; i++) {
 		sgx_reclaim_pages(&env->w->drv);
 		env->reclaims++;
+		if (two)
+			two->reclaims++;
 		xp_env_wake(env);
 	}
 	env->reclaimer_done = true;
+	if (two)
+		two->reclaimer_done = true;
 	xp_env_wake(env);
 }
 
@@ -375,6 +416,8 @@ static int xp_script_spawn(struct xp_env *env, struct xp_script *sc)
 	sc->user_id = env->w->sim.nr_threads;
 	ret = xp_env_spawn(env, "user", LP_USER, xp_user_main, env);
 	env->reclaimer_done = !sc->batches;
+	if (env->second)
+		env->second->reclaimer_done = !sc->batches;
 	if (!ret && sc->signal)
 		ret = xp_env_spawn(env, "signaller", LP_USER,
 				   xp_signaller_main, env);
@@ -383,7 +426,9 @@ static int xp_script_spawn(struct xp_env *env, struct xp_script *sc)
 				   xp_reclaimer_main, env);
 	for (unsigned int t = 0; !ret && t < XP_ETHREADS_MAX; t++)
 		if (sc->len[t])
-			ret = xp_ethread_spawn(env, names[t], LP_ETHREAD_A + t,
+			ret = xp_ethread_spawn(sc->in_second & 1U << t ?
+					       env->second : env,
+					       names[t], LP_ETHREAD_A + t,
 					       sc->prog[t]);
 	return ret;
 }
@@ -727,6 +772,325 @@ static int restrict_vs_close_build(struct xp_world *w)
 	return ret;
 }
 
+/*
+ * A fork's child maps the enclave too: its thread enters through TCS 1 on
+ * LP 3 and writes page 0 (a RW translation) before the call, and its
+ * process exits at any step of the call, or after it. The call's IPIs must reach the child's LP as long
+ * as its mm is on the enclave's mm_list; thread a accepts on LP 2.
+ */
+static int restrict_vs_fork_exit_build(struct xp_world *w)
+{
+	const struct xp_layout layout = {
+		.epc_pages = 16,
+		.nr_lps = 4,
+		.nr_tcs = 2,
+		.data_pages = 2,
+	};
+	struct xp_script *sc;
+	struct xp_env *env;
+	int ret = xp_script_new(w, &layout, &env, &sc);
+
+	if (!ret)
+		ret = xp_env_fork(env);
+	if (ret)
+		return ret;
+	sc->cmd = SGX_IOC_ENCLAVE_RESTRICT_PERMISSIONS;
+	sc->pages = 2;
+	sc->arg = R;
+	op(sc, 0, XP_EOP_ENTER, 0, 0, 0, 0);
+	op_accept_range(sc, 0, ACCEPT_R);
+	op(sc, 0, XP_EOP_EXIT, 0, 0, 0, 0);
+	sc->wait_flags = 1U << FLAG_INSIDE_B;
+	op(sc, 1, XP_EOP_ENTER, 0, 1, 0, 0);
+	op(sc, 1, XP_EOP_WRITE, 0, 0, XP_OUT_OK | XP_OUT_EPCM, 0);
+	op(sc, 1, XP_EOP_SIGNAL, 0, FLAG_INSIDE_B, 0, 0);
+	op(sc, 1, XP_EOP_MM_EXIT, 0, 0, 0, 0);
+	ret = xp_script_spawn(env, sc);
+	if (!ret)
+		env->ethreads[1].mm = env->fork_mm;
+	return ret;
+}
+
+/*
+ * The hole after the two pages is inside the range, and an enclave thread
+ * EAUGs it (an EACCEPT's fault) while the walk runs: the walk meets a hole
+ * (-EFAULT), a pending page (SGX_PAGE_NOT_MODIFIABLE) or a regular page it
+ * restricts; the pages before are tracked and counted in every case.
+ */
+static int restrict_vs_eaug_in_range_build(struct xp_world *w)
+{
+	const struct xp_layout layout = {
+		.epc_pages = xp_tight_epc(1, 3),
+		.nr_lps = 3,
+		.nr_tcs = 1,
+		.data_pages = 2,
+		.holes = 1,
+	};
+	struct xp_script *sc;
+	struct xp_env *env;
+	int ret = xp_script_new(w, &layout, &env, &sc);
+
+	if (ret)
+		return ret;
+	sc->cmd = SGX_IOC_ENCLAVE_RESTRICT_PERMISSIONS;
+	sc->pages = 2;
+	sc->holes = 1;
+	sc->aug_hole = true;
+	sc->arg = R;
+	op(sc, 0, XP_EOP_ENTER, 0, 0, 0, 0);
+	op(sc, 0, XP_EOP_EACCEPT, 2, ACCEPT_AUG, 0, 0);
+	op_accept_range(sc, 0, ACCEPT_R);
+	/* Restricted only if the walk came after the EACCEPT. */
+	op(sc, 0, XP_EOP_EACCEPT, 2, ACCEPT_R, XP_OUT_OK | XP_OUT_MISMATCH,
+	   0);
+	op(sc, 0, XP_EOP_EXIT, 0, 0, 0, 0);
+	return xp_script_spawn(env, sc);
+}
+
+/* mprotect() of the call's pages to R and back to RW, at any step. */
+static void xp_mprotector_main(void *arg)
+{
+	struct xp_env *env = arg;
+	struct xp_world *w = env->w;
+	uint64_t lin = xp_page_lin(env, 0);
+	uint64_t len = (uint64_t)xp_script_of(env)->pages * PAGE_SIZE;
+
+	sgx_mm_activate(w->mm, &w->cpu.lps[LP_CLOSER]);
+	if (sgx_mprotect(w->mm, lin, len, SGX_PROT_READ) ||
+	    sgx_mprotect(w->mm, lin, len, SGX_PROT_READ | SGX_PROT_WRITE))
+		xp_violation(env, "driver: mprotect of the range failed");
+	sgx_mm_deactivate(w->mm, &w->cpu.lps[LP_CLOSER]);
+}
+
+/*
+ * mprotect() splits the enclave's VMA around the pages and changes their
+ * PTEs while the walk runs: the thread's writes may fault (SIGSEGV while
+ * they are read-only), the restriction still reaches every LP.
+ */
+static int restrict_vs_mprotect_build(struct xp_world *w)
+{
+	const uint16_t write = XP_OUT_OK | XP_OUT_EPCM | XP_OUT_SEGV;
+	const struct xp_layout layout = {
+		.epc_pages = 16,
+		.nr_lps = 5,
+		.nr_tcs = 1,
+		.data_pages = 2,
+	};
+	struct xp_script *sc;
+	struct xp_env *env;
+	int ret = xp_script_new(w, &layout, &env, &sc);
+
+	if (ret)
+		return ret;
+	sc->cmd = SGX_IOC_ENCLAVE_RESTRICT_PERMISSIONS;
+	sc->pages = 2;
+	sc->arg = R;
+	op(sc, 0, XP_EOP_ENTER, 0, 0, 0, 0);
+	op(sc, 0, XP_EOP_WRITE, 0, 0, write, 0);
+	op(sc, 0, XP_EOP_WRITE, 1, 0, write, 0);
+	op_accept_range(sc, 0, ACCEPT_R);
+	op(sc, 0, XP_EOP_EXIT, 0, 0, 0, 0);
+	ret = xp_script_spawn(env, sc);
+	if (!ret)
+		ret = xp_env_spawn(env, "mprotector", LP_CLOSER,
+				   xp_mprotector_main, env);
+	return ret;
+}
+
+/*
+ * Four pages (two batches at batch 2) against two reclaimer batches, with
+ * two enclave threads that leave and re-enter between pages and migrate
+ * between LPs 2 to 5, inside (an interrupt's AEX, then ERESUME on the new
+ * LP) or outside. Thread a accepts the range on the LP it ends on.
+ */
+static int ethreads_migrate_vs_reclaim_build(struct xp_world *w)
+{
+	const uint16_t use = XP_OUT_OK | XP_OUT_EPCM;
+	const struct xp_layout layout = {
+		.epc_pages = xp_tight_epc(2, 4),
+		.nr_lps = 6,
+		.nr_tcs = 2,
+		.data_pages = 4,
+	};
+	struct xp_script *sc;
+	struct xp_env *env;
+	int ret = xp_script_new(w, &layout, &env, &sc);
+
+	if (ret)
+		return ret;
+	sc->cmd = SGX_IOC_ENCLAVE_RESTRICT_PERMISSIONS;
+	sc->pages = 4;
+	sc->arg = R;
+	sc->batches = 2;
+	op(sc, 0, XP_EOP_ENTER, 0, 0, 0, 0);
+	op(sc, 0, XP_EOP_WRITE, 0, 0, use, 0);
+	op(sc, 0, XP_EOP_MIGRATE, 0, 4, 0, 0);
+	op(sc, 0, XP_EOP_READ, 2, 0, 0, 0);
+	op(sc, 0, XP_EOP_EXIT, 0, 0, 0, 0);
+	op(sc, 0, XP_EOP_MIGRATE, 0, 2, 0, 0);
+	op(sc, 0, XP_EOP_ENTER, 0, 0, 0, 0);
+	op_accept_range(sc, 0, ACCEPT_R);
+	op(sc, 0, XP_EOP_EXIT, 0, 0, 0, 0);
+	op(sc, 1, XP_EOP_ENTER, 0, 1, 0, 0);
+	op(sc, 1, XP_EOP_WRITE, 3, 1, use, 0);
+	op(sc, 1, XP_EOP_EXIT, 0, 0, 0, 0);
+	op(sc, 1, XP_EOP_MIGRATE, 0, 5, 0, 0);
+	op(sc, 1, XP_EOP_ENTER, 0, 1, 0, 0);
+	op(sc, 1, XP_EOP_READ, 1, 1, 0, 0);
+	op(sc, 1, XP_EOP_MIGRATE, 0, 3, 0, 0);
+	op(sc, 1, XP_EOP_READ, 0, 1, 0, 0);
+	op(sc, 1, XP_EOP_EXIT, 0, 0, 0, 0);
+	return xp_script_spawn(env, sc);
+}
+
+/*
+ * Two enclave threads inside on LPs 2 and 3 from before the call until the
+ * restriction is accepted, each with translations of both pages: the IPI round of every flow must reach
+ * both (at batch 0, the call's one flow).
+ */
+static int restrict_vs_two_lps_build(struct xp_world *w)
+{
+	const struct xp_layout layout = {
+		.epc_pages = 16,
+		.nr_lps = 4,
+		.nr_tcs = 2,
+		.data_pages = 2,
+	};
+	struct xp_script *sc;
+	struct xp_env *env;
+	int ret = xp_script_new(w, &layout, &env, &sc);
+
+	if (ret)
+		return ret;
+	sc->cmd = SGX_IOC_ENCLAVE_RESTRICT_PERMISSIONS;
+	sc->pages = 2;
+	sc->arg = R;
+	sc->wait_flags = 1U << FLAG_INSIDE_A | 1U << FLAG_INSIDE_B;
+	for (unsigned int t = 0; t < 2; t++) {
+		op(sc, t, XP_EOP_ENTER, 0, t, 0, 0);
+		op(sc, t, XP_EOP_WRITE, t, t, XP_OUT_OK | XP_OUT_EPCM, 0);
+		op(sc, t, XP_EOP_READ, 1 - t, 0, 0, 0);
+		op(sc, t, XP_EOP_SIGNAL, 0, FLAG_INSIDE_A + t, 0, 0);
+	}
+	op_accept_range(sc, 0, ACCEPT_R);
+	op(sc, 1, XP_EOP_WAIT, 0, FLAG_ACCEPTED, 0, 0);
+	op(sc, 0, XP_EOP_SIGNAL, 0, FLAG_ACCEPTED, 0, 0);
+	for (unsigned int t = 0; t < 2; t++)
+		op(sc, t, XP_EOP_EXIT, 0, 0, 0, 0);
+	return xp_script_spawn(env, sc);
+}
+
+/*
+ * Two enclaves of the same layout share an EPC that holds both with three
+ * pages to spare, and the reclaimer's two batches take pages of both: the
+ * user thread restricts enclave 1's pages while enclave 2's thread (b, on
+ * LP 3) brings its own back with every access.
+ */
+static int two_enclaves_vs_reclaim_build(struct xp_world *w)
+{
+	const uint16_t use = XP_OUT_OK | XP_OUT_EPCM;
+	const struct xp_layout layout = {
+		.epc_pages = 2 * (xp_tight_epc(1, 2) - 3) + 3,
+		.nr_lps = 4,
+		.nr_tcs = 1,
+		.data_pages = 2,
+	};
+	struct xp_script *sc;
+	struct xp_env *env;
+	int ret = xp_script_new(w, &layout, &env, &sc);
+
+	if (!ret)
+		ret = xp_env_second(env);
+	if (ret)
+		return ret;
+	sc->cmd = SGX_IOC_ENCLAVE_RESTRICT_PERMISSIONS;
+	sc->pages = 2;
+	sc->arg = R;
+	sc->batches = 2;
+	sc->in_second = 1U << 1;
+	op(sc, 0, XP_EOP_ENTER, 0, 0, 0, 0);
+	op(sc, 0, XP_EOP_WRITE, 0, 0, use, 0);
+	op_accept_range(sc, 0, ACCEPT_R);
+	op(sc, 0, XP_EOP_EXIT, 0, 0, 0, 0);
+	op(sc, 1, XP_EOP_ENTER, 0, 0, 0, 0);
+	op(sc, 1, XP_EOP_WRITE, 0, 0, 0, 0);
+	op(sc, 1, XP_EOP_READ, 1, 0, 0, 0);
+	op(sc, 1, XP_EOP_WRITE, 1, 1, 0, 0);
+	op(sc, 1, XP_EOP_READ, 0, 0, 0, 0);
+	op(sc, 1, XP_EOP_EXIT, 0, 0, 0, 0);
+	return xp_script_spawn(env, sc);
+}
+
+/*
+ * Another allocation takes every free EPC page, at any step, and gives
+ * them back at its next. MODEL: for one step of the hog the EPC is full of
+ * pages that are allocated but not reclaimable, as another enclave's are
+ * while it is being built; nothing else of that enclave is modelled.
+ */
+static void xp_epc_hog_main(void *arg)
+{
+	struct xp_env *env = arg;
+	struct sgx_driver *drv = &env->w->drv;
+	struct sgx_epc_page *taken[XP_HOG_MAX];
+	unsigned int n = 0;
+	int err;
+
+	env->epc_hogged = true;
+	while (n < XP_HOG_MAX &&
+	       (taken[n] = sgx_alloc_epc_page(drv, NULL, false, &err)))
+		n++;
+	sim_yield(&env->w->sim);
+	while (n)
+		sgx_free_epc_page(drv, taken[--n]);
+	env->epc_hogged = false;
+	env->reclaims++;
+	xp_env_wake(env);
+}
+
+/*
+ * The range ends in a hole (an early exit) and the reclaimer may evict
+ * SECS before it, while the EPC may be full for a step: the early exit's
+ * SECS reload may find no free page. The call must then fail with its
+ * pages untracked (-EAGAIN while a page is reclaimable, else -EFAULT), not
+ * count them, and its repeat converge. A fault of the enclave thread in
+ * that step may find no page either: a SIGBUS (Linux's answer too, when
+ * nothing is reclaimable), after which it goes on.
+ */
+static int hole_vs_full_epc_build(struct xp_world *w)
+{
+	const uint16_t any = XP_OUT_OK | XP_OUT_SEGV | XP_OUT_OUTSIDE;
+	const struct xp_layout layout = {
+		.epc_pages = xp_tight_epc(1, 2),
+		.nr_lps = 3,
+		.nr_tcs = 1,
+		.data_pages = 2,
+		.holes = 1,
+	};
+	struct xp_script *sc;
+	struct xp_env *env;
+	int ret = xp_script_new(w, &layout, &env, &sc);
+
+	if (ret)
+		return ret;
+	sc->cmd = SGX_IOC_ENCLAVE_RESTRICT_PERMISSIONS;
+	sc->pages = 2;
+	sc->holes = 1;
+	sc->arg = R;
+	sc->batches = 1;
+	sc->etrack_faults = true;
+	sc->hog = true;
+	op(sc, 0, XP_EOP_ENTER, 0, 0, XP_OUT_OK | XP_OUT_SEGV, 0);
+	op(sc, 0, XP_EOP_WAIT, 0, FLAG_RETURNED, 0, 0);
+	for (unsigned int i = 0; i < sc->pages; i++)
+		op(sc, 0, XP_EOP_EACCEPT, i, ACCEPT_R, any, 0);
+	op(sc, 0, XP_EOP_EXIT, 0, 0, any, 0);
+	ret = xp_script_spawn(env, sc);
+	if (!ret)
+		ret = xp_env_spawn(env, "epc-hog", LP_USER, xp_epc_hog_main,
+				   env);
+	return ret;
+}
+
 /* ---- adversarial_driver ------------------------------------------------ */
 
 static uint64_t xp_adv_random(struct xp_adversary *adv)
@@ -1025,7 +1389,10 @@ static int adversarial_driver_build(struct xp_world *w)
 
 static const char *xp_scenario_check_step(struct xp_world *w)
 {
-	return xp_check_step(xp_env_of(w));
+	struct xp_env *env = xp_env_of(w);
+	const char *why = xp_check_step(env);
+
+	return why || !env->second ? why : xp_check_step(env->second);
 }
 
 static const char *xp_scenario_check_end(struct xp_world *w, int run_result)
@@ -1083,6 +1450,26 @@ static const struct xp_scenario xp_scenarios[] = {
 		    "exiting, accessing and EACCEPTing early"),
 	XP_SCENARIO(restrict_vs_close,
 		    "RESTRICT_PERMISSIONS vs munmap and close"),
+	XP_SCENARIO(restrict_vs_fork_exit,
+		    "RESTRICT_PERMISSIONS vs a fork's child inside the "
+		    "enclave, whose process exits at any step"),
+	XP_SCENARIO(restrict_vs_eaug_in_range,
+		    "RESTRICT_PERMISSIONS of 2 pages and a hole that an "
+		    "EAUG fills while the walk runs"),
+	XP_SCENARIO(restrict_vs_mprotect,
+		    "RESTRICT_PERMISSIONS vs mprotect of its pages"),
+	XP_SCENARIO(ethreads_migrate_vs_reclaim,
+		    "RESTRICT_PERMISSIONS of 4 pages vs the reclaimer and "
+		    "enclave threads re-entering and migrating between LPs"),
+	XP_SCENARIO(restrict_vs_two_lps,
+		    "RESTRICT_PERMISSIONS vs enclave threads inside on two "
+		    "LPs through the call"),
+	XP_SCENARIO(two_enclaves_vs_reclaim,
+		    "RESTRICT_PERMISSIONS vs the reclaimer, with a second "
+		    "enclave's thread sharing the small EPC"),
+	XP_SCENARIO(hole_vs_full_epc,
+		    "RESTRICT_PERMISSIONS of 2 pages and a hole vs the "
+		    "reclaimer, the EPC full for a step (SECS reload fails)"),
 	XP_SCENARIO(adversarial_driver,
 		    "random ENCLS sequences vs enclave threads: the CPU "
 		    "alone upholds the security property"),

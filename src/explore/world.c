@@ -257,9 +257,9 @@ static bool xp_layout_valid(const struct xp_layout *l)
 
 /* ---- The enclave through the driver ------------------------------------ */
 
-static long xp_ioctl(struct xp_world *w, unsigned int cmd, void *arg)
+static long xp_ioctl(struct sgx_file *file, unsigned int cmd, void *arg)
 {
-	return sgx_ioctl(w->file, cmd, (unsigned long)(uintptr_t)arg);
+	return sgx_ioctl(file, cmd, (unsigned long)(uintptr_t)arg);
 }
 
 /* What CREATE is given (and the bare build's ECREATE): one per process. */
@@ -276,16 +276,16 @@ static struct sgx_secs *xp_secs(const struct xp_env *env)
 	return &secs;
 }
 
-static long xp_create(struct xp_env *env)
+static long xp_create(struct xp_env *env, struct sgx_file *file)
 {
 	struct sgx_enclave_create arg = {
 		.src = (uint64_t)(uintptr_t)xp_secs(env),
 	};
 
-	return xp_ioctl(env->w, SGX_IOC_ENCLAVE_CREATE, &arg);
+	return xp_ioctl(file, SGX_IOC_ENCLAVE_CREATE, &arg);
 }
 
-static long xp_add_pages(struct xp_env *env, const uint8_t *src,
+static long xp_add_pages(struct sgx_file *file, const uint8_t *src,
 			 uint64_t offset, unsigned int pages, uint64_t flags)
 {
 	struct sgx_secinfo secinfo = { .flags = flags };
@@ -296,35 +296,46 @@ static long xp_add_pages(struct xp_env *env, const uint8_t *src,
 		.secinfo = (uint64_t)(uintptr_t)&secinfo,
 	};
 
-	return xp_ioctl(env->w, SGX_IOC_ENCLAVE_ADD_PAGES, &arg);
+	return xp_ioctl(file, SGX_IOC_ENCLAVE_ADD_PAGES, &arg);
 }
 
-/* Two segments: the TCS pages, RW to user space, then every REG page. */
-static long xp_build_driver(struct xp_env *env, const struct xp_made *m)
+/* The two segments in mm: the TCS pages, then every REG page, both RW. */
+static int xp_map(struct xp_env *env, struct sgx_file *file,
+		  struct sgx_mm *mm)
 {
 	const unsigned long rw = SGX_PROT_READ | SGX_PROT_WRITE;
 	const unsigned long fixed = SGX_MAP_SHARED | SGX_MAP_FIXED;
 	uint64_t tcs_len = (uint64_t)env->layout.nr_tcs * PAGE_SIZE;
+	int ret;
+
+	ret = sgx_mmap(file, mm, env->base, tcs_len, rw, fixed);
+	if (!ret)
+		ret = sgx_mmap(file, mm, env->base + tcs_len,
+			       env->size - tcs_len, rw, fixed);
+	return ret;
+}
+
+/* Two segments: the TCS pages, RW to user space, then every REG page. */
+static long xp_build_driver(struct xp_env *env, const struct xp_made *m,
+			    struct sgx_file *file)
+{
+	uint64_t tcs_len = (uint64_t)env->layout.nr_tcs * PAGE_SIZE;
 	struct sgx_enclave_init init = {
 		.sigstruct = (uint64_t)(uintptr_t)&m->sigstruct,
 	};
-	struct xp_world *w = env->w;
 	long ret;
 
-	ret = xp_create(env);
+	ret = xp_create(env, file);
 	if (!ret)
-		ret = xp_add_pages(env, m->tcs_src, 0, env->layout.nr_tcs,
+		ret = xp_add_pages(file, m->tcs_src, 0, env->layout.nr_tcs,
 				   XP_SECINFO_TCS);
 	if (!ret)
-		ret = xp_add_pages(env, m->reg_src, tcs_len,
+		ret = xp_add_pages(file, m->reg_src, tcs_len,
 				   xp_reg_pages(&m->shape), XP_SECINFO_REG_RW);
 	if (!ret)
-		ret = xp_ioctl(w, SGX_IOC_ENCLAVE_INIT, &init);
+		ret = xp_ioctl(file, SGX_IOC_ENCLAVE_INIT, &init);
 	if (!ret)
-		ret = sgx_mmap(w->file, w->mm, env->base, tcs_len, rw, fixed);
-	if (!ret)
-		ret = sgx_mmap(w->file, w->mm, env->base + tcs_len,
-			       env->size - tcs_len, rw, fixed);
+		ret = xp_map(env, file, env->w->mm);
 	return ret;
 }
 
@@ -351,7 +362,7 @@ static int xp_driver_init(struct xp_env *env, const struct xp_made *m)
 	if (ret)
 		return ret;
 	env->encl = w->file->encl;
-	return (int)xp_build_driver(env, m);
+	return (int)xp_build_driver(env, m, w->file);
 }
 
 /* ---- The enclave with bare leaves (the adversary's world) -------------- */
@@ -436,7 +447,7 @@ static int xp_bare_init(struct xp_env *env, const struct xp_made *m)
  * configuration with its EPC size and LP count (the secrets come from the
  * seed, which is always XP_CPU_SEED).
  */
-#define XP_CPUS_MAX 8
+#define XP_CPUS_MAX 16
 
 struct xp_spare_cpu {
 	struct sgx_cpu cpu;
@@ -524,6 +535,16 @@ static int xp_cpu_init(struct xp_world *w, const struct xp_layout *l)
 	return sim_init(&w->sim, &w->cpu);
 }
 
+/* What the data pages hold after the build. */
+static void xp_env_shadow_init(struct xp_env *env)
+{
+	for (unsigned int i = 0; i < env->layout.data_pages; i++) {
+		env->known[i] = !env->layout.tcs_image;
+		for (unsigned int s = 0; s < XP_SLOTS; s++)
+			env->shadow[i][s] = xp_slot_pattern(i, s);
+	}
+}
+
 /**
  * xp_env_build() - build the machine of one execution in @w and its
  * enclave, in sim's direct mode (no thread runs yet).
@@ -559,11 +580,7 @@ int xp_env_build(struct xp_world *w, const struct xp_layout *layout,
 	if (ret)
 		return ret;
 	env->cpu_ready = true;
-	for (unsigned int i = 0; i < layout->data_pages; i++) {
-		env->known[i] = !layout->tcs_image;
-		for (unsigned int s = 0; s < XP_SLOTS; s++)
-			env->shadow[i][s] = xp_slot_pattern(i, s);
-	}
+	xp_env_shadow_init(env);
 	if (layout->bare)
 		return xp_bare_init(env, m);
 	return xp_driver_init(env, m);
@@ -591,11 +608,99 @@ void xp_env_wait(struct xp_env *env, const bool *flag,
 		plat->ksgxd_sleep(plat->ctx);
 }
 
+/* Whether a reclaim batch (ksgxd's or a direct one) holds a page of env. */
+static bool xp_reclaim_running(const struct xp_env *env)
+{
+	const struct sgx_encl *encl = env->encl;
+
+	if (!encl)
+		return false;
+	for (uint64_t off = 0; off < env->size; off += PAGE_SIZE) {
+		const struct sgx_encl_page *p =
+			sgx_encl_lookup(encl, env->base + off);
+
+		/* Evicted, the bit belongs to the VA offset. */
+		if (p && p->epc_page &&
+		    (p->desc & SGX_ENCL_PAGE_BEING_RECLAIMED))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Until EPC pages may have been freed: the reclaimer finishes a batch or
+ * an EPC hog lets its pages go. No wait once neither will happen, unless a
+ * direct reclaim still holds a page (it ends with its caller's next wake).
+ */
+void xp_env_wait_epc(struct xp_env *env, uint64_t seen)
+{
+	const struct sgx_platform *plat = &env->w->sim.plat;
+
+	while (env->reclaims == seen &&
+	       (env->epc_hogged || !env->reclaimer_done ||
+		xp_reclaim_running(env)))
+		plat->ksgxd_sleep(plat->ctx);
+}
+
 void xp_env_wake(struct xp_env *env)
 {
 	const struct sgx_platform *plat = &env->w->sim.plat;
 
 	plat->ksgxd_wake(plat->ctx);
+}
+
+/**
+ * xp_env_fork() - a second process with the enclave mapped as its parent
+ * maps it, as fork() copies the VMAs (whose open joins the mm to the
+ * enclave's mm_list): env->fork_mm, which teardown ends if its thread did
+ * not. In direct mode, after the build. MODEL: the child's VMAs are made
+ * by mmap() of the same ranges, which joins the mm to mm_list through the
+ * driver's mmap as fork's vm_open would; no other state is copied (the
+ * enclave keeps none per mm beyond the list entry).
+ * @env: the scenario state, of a driver layout
+ *
+ * Return: 0, -ENOMEM, or the error of the mapping.
+ */
+int xp_env_fork(struct xp_env *env)
+{
+	int ret = sgx_mm_create(&env->w->drv, &env->fork_mm);
+
+	return ret ? ret : xp_map(env, env->w->file, env->fork_mm);
+}
+
+/**
+ * xp_env_second() - a second enclave of the same layout, through its own
+ * /dev/sgx_enclave file, mapped in the same process at XP_BASE2: its state
+ * is env->second, which shares env's world (the CPU, the driver, the mm).
+ * In direct mode, after the build of env.
+ * @env: the scenario state, of a driver layout
+ *
+ * Return: 0, -ENOMEM, or the error of the step that failed; destroying
+ * env cleans up in every case.
+ */
+int xp_env_second(struct xp_env *env)
+{
+	const struct xp_made *m = xp_layout_made(&env->layout, env->size);
+	struct xp_env *two = calloc(1, sizeof(*two));
+	int ret;
+
+	if (!two || !m) {
+		free(two);
+		return -ENOMEM;
+	}
+	two->w = env->w;
+	two->layout = env->layout;
+	two->base = XP_BASE2;
+	two->size = env->size;
+	two->cpu_ready = true;
+	two->driver = true;
+	xp_env_shadow_init(two);
+	env->second = two;
+	ret = sgx_open(&env->w->drv, &two->file);
+	if (ret)
+		return ret;
+	two->encl = two->file->encl;
+	return (int)xp_build_driver(two, m, two->file);
 }
 
 /**
@@ -617,9 +722,18 @@ void xp_env_teardown(struct xp_env *env)
 		sgx_release(w->file);
 		w->file = NULL;
 	}
+	if (env->second && env->second->file) {
+		sgx_release(env->second->file);
+		env->second->file = NULL;
+		env->second->encl = NULL;
+	}
 	if (w->mm) {
 		sgx_mm_destroy(w->mm);
 		w->mm = NULL;
+	}
+	if (env->fork_mm) {
+		sgx_mm_destroy(env->fork_mm);
+		env->fork_mm = NULL;
 	}
 	env->encl = NULL;
 }
@@ -673,6 +787,7 @@ void xp_env_destroy(struct xp_world *w)
 	if (env->bare)
 		sgx_pgtable_destroy(&env->pgtable);
 	free(env->scenario);
+	free(env->second);
 	free(env);
 	w->priv = NULL;
 }

@@ -30,6 +30,7 @@
 #include "explore/explore.h"
 
 #define XP_BASE 0x100000000ULL /* naturally aligned for any ELRANGE used */
+#define XP_BASE2 0x200000000ULL /* a second enclave's (xp_env_second()) */
 #define XP_AEP 0x7000DEAD000ULL /* outside ELRANGE: where an AEX lands */
 #define XP_TCS_MAX 3
 #define XP_PAGES_MAX 8 /* data pages + holes */
@@ -82,6 +83,16 @@ enum xp_eop_kind {
 	XP_EOP_EMODPE, /* EMODPE page with SECINFO flags arg */
 	XP_EOP_WAIT, /* sleep until flag arg is raised */
 	XP_EOP_SIGNAL, /* raise flag arg */
+	/*
+	 * The scheduler moves the thread to LP arg (an interrupt's AEX first
+	 * if it is inside; the next operation ERESUMEs there).
+	 */
+	XP_EOP_MIGRATE,
+	/*
+	 * The thread's process exits, whatever the thread was doing (an
+	 * interrupt's AEX if inside): its mm is torn down. Ends the program.
+	 */
+	XP_EOP_MM_EXIT,
 };
 
 /*
@@ -104,6 +115,7 @@ struct xp_ethread {
 	struct xp_env *env;
 	const char *name;
 	unsigned int lp;
+	struct sgx_mm *mm; /* its process: w->mm, or env->fork_mm */
 	const struct xp_eop *ops;
 	uint64_t tcs; /* linear address of the TCS it entered by */
 	bool inside; /* between a successful EENTER and its EEXIT */
@@ -124,7 +136,8 @@ struct xp_checker {
 	struct xp_record records[XP_RECORDS_MAX];
 	unsigned int nr_records;
 	uint64_t hold_acquisitions; /* the hold of encl->lock being watched */
-	uint64_t hold_encls; /* ENCLS count when it was first seen */
+	uint64_t hold_encls; /* ENCLS run by its holder since first seen */
+	uint64_t encls_seen; /* ENCLS count at the last step */
 };
 
 /* The state of one execution that the scenario's threads share. */
@@ -136,6 +149,14 @@ struct xp_env {
 	bool driver; /* w->drv is initialized */
 	bool torn_down; /* the file closed and the process gone */
 	struct sgx_encl *encl; /* NULL once torn down */
+	/* A second process mapping the enclave (xp_env_fork()), or NULL. */
+	struct sgx_mm *fork_mm;
+	/*
+	 * A second enclave in the same process (xp_env_second()), or NULL;
+	 * and the file of the enclave that is a second one (w->file else).
+	 */
+	struct xp_env *second;
+	struct sgx_file *file;
 	/* Bare layouts: the page table, SECS, VA page and next free page. */
 	bool bare;
 	struct sgx_pgtable pgtable;
@@ -143,9 +164,13 @@ struct xp_env {
 	struct xp_ethread ethreads[XP_ETHREADS_MAX];
 	unsigned int nr_ethreads;
 	bool flags[XP_FLAGS_MAX];
-	/* Reclaimer progress: batches done, and whether it has finished. */
+	/*
+	 * Reclaimer progress: batches done, and whether it has finished; an
+	 * EPC hog holding every free page counts a batch when it lets go.
+	 */
 	uint64_t reclaims;
 	bool reclaimer_done;
+	bool epc_hogged;
 	/* What the scenario's pages hold, slot by slot; known[] if present. */
 	uint64_t shadow[XP_PAGES_MAX][XP_SLOTS];
 	bool known[XP_PAGES_MAX];
@@ -163,6 +188,10 @@ int xp_env_build(struct xp_world *w, const struct xp_layout *layout,
 /* Spawn fn as a sim thread on lp; -errno or 0. */
 int xp_env_spawn(struct xp_env *env, const char *name, unsigned int lp,
 		 void (*fn)(void *arg), void *arg);
+/* A second process that maps the whole enclave, as after fork(). */
+int xp_env_fork(struct xp_env *env);
+/* A second enclave of the same layout in the same process. */
+int xp_env_second(struct xp_env *env);
 /* Close the enclave file and end the process (direct mode). */
 void xp_env_teardown(struct xp_env *env);
 /* Free everything, whatever state the run ended in. */
@@ -178,6 +207,8 @@ uint64_t xp_slot_pattern(unsigned int page, unsigned int slot);
 void xp_env_wait(struct xp_env *env, const bool *flag,
 		 const uint64_t *counter, uint64_t seen);
 void xp_env_wake(struct xp_env *env);
+/* Sleep until EPC pages may have been freed since seen (env->reclaims). */
+void xp_env_wait_epc(struct xp_env *env, uint64_t seen);
 /* Record the first violation (printf-style); later ones are dropped. */
 void xp_violation(struct xp_env *env, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

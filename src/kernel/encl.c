@@ -953,7 +953,9 @@ const struct sgx_cpumask *sgx_encl_cpumask(struct sgx_encl *encl)
 		for (unsigned int w = 0; w < SGX_CPUMASK_WORDS; w++)
 			mask->bits[w] |= mm->cpumask.bits[w];
 	}
+	SGX_MODEL_PLANT(encl, IPI_FIRST_MM_ONLY, if (!list_empty(&encl->mm_list)) *mask = list_entry(encl->mm_list.prev, struct sgx_encl_mm, list)->mm->cpumask);
 	mutex_unlock(encl->drv, &encl->mm_lock);
+	SGX_MODEL_PLANT(encl, IPI_DROP_LP, if (mask->bits[0]) mask->bits[0] &= ~(1ULL << (63 - __builtin_clzll(mask->bits[0]))));
 	return mask;
 }
 

@@ -202,13 +202,22 @@ struct sgx_driver_config {
  *	SECS first; its hook belongs to the batched-ETRACK loop.
  *   BATCH_NO_EARLY_TRACK: an early exit of the batched loop returns
  *	without tracking the pages it modified since the last batch.
+ *   SIGNAL_NO_TRACK: a walk a signal stopped returns without its flow.
+ *   IPI_FIRST_MM_ONLY: the IPI mask is the first mm's only, so a second
+ *	process (a fork's child) inside the enclave is not kicked out.
+ *   IPI_DROP_LP: the IPI mask misses its highest LP.
+ *   TYPE_BEFORE_TRACKING: MODIFY_TYPES records the new type at EMODT,
+ *	before the ETRACK flow that makes it effective.
  */
 #define SGX_PLANT_NO_IPI (1U << 0)
 #define SGX_PLANT_ETRACK_BEFORE_EMODPR (1U << 1)
 #define SGX_PLANT_COUNT_BEFORE_TRACKING (1U << 3)
 #define SGX_PLANT_BATCH_SECS_EVICTED (1U << 4)
 #define SGX_PLANT_BATCH_NO_EARLY_TRACK (1U << 5)
-#define SGX_PLANT_SIGNAL_NO_TRACK (1U << 6) /* signal exit skips the flow */
+#define SGX_PLANT_SIGNAL_NO_TRACK (1U << 6)
+#define SGX_PLANT_IPI_FIRST_MM_ONLY (1U << 7)
+#define SGX_PLANT_IPI_DROP_LP (1U << 8)
+#define SGX_PLANT_TYPE_BEFORE_TRACKING (1U << 9)
 #define sgx_planted(drv, bug) ((drv)->cfg.plants & SGX_PLANT_##bug)
 #endif
 

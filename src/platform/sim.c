@@ -219,6 +219,7 @@ int sim_run(struct sim *s)
 		s->stats.steps++;
 		s->stats.switches += ids[k] != last;
 		last = ids[k];
+		s->last = last;
 		run_thread(s, &s->threads[ids[k]]);
 		if (s->hooks.step && !s->hooks.step(s->hooks.ctx)) {
 			running = NULL;
@@ -449,6 +450,7 @@ static void sim_ksgxd_wake(void *ctx)
 int sim_init(struct sim *s, struct sgx_cpu *cpu)
 {
 	memset(s, 0, sizeof(*s));
+	s->last = SIM_NONE;
 	s->cpu = cpu;
 	s->choose = sim_choose_round_robin;
 	s->plat = (struct sgx_platform){

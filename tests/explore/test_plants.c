@@ -17,6 +17,14 @@
  *                          trim_vs_etrack_fault      random     <= 10
  *   SIGNAL_NO_TRACK        restrict_vs_signal        random     <= 100
  *                          trim_vs_signal            random     <= 100
+ *   IPI_FIRST_MM_ONLY      restrict_vs_fork_exit     PCT d=3    <= 10
+ *   IPI_DROP_LP (batch 0)  restrict_vs_two_lps       random     <= 10
+ *   TYPE_BEFORE_TRACKING   trim_vs_etrack_fault      random     <= 10
+ *   NO_IPI                 restrict_vs_mprotect      random     <= 100
+ *   NO_IPI (batch 2)       ethreads_migrate_vs_reclaim random   <= 100
+ *   BATCH_NO_EARLY_TRACK   restrict_vs_eaug_in_range random     <= 10
+ *                          hole_vs_full_epc          random     <= 10
+ *   NO_IPI                 two_enclaves_vs_reclaim   random     <= 100
  *
  * The batch plants need the batched driver (etrack_batch 0); the others
  * are run with Linux's (1). SIGNAL_NO_TRACK returns from a walk a signal
@@ -132,6 +140,53 @@ Test(plants, signal_exit_without_tracking)
 		     "after count not tracked");
 	expect_found("trim_vs_signal", XP_RANDOM, SGX_PLANT_SIGNAL_NO_TRACK,
 		     0, 100, "after count not tracked");
+}
+
+Test(plants, ipi_mask_drops_the_second_mm)
+{
+	expect_found("restrict_vs_fork_exit", XP_PCT,
+		     SGX_PLANT_IPI_FIRST_MM_ONLY, 1, 10, "not tracked");
+}
+
+Test(plants, ipi_mask_misses_a_cpu_at_batch_0)
+{
+	expect_found("restrict_vs_two_lps", XP_RANDOM, SGX_PLANT_IPI_DROP_LP,
+		     0, 10, "not tracked");
+}
+
+Test(plants, type_recorded_before_tracking)
+{
+	expect_found("trim_vs_etrack_fault", XP_RANDOM,
+		     SGX_PLANT_TYPE_BEFORE_TRACKING, 0, 10,
+		     "before its EMODT was tracked");
+}
+
+Test(plants, no_ipi_with_the_new_scenarios)
+{
+	expect_found("restrict_vs_mprotect", XP_RANDOM, SGX_PLANT_NO_IPI, 1,
+		     100, "not tracked");
+	expect_found("ethreads_migrate_vs_reclaim", XP_RANDOM,
+		     SGX_PLANT_NO_IPI, 2, 100, "not tracked");
+}
+
+Test(plants, early_exit_without_tracking_at_an_eaug_in_the_range)
+{
+	expect_found("restrict_vs_eaug_in_range", XP_RANDOM,
+		     SGX_PLANT_BATCH_NO_EARLY_TRACK, 0, 10,
+		     "RESTRICT_PERMISSIONS failed");
+}
+
+Test(plants, early_exit_without_tracking_on_a_full_epc)
+{
+	expect_found("hole_vs_full_epc", XP_RANDOM,
+		     SGX_PLANT_BATCH_NO_EARLY_TRACK, 0, 10,
+		     "RESTRICT_PERMISSIONS failed");
+}
+
+Test(plants, two_enclaves_sharing_the_epc)
+{
+	expect_found("two_enclaves_vs_reclaim", XP_RANDOM, SGX_PLANT_NO_IPI, 1,
+		     100, "not tracked");
 }
 
 /* ---- The security property, leaf by leaf ------------------------------- */

@@ -87,6 +87,13 @@ CLEAN(restrict_vs_eaug)
 CLEAN(restrict_vs_ethreads)
 CLEAN(restrict_vs_close)
 CLEAN(adversarial_driver)
+CLEAN(restrict_vs_fork_exit)
+CLEAN(restrict_vs_eaug_in_range)
+CLEAN(restrict_vs_mprotect)
+CLEAN(ethreads_migrate_vs_reclaim)
+CLEAN(restrict_vs_two_lps)
+CLEAN(two_enclaves_vs_reclaim)
+CLEAN(hole_vs_full_epc)
 
 CLEAN(trim_vs_etrack_fault)
 
@@ -119,7 +126,10 @@ Test(registry, lists_every_scenario_once)
 		"trim_vs_etrack_fault",
 		"remove_vs_reclaim", "restrict_vs_eaug",
 		"restrict_vs_ethreads", "restrict_vs_close",
-		"adversarial_driver",
+		"restrict_vs_fork_exit", "restrict_vs_eaug_in_range",
+		"restrict_vs_mprotect", "ethreads_migrate_vs_reclaim",
+		"restrict_vs_two_lps", "two_enclaves_vs_reclaim",
+		"hole_vs_full_epc", "adversarial_driver",
 	};
 	size_t n = 0;
 

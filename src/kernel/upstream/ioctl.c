@@ -412,6 +412,7 @@ static int sgx_enclave_modify_page(struct sgx_encl *encl, unsigned long addr,
 
 	entry->modt_type = page_type;
 	entry->modt_gen = encl->etrack_gen;
+	SGX_MODEL_PLANT(encl, TYPE_BEFORE_TRACKING, entry->type = page_type);
 	return 0;
 
 out_entry_changed:
