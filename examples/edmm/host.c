@@ -268,7 +268,7 @@ int main(int argc, char **argv)
 
 	if (parse(argc, argv, &pages, &elf))
 		return usage();
-	vdso_sgx_enter_enclave = vdso_find_enter();
+	vdso_sgx_enter_enclave = vdso_find_enter(NULL);
 	if (!vdso_sgx_enter_enclave) {
 		fprintf(stderr, "no __vdso_sgx_enter_enclave in the vDSO: "
 			"this kernel has no SGX support\n");

@@ -6,6 +6,7 @@
 #ifndef EDMM_HOST_H
 #define EDMM_HOST_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "sgxemu/uapi.h"
@@ -28,8 +29,11 @@ struct encl {
 int encl_build(struct encl *e, const char *path, uint64_t heap_pages);
 void encl_destroy(struct encl *e);
 
-/* __vdso_sgx_enter_enclave from getauxval(AT_SYSINFO_EHDR); NULL if absent. */
-vdso_sgx_enter_enclave_t vdso_find_enter(void);
+/*
+ * __vdso_sgx_enter_enclave from getauxval(AT_SYSINFO_EHDR); NULL if absent.
+ * With size, its size in bytes there too (its AEP lies inside it).
+ */
+vdso_sgx_enter_enclave_t vdso_find_enter(size_t *size);
 
 /* The function enter_enclave() calls. */
 extern vdso_sgx_enter_enclave_t vdso_sgx_enter_enclave;

@@ -51,7 +51,8 @@ static uintptr_t vdso_dyn_ptr(const struct vdso *v, Elf64_Sxword tag)
 	return 0;
 }
 
-static uintptr_t vdso_lookup(const struct vdso *v, const char *name)
+static uintptr_t vdso_lookup(const struct vdso *v, const char *name,
+			     size_t *size)
 {
 	const Elf32_Word *hash = (const Elf32_Word *)vdso_dyn_ptr(v, DT_HASH);
 	const Elf64_Sym *sym = (const Elf64_Sym *)vdso_dyn_ptr(v, DT_SYMTAB);
@@ -62,12 +63,15 @@ static uintptr_t vdso_lookup(const struct vdso *v, const char *name)
 	for (Elf32_Word i = 0; i < hash[1]; i++)
 		if (sym[i].st_shndx != SHN_UNDEF &&
 		    ELF64_ST_TYPE(sym[i].st_info) == STT_FUNC &&
-		    !strcmp(str + sym[i].st_name, name))
+		    !strcmp(str + sym[i].st_name, name)) {
+			if (size)
+				*size = sym[i].st_size;
 			return v->bias + sym[i].st_value;
+		}
 	return 0;
 }
 
-vdso_sgx_enter_enclave_t vdso_find_enter(void)
+vdso_sgx_enter_enclave_t vdso_find_enter(size_t *size)
 {
 	uintptr_t base = getauxval(AT_SYSINFO_EHDR);
 	struct vdso v;
@@ -75,5 +79,6 @@ vdso_sgx_enter_enclave_t vdso_find_enter(void)
 	if (!base || vdso_segments(base, &v))
 		return NULL;
 	return (vdso_sgx_enter_enclave_t)vdso_lookup(&v,
-						      "__vdso_sgx_enter_enclave");
+						      "__vdso_sgx_enter_enclave",
+						      size);
 }

@@ -211,7 +211,6 @@ struct sgx_lp *native_lp_claim(struct native *n, pid_t tid)
 void native_lp_free(struct native *n, struct sgx_lp *lp)
 {
 	ASSERT(!lp->enclave_mode);
-	forget_resume(n, &n->lps[lp->id]);
 	atomic_store(&n->lps[lp->id].tid, 0);
 }
 
@@ -329,6 +328,7 @@ void native_ipi_ack(struct native *n, const struct sgx_lp *lp)
 	if (!(atomic_exchange(&nl->ipi_pending, 0) & NATIVE_IPI))
 		return;
 	/* The target answered: it is out, and owes its resume. */
+	atomic_store(&nl->owed_by, atomic_load(&nl->tid));
 	if (!atomic_exchange(&nl->resume_owed, true))
 		atomic_fetch_add(&n->resumes_owed, 1);
 	atomic_fetch_add(&n->acks, 1);
@@ -434,15 +434,20 @@ int native_init(struct native *n, struct sgx_cpu *cpu, int ipi_signo)
  */
 static void taken(struct native *n, struct sgx_lp *lp)
 {
-	pid_t tid = lp ? 0 : gettid_raw();
+	pid_t tid = lp ? atomic_load(&n->lps[lp->id].tid) : gettid_raw();
 
 	if (!lp)
 		lp = native_lp_of(n, tid);
 	holder_native = n;
 	atomic_store(&holder, lp ? (long)lp->id + 1 : -(long)tid);
 	atomic_fetch_add(&n->lock_taken, 1);
-	if (lp)
-		forget_resume(n, &n->lps[lp->id]);
+	if (!atomic_load(&n->resumes_owed))
+		return;
+	/* Its debt, wherever it was forced out. */
+	for (unsigned int i = 0; i < n->cpu->cfg.nr_lps; i++)
+		if (atomic_load(&n->lps[i].resume_owed) &&
+		    atomic_load(&n->lps[i].owed_by) == tid)
+			forget_resume(n, &n->lps[i]);
 }
 
 void native_lock(struct native *n)

@@ -52,7 +52,12 @@
 struct native_lp {
 	_Atomic pid_t tid; /* the thread on it; 0 when free */
 	atomic_int ipi_pending; /* NATIVE_IPI | NATIVE_PREEMPT */
-	atomic_bool resume_owed; /* an IPI forced it out; it has not come back */
+	/*
+	 * An IPI forced owed_by out on this LP, and it has not taken the model
+	 * lock since (on any LP: it may give this one up at the AEP).
+	 */
+	atomic_bool resume_owed;
+	_Atomic pid_t owed_by;
 };
 
 /*

@@ -313,7 +313,8 @@ static int fault_signal(const struct sgx_exception *exc,
 /*
  * The signal for an exception that nothing fixed. If the thread is at the
  * vDSO's ENCLU, Linux's fixup_vdso_exception() sends it to the fixup with
- * the trap number, error code and address; otherwise the program gets it.
+ * the trap number, error code and address, except #DB and #BP, which it
+ * never fixes up; otherwise the program gets it.
  */
 static void unfixed(const struct sgx_exception *exc, enum sgx_fault_result fr,
 		    ucontext_t *uc)
@@ -322,7 +323,8 @@ static void unfixed(const struct sgx_exception *exc, enum sgx_fault_result fr,
 	struct run_thread *t = me();
 
 	if (run.vdso && (uc_reg(uc, REG_RIP) == run.vdso->enclu ||
-			 uc_reg(uc, REG_RIP) == run.vdso->aep)) {
+			 uc_reg(uc, REG_RIP) == run.vdso->aep) &&
+	    exc->vector != X86_TRAP_DB && exc->vector != X86_TRAP_BP) {
 		g[REG_RIP] = (greg_t)run.vdso->fixup;
 		g[REG_RDI] = exc->vector;
 		g[REG_RSI] = exc->error_code;
