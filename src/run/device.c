@@ -339,11 +339,11 @@ int mprotect(void *addr, size_t len, int prot)
 	if (run_ready()) {
 		model_enter(&saved);
 		enclave = meets_enclave(start, len);
-		if (enclave)
+		if (enclave) {
 			mm_personality();
-		if (enclave)
 			ret = sgx_mprotect(run.mm, start, len,
 					   (unsigned long)prot);
+		}
 		model_leave(&saved);
 	}
 	if (enclave)
