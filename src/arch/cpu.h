@@ -101,7 +101,8 @@ enum sgx_leaf_class { SGX_LEAF_ENCLS, SGX_LEAF_ENCLU };
 
 /*
  * Calls into the platform: the leaf hook runs before every leaf (a
- * preemption point and a place to charge cost), the access hook before every
+ * preemption point and a place to charge cost), the leaf_end hook after it
+ * with its result (a recorder sees which entries happened), the access hook before every
  * enclave memory access, the AEX hook at every AEX while the LP is still in
  * enclave mode (a recorder sees which thread left). All may be NULL.
  */
@@ -109,6 +110,8 @@ struct sgx_cpu_hooks {
 	void *ctx;
 	void (*leaf)(void *ctx, struct sgx_lp *lp, enum sgx_leaf_class cls,
 		     unsigned int leaf);
+	void (*leaf_end)(void *ctx, struct sgx_lp *lp, enum sgx_leaf_class cls,
+			 unsigned int leaf, int ret);
 	void (*access)(void *ctx, struct sgx_lp *lp, uint64_t lin);
 	void (*aex)(void *ctx, struct sgx_lp *lp);
 	/*

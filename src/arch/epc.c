@@ -241,6 +241,8 @@ int sgx_leaf_end(struct sgx_lp *lp, enum sgx_leaf_class cls,
 		(encls ? cpu->stats.encls_error : cpu->stats.enclu_error)[leaf]++;
 	if (sgx_faulted(ret))
 		lp_fault_exit(lp);
+	if (cpu->hooks.leaf_end)
+		cpu->hooks.leaf_end(cpu->hooks.ctx, lp, cls, leaf, ret);
 	if (cpu->cfg.check_invariants) {
 		const char *why = sgx_cpu_check(cpu);
 

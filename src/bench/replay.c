@@ -31,7 +31,11 @@ struct replay {
 	uint64_t op; /* the OP page's address */
 	uint64_t *want; /* per recorded page: EACCEPT's SECINFO; 0: none */
 	uint64_t tcs[SGX_LPS_MAX]; /* the TCS each LP last entered on */
-	unsigned int caller; /* the recorded LP of the enclave's first ioctl */
+	/* The thread on TCS t replays on LP i >= 1 where tcs_of_lp[i] is t. */
+	uint64_t tcs_of_lp[SGX_LPS_MAX];
+	unsigned int nr_tcs_lps;
+	/* Per recorded LP: the TCS offset it last entered on, plus 1; 0 none. */
+	uint64_t rec_tcs[TRACE_LPS_MAX];
 	struct replay_result *r;
 };
 
@@ -215,10 +219,62 @@ static int build(struct replay *x)
 
 /* ---- The threads -------------------------------------------------------- */
 
-/* The caller's recorded LP is LP 0, where the ioctls run; l is l + 1. */
+/* The LP of the thread on the TCS at offset tcs, which runs the mm. */
+static struct sgx_lp *tcs_lp(struct replay *x, uint64_t tcs)
+{
+	unsigned int i = 1;
+	struct sgx_lp *lp;
+
+	while (i <= x->nr_tcs_lps && x->tcs_of_lp[i] != tcs)
+		i++;
+	if (i > x->nr_tcs_lps) {
+		if (i >= x->m.cpu.cfg.nr_lps)
+			return NULL;
+		x->tcs_of_lp[i] = tcs;
+		x->nr_tcs_lps = i;
+	}
+	lp = &x->m.cpu.lps[i];
+	sgx_mm_activate(x->m.mm, lp);
+	return lp;
+}
+
+/*
+ * An event's LP: that of the thread on the TCS its recorded LP last
+ * entered on (see replay.h); NULL if that LP entered on none.
+ */
 static struct sgx_lp *lp_of(struct replay *x, const struct trace_event *ev)
 {
-	return &x->m.cpu.lps[ev->lp == x->caller ? 0 : ev->lp + 1];
+	if (ev->kind == TR_EENTER || ev->kind == TR_ERESUME)
+		x->rec_tcs[ev->lp] = ev->offset + 1;
+	return x->rec_tcs[ev->lp] ? tcs_lp(x, x->rec_tcs[ev->lp] - 1) : NULL;
+}
+
+/* The TCS the recorded LP of ev enters on next, plus 1; 0: none. */
+static uint64_t next_tcs(const struct replay *x, const struct trace_event *ev)
+{
+	for (size_t i = (size_t)(ev - x->t->ev); i < x->t->n; i++) {
+		const struct trace_event *e = &x->t->ev[i];
+
+		if (mine(x, e) && e->lp == ev->lp &&
+		    (e->kind == TR_EENTER || e->kind == TR_ERESUME))
+			return e->offset + 1;
+	}
+	return 0;
+}
+
+/*
+ * A call's LP: its thread's if that is outside (the thread of the TCS its
+ * recorded LP entered on last, or will enter on next), else LP 0.
+ */
+static struct sgx_lp *caller_lp(struct replay *x, const struct trace_event *ev)
+{
+	uint64_t tcs = x->rec_tcs[ev->lp] ? x->rec_tcs[ev->lp] : next_tcs(x, ev);
+	struct sgx_lp *lp = tcs ? tcs_lp(x, tcs - 1) : NULL;
+
+	if (!lp || lp->enclave_mode)
+		lp = &x->m.cpu.lps[0];
+	sgx_mm_activate(x->m.mm, lp);
+	return lp;
 }
 
 /* An IPI's AEX: straight back in, as the recorded runtime's AEP does. */
@@ -232,15 +288,46 @@ static void resume_thread(void *ctx, const struct sgx_lp *lp, bool aex)
 }
 
 /*
- * A leaf's #PF: the kernel's fault path, as the runner takes it after the
- * AEX (an absent heap page gets its EAUG here, the recorded eaug line then
- * finds it mapped). The recorded thread retries; so do the recorded lines.
+ * The kernel's fault path for a thread's fault at lin, on the thread's LP
+ * (priced on its clock), which the fault's AEX took out of enclave mode.
+ * MODEL: a trace that says a thread faulted while the replay has it
+ * inside (its AEX not on record) gets that AEX here.
  */
-static void handle_fault(struct replay *x, const struct sgx_lp *lp, int ret)
+static enum sgx_fault_result fault_on(struct replay *x, struct sgx_lp *lp,
+				      uint64_t lin)
 {
-	if (sgx_faulted(ret) && lp->exc.vector == X86_TRAP_PF)
-		(void)sgx_user_fault(x->m.mm, lp->exc.addr,
-				     X86_PF_USER | X86_PF_WRITE);
+	enum sgx_fault_result fr;
+
+	if (lp->enclave_mode)
+		sgx_aex(lp, NULL);
+	sgx_mm_activate(x->m.mm, lp);
+	x->m.sim.direct_lp = lp->id;
+	fr = sgx_user_fault(x->m.mm, lin, X86_PF_USER | X86_PF_WRITE);
+	x->m.sim.direct_lp = 0;
+	return fr;
+}
+
+/*
+ * A leaf that faulted. A #PF takes the kernel's fault path, as the runner
+ * takes it after the AEX (an absent heap page gets its EAUG here, the
+ * recorded eaug line then finds it mapped); the recorded thread retries,
+ * and so do the recorded lines. Any other fault is the replay's own, which
+ * the recorded lines do not follow: a divergence, and a thread that was
+ * inside goes straight back in, so that it keeps the recorded thread's
+ * SSA frames.
+ */
+static void handle_fault(struct replay *x, struct sgx_lp *lp,
+			 const struct trace_event *ev, int ret, bool inside)
+{
+	if (!sgx_faulted(ret))
+		return;
+	if (lp->exc.vector == X86_TRAP_PF) {
+		(void)fault_on(x, lp, lp->exc.addr);
+		return;
+	}
+	diverged(x, ev);
+	if (inside && !lp->enclave_mode)
+		(void)enclu_eresume(lp, x->tcs[lp->id], BENCH_AEP);
 }
 
 static void enter(struct replay *x, const struct trace_event *ev)
@@ -249,12 +336,15 @@ static void enter(struct replay *x, const struct trace_event *ev)
 	uint64_t tcs = lin(x, ev->offset);
 	int ret;
 
+	if (!lp) {
+		diverged(x, ev); /* more TCSs than LPs (--cpus) */
+		return;
+	}
 	if (lp->enclave_mode)
 		return; /* the recorded thread was inside already */
-	sgx_mm_activate(x->m.mm, lp);
 	ret = ev->kind == TR_EENTER ? enclu_eenter(lp, tcs, BENCH_AEP) :
 				      enclu_eresume(lp, tcs, BENCH_AEP);
-	handle_fault(x, lp, ret);
+	handle_fault(x, lp, ev, ret, false);
 	if (!ret)
 		x->tcs[lp->id] = tcs;
 	else if (!sgx_faulted(ret))
@@ -268,8 +358,11 @@ static void accept(struct replay *x, const struct trace_event *ev)
 	struct sgx_secinfo si = { .flags = x->want[page] };
 	int ret;
 
-	if (!lp->enclave_mode)
+	if (!lp || !lp->enclave_mode)
 		return;
+	if (!si.flags) /* nothing pending: no fault, but an error code */
+		si.flags = SGX_SECINFO_TYPE(PT_REG) | SGX_SECINFO_R |
+			   SGX_SECINFO_PR;
 	x->r->eaccepts++;
 	if (ev->kind == TR_EACCEPTCOPY)
 		si.flags = SGX_SECINFO_TYPE(PT_REG) | SGX_SECINFO_R |
@@ -279,14 +372,15 @@ static void accept(struct replay *x, const struct trace_event *ev)
 	ret = ev->kind == TR_EACCEPTCOPY ?
 		      enclu_eacceptcopy(lp, x->op, lin(x, ev->offset), x->op) :
 		      enclu_eaccept(lp, x->op, lin(x, ev->offset));
-	handle_fault(x, lp, ret);
+	handle_fault(x, lp, ev, ret, true);
 	if (!ret)
 		x->want[page] = 0;
 }
 
 static void thread_event(struct replay *x, const struct trace_event *ev)
 {
-	struct sgx_lp *lp = lp_of(x, ev);
+	struct sgx_lp *lp = ev->kind == TR_EENTER || ev->kind == TR_ERESUME ?
+				    NULL : lp_of(x, ev);
 
 	switch (ev->kind) {
 	case TR_EENTER:
@@ -294,11 +388,11 @@ static void thread_event(struct replay *x, const struct trace_event *ev)
 		enter(x, ev);
 		break;
 	case TR_EEXIT:
-		if (lp->enclave_mode)
+		if (lp && lp->enclave_mode)
 			ASSERT(!enclu_eexit(lp, BENCH_AEP));
 		break;
 	case TR_AEX:
-		if (!ev->ipi && lp->enclave_mode)
+		if (!ev->ipi && lp && lp->enclave_mode)
 			sgx_aex(lp, NULL);
 		break;
 	case TR_EACCEPT:
@@ -362,33 +456,49 @@ static void changed(struct replay *x, const struct trace_event *ev,
 		x->want[first + i] = ev->kind == TR_REMOVE ? 0 : flags;
 }
 
+/* The LPs in enclave mode, and the cycles of all but the caller's. */
 static unsigned int threads_inside(const struct replay *x)
 {
 	unsigned int n = 0;
 
-	for (unsigned int i = 1; i < x->m.cpu.cfg.nr_lps; i++)
+	for (unsigned int i = 0; i < x->m.cpu.cfg.nr_lps; i++)
 		n += x->m.cpu.lps[i].enclave_mode;
 	return n;
 }
 
+static uint64_t others_cycles(const struct replay *x,
+			      const struct sgx_lp *caller)
+{
+	uint64_t sum = 0;
+
+	for (unsigned int i = 0; i < x->m.cpu.cfg.nr_lps; i++)
+		sum += i == caller->id ? 0 : x->m.sim.clock[i];
+	return sum;
+}
+
 /*
  * Before a MODIFY_TYPES to TCS: what the recorded enclave wrote into the
- * pages, a TCS image, written from inside on LP 0 (between calls, so no
- * call's figures change).
+ * pages, a TCS image, written from inside on the caller's LP (between
+ * calls, so no call's figures change).
  */
-static void write_tcs_images(struct replay *x, const struct trace_event *ev)
+static void write_tcs_images(struct replay *x, struct sgx_lp *lp,
+			     const struct trace_event *ev)
 {
-	struct sgx_lp *lp = &x->m.cpu.lps[0];
 	uint8_t *page = aligned_alloc(PAGE_SIZE, PAGE_SIZE);
 
 	if (page && x->tcs0 < x->s_pages * PAGE_SIZE &&
 	    !enclu_eenter(lp, lin(x, x->tcs0), BENCH_AEP)) {
 		for (uint64_t i = 0; i < ev->count / PAGE_SIZE; i++) {
 			tcs_image(x, page);
-			(void)sgx_lp_write(lp, lin(x, ev->offset + i * PAGE_SIZE),
-					   page, PAGE_SIZE);
+			/* A write that faults took the LP out (AEX). */
+			if (sgx_lp_write(lp, lin(x, ev->offset + i * PAGE_SIZE),
+					 page, PAGE_SIZE)) {
+				diverged(x, ev);
+				break;
+			}
 		}
-		ASSERT(!enclu_eexit(lp, BENCH_AEP));
+		if (lp->enclave_mode)
+			ASSERT(!enclu_eexit(lp, BENCH_AEP));
 	}
 	free(page);
 }
@@ -403,17 +513,24 @@ static void edmm_call(struct replay *x, const struct trace_event *ev)
 	enum replay_call k = ev->kind == TR_RESTRICT ? RC_RESTRICT :
 			     ev->kind == TR_MODT ? RC_MODT : RC_REMOVE;
 	struct bench_point lim = x->p;
-	uint64_t start, count = 0, latency;
+	struct sgx_lp *lp = caller_lp(x, ev);
+	uint64_t start, others, count = 0, latency;
 	long ret;
 
 	lim.pages = ev->length / PAGE_SIZE;
 	lim.threads = threads_inside(x);
 	lim.op = k == RC_MODT ? BENCH_TRIM : BENCH_RESTRICT;
 	if (makes_tcs(ev))
-		write_tcs_images(x, ev);
-	start = x->m.sim.clock[0];
+		write_tcs_images(x, lp, ev);
+	start = x->m.sim.clock[lp->id];
+	others = others_cycles(x, lp);
+	x->m.sim.direct_lp = lp->id;
 	ret = call(x, ev, &count);
-	latency = x->m.sim.clock[0] - start;
+	x->m.sim.direct_lp = 0;
+	if (!lp->id) /* a thread of no TCS yet: its CPU leaves the mm */
+		sgx_mm_deactivate(x->m.mm, lp);
+	latency = x->m.sim.clock[lp->id] - start;
+	x->r->lost_cycles += others_cycles(x, lp) - others;
 	if (ret != ev->ret || count != ev->count)
 		diverged(x, ev);
 	changed(x, ev, count);
@@ -428,26 +545,12 @@ static void edmm_call(struct replay *x, const struct trace_event *ev)
 	}
 }
 
-/*
- * MODEL: the kernel's fault path runs on the replay's LP 0, the caller's.
- * A fault reaches the kernel only after its AEX, and ENCLS in enclave mode
- * is #UD: if the caller's thread is inside when the trace says a fault was
- * EAUGed (a trace whose faulting thread's AEX is not on record, or another
- * thread's fault), LP 0 takes that AEX; its thread's recorded ERESUME or
- * EENTER brings it back.
- */
-static void kernel_lp_outside(struct replay *x)
-{
-	struct sgx_lp *lp = &x->m.cpu.lps[0];
-
-	if (lp->enclave_mode)
-		sgx_aex(lp, NULL);
-}
-
 /* ---- One enclave -------------------------------------------------------- */
 
 static void event(struct replay *x, const struct trace_event *ev)
 {
+	struct sgx_lp *lp;
+
 	switch (ev->kind) {
 	case TR_CREATE:
 	case TR_ADD:
@@ -459,9 +562,8 @@ static void event(struct replay *x, const struct trace_event *ev)
 		edmm_call(x, ev);
 		break;
 	case TR_EAUG:
-		kernel_lp_outside(x);
-		if (sgx_user_fault(x->m.mm, lin(x, ev->offset),
-				   X86_PF_USER | X86_PF_WRITE) !=
+		lp = lp_of(x, ev);
+		if (fault_on(x, lp ? lp : &x->m.cpu.lps[0], lin(x, ev->offset)) !=
 		    SGX_FAULT_FIXED)
 			diverged(x, ev);
 		else
@@ -488,8 +590,6 @@ static void measure(struct replay *x, const struct sgx_encl_stats *e0,
 	r->ipis += x->m.sim.stats.ipis - s0->ipis;
 	r->etracks += c->encls[ETRACK] - c0->encls[ETRACK];
 	r->eaugs += c->encls[EAUG] - c0->encls[EAUG];
-	for (unsigned int i = 1; i < x->m.cpu.cfg.nr_lps; i++)
-		r->lost_cycles += x->m.sim.clock[i];
 }
 
 static void replay_events(struct replay *x)
@@ -498,6 +598,8 @@ static void replay_events(struct replay *x)
 	const struct sim_stats s0 = x->m.sim.stats;
 	const struct sgx_arch_stats c0 = x->m.cpu.stats;
 
+	/* The build's LP runs the mm again only if the trace uses it. */
+	sgx_mm_deactivate(x->m.mm, &x->m.cpu.lps[0]);
 	x->m.sim.hooks = (struct sim_hooks){ .ctx = x, .ipi = resume_thread };
 	ASSERT(!sim_set_costs(&x->m.sim, &x->p.costs));
 	for (size_t i = 0; i < x->t->n; i++)
@@ -514,14 +616,11 @@ static int replay_encl(struct replay *x)
 	x->nr_tcs = 0;
 	x->tcs_next = 0;
 	x->tcs0 = x->s_pages * PAGE_SIZE;
-	x->caller = UINT32_MAX;
+	x->nr_tcs_lps = 0;
+	memset(x->rec_tcs, 0, sizeof(x->rec_tcs));
 	for (size_t i = 0; i < x->t->n; i++) {
 		const struct trace_event *ev = &x->t->ev[i];
 
-		if (mine(x, ev) && x->caller == UINT32_MAX &&
-		    ev->kind >= TR_ADD && ev->kind <= TR_REMOVE &&
-		    ev->kind != TR_INIT)
-			x->caller = ev->lp;
 		if (mine(x, ev) && added(ev) && is_tcs(ev->arg)) {
 			if (!x->nr_tcs)
 				x->tcs0 = ev->offset;
@@ -542,7 +641,7 @@ static int replay_encl(struct replay *x)
 		ret = build(x);
 	if (!ret)
 		replay_events(x);
-	for (unsigned int i = 1; x->m.cpu_up && i < x->m.cpu.cfg.nr_lps; i++)
+	for (unsigned int i = 0; x->m.cpu_up && i < x->m.cpu.cfg.nr_lps; i++)
 		while (x->m.cpu.lps[i].enclave_mode)
 			ASSERT(!enclu_eexit(&x->m.cpu.lps[i], BENCH_AEP));
 	bench_machine_down(&x->m);
@@ -550,21 +649,62 @@ static int replay_encl(struct replay *x)
 	return ret;
 }
 
-static unsigned int recorded_lps(const struct trace *t)
+/* LP 0 and one per TCS entered, in the enclave that enters the most. */
+static unsigned int lps_needed(const struct trace *t)
 {
-	unsigned int lps = 0;
+	unsigned int most = 0;
 
-	for (size_t i = 0; i < t->n; i++)
-		if (t->ev[i].kind != TR_EWB && t->ev[i].kind != TR_ELDU &&
-		    t->ev[i].lp + 1 > lps)
-			lps = t->ev[i].lp + 1;
-	return lps;
+	for (size_t e = 0; e < t->nr_encls; e++) {
+		uint64_t tcs[BENCH_CPUS_MAX];
+		unsigned int n = 0, j;
+
+		for (size_t i = 0; i < t->n; i++) {
+			const struct trace_event *ev = &t->ev[i];
+
+			if (ev->encl != e || (ev->kind != TR_EENTER &&
+					      ev->kind != TR_ERESUME))
+				continue;
+			for (j = 0; j < n && tcs[j] != ev->offset; j++)
+				;
+			if (j == n && n < BENCH_CPUS_MAX)
+				tcs[n++] = ev->offset;
+		}
+		most = n > most ? n : most;
+	}
+	return most + 1;
+}
+
+/* See replay.h: EWB and ELDU counted and priced, batches of EWBs tracked. */
+static void price_reclaim(const struct trace *t, const struct sgx_costs *c,
+			  struct replay_result *r)
+{
+	unsigned int batch = 0; /* EWBs in the current batch */
+
+	for (size_t i = 0; i < t->n; i++) {
+		const struct trace_event *ev = &t->ev[i];
+
+		if (ev->kind != TR_EWB) {
+			batch = 0;
+			r->eldus += ev->kind == TR_ELDU;
+			continue;
+		}
+		if (i && t->ev[i - 1].pid != ev->pid)
+			batch = 0;
+		r->ewbs++;
+		if (!batch++)
+			r->reclaim_etracks++;
+		if (batch == SGX_NR_TO_SCAN)
+			batch = 0;
+	}
+	r->reclaim_cycles = r->ewbs * (c->encls[EBLOCK] + c->encls[EWB]) +
+			    r->eldus * c->encls[ELDU] +
+			    r->reclaim_etracks * c->encls[ETRACK];
 }
 
 int replay_run(const struct trace *t, const struct replay_config *cfg,
 	       struct replay_result *r)
 {
-	unsigned int need = recorded_lps(t) + 1;
+	unsigned int need = lps_needed(t);
 	struct replay *x;
 	int ret = 0;
 
@@ -582,10 +722,7 @@ int replay_run(const struct trace *t, const struct replay_config *cfg,
 		.etrack_batch = cfg->etrack_batch,
 		.no_loop_checks = cfg->no_loop_checks, .costs = cfg->costs,
 	};
-	for (size_t i = 0; i < t->n; i++) {
-		r->ewbs += t->ev[i].kind == TR_EWB;
-		r->eldus += t->ev[i].kind == TR_ELDU;
-	}
+	price_reclaim(t, &cfg->costs, r);
 	for (x->encl = 0; !ret && x->encl < t->nr_encls; x->encl++)
 		ret = replay_encl(x);
 	free(x);

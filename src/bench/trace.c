@@ -46,6 +46,12 @@ static const unsigned int arity[] = {
 	[S_LP_PAGE] = 4, [S_LP] = 3, [S_AEX] = 4, [S_PID] = 1,
 };
 
+/* Version 2's eaug names the faulting LP. */
+static enum shape shape_of(enum trace_kind k, unsigned int version)
+{
+	return k == TR_EAUG && version >= 2 ? S_LP_PAGE : kinds[k].shape;
+}
+
 const char *trace_kind_name(enum trace_kind k)
 {
 	return k < TR_KINDS ? kinds[k].name : "?";
@@ -123,6 +129,7 @@ static int add_encl(struct parser *p, long pid, uint64_t id, uint64_t size)
 	t->encls = e;
 	t->encls[t->nr_encls++] = (struct trace_encl){
 		.pid = pid, .id = (unsigned int)id, .size = size,
+		.fault_lp = UINT32_MAX,
 	};
 	return 0;
 }
@@ -174,9 +181,11 @@ static int fill(struct parser *p, struct trace_event *ev, enum shape shape,
 	unsigned int n = arity[shape];
 	int64_t pid;
 	long e;
+	int ret;
 
 	if (!snum(f[0], &pid) || pid <= 0)
 		return fail(p, "bad process id '%s'", f[0]);
+	ev->pid = (long)pid;
 	if (shape == S_PID) {
 		ev->encl = (unsigned int)pid;
 		return 0;
@@ -205,8 +214,10 @@ static int fill(struct parser *p, struct trace_event *ev, enum shape shape,
 		ev->offset = v[3], ev->length = v[4], ev->arg = v[5];
 		ev->count = v[7], ev->result = v[8];
 		break;
-	case S_PAGE:
+	case S_PAGE: /* version 1's eaug: see trace.h */
 		ev->offset = v[2];
+		ev->lp = p->t->encls[e].fault_lp == UINT32_MAX ?
+				 0 : p->t->encls[e].fault_lp;
 		break;
 	case S_LP_PAGE:
 		ev->lp = (unsigned int)(v[2] < UINT32_MAX ? v[2] : UINT32_MAX);
@@ -220,7 +231,12 @@ static int fill(struct parser *p, struct trace_event *ev, enum shape shape,
 	default:
 		break;
 	}
-	return check_event(p, ev, shape);
+	ret = check_event(p, ev, shape);
+	/* Version 1: the faulting LP, else the caller's (see trace.h). */
+	if (!ret && ((shape == S_AEX && !ev->ipi) ||
+		     (shape == S_RANGE && p->t->encls[e].fault_lp == UINT32_MAX)))
+		p->t->encls[e].fault_lp = ev->lp;
+	return ret;
 }
 
 static int push(struct trace *t, const struct trace_event *ev)
@@ -243,6 +259,8 @@ static int parse_line(struct parser *p, char *s)
 	char *f[FIELDS_MAX + 2], *save = NULL;
 	unsigned int n = 0;
 	struct trace_event ev = { .line = p->line };
+	unsigned int seq_field = p->t->version >= 2;
+	enum shape shape;
 	int k, ret;
 
 	for (char *tok = strtok_r(s, " \t", &save); tok;
@@ -256,11 +274,18 @@ static int parse_line(struct parser *p, char *s)
 	k = find_kind(f[0]);
 	if (k < 0)
 		return fail(p, "unknown event '%s'", f[0]);
-	if (n - 1 != arity[kinds[k].shape])
+	shape = shape_of((enum trace_kind)k, p->t->version);
+	if (n - 1 != arity[shape] + seq_field)
 		return fail(p, "'%s' has %u fields, wants %u", f[0], n - 1,
-			    arity[kinds[k].shape]);
+			    arity[shape] + seq_field);
 	ev.kind = (enum trace_kind)k;
-	ret = fill(p, &ev, kinds[k].shape, f + 1);
+	ev.seq = p->line;
+	if (seq_field) {
+		if (!num(f[2], &ev.seq))
+			return fail(p, "bad sequence number '%s'", f[2]);
+		memmove(&f[2], &f[3], (n - 3) * sizeof(f[0]));
+	}
+	ret = fill(p, &ev, shape, f + 1);
 	if (ret || k == TR_CREATE) {
 		if (!ret)
 			ev.encl = (unsigned int)(p->t->nr_encls - 1);
@@ -278,9 +303,41 @@ static int parse_header(struct parser *p, char *s)
 	    sp - s != 12)
 		return fail(p, "not an sgxemu trace (it starts '%.20s', want "
 			    "'sgxemu-trace %d')", s, TRACE_VERSION);
-	if (!num(sp + 1, &v) || v != TRACE_VERSION)
-		return fail(p, "trace version '%s': this sgxemu reads version "
-			    "%d", sp + 1, TRACE_VERSION);
+	if (!num(sp + 1, &v) || !v || v > TRACE_VERSION)
+		return fail(p, "trace version '%s': this sgxemu reads versions "
+			    "1 to %d", sp + 1, TRACE_VERSION);
+	p->t->version = (unsigned int)v;
+	return 0;
+}
+
+/* By process, then SEQ (the line breaks no tie: SEQs are unique). */
+static int by_seq(const void *a, const void *b)
+{
+	const struct trace_event *x = a, *y = b;
+
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	if (x->seq != y->seq)
+		return x->seq < y->seq ? -1 : 1;
+	return x->line < y->line ? -1 : x->line > y->line;
+}
+
+/* Each process's events in the order they happened; no SEQ twice. */
+static int order(struct parser *p)
+{
+	struct trace *t = p->t;
+
+	if (t->n)
+		qsort(t->ev, t->n, sizeof(t->ev[0]), by_seq);
+	for (size_t i = 1; i < t->n; i++) {
+		if (t->ev[i].pid == t->ev[i - 1].pid &&
+		    t->ev[i].seq == t->ev[i - 1].seq) {
+			p->line = t->ev[i].line;
+			return fail(p, "sequence number %" PRIu64 " of process "
+				    "%ld is on line %u too", t->ev[i].seq,
+				    t->ev[i].pid, t->ev[i - 1].line);
+		}
+	}
 	return 0;
 }
 
@@ -312,7 +369,7 @@ static int parse_all(FILE *f, struct trace *t, char *err, size_t errlen)
 	}
 	if (!ret && ferror(f))
 		return fail(&p, "read error");
-	return ret;
+	return ret ? ret : order(&p);
 }
 
 int trace_parse(FILE *f, struct trace *t, char *err, size_t errlen)

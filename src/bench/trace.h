@@ -6,6 +6,12 @@
  * every line's kind and fields, that each enclave is created before it is
  * used, that ranges are page-aligned and inside the enclave, that the file
  * ends with a whole line. An error names the line.
+ *
+ * Version 2 numbers each line (SEQ, after the PID) in the order its event
+ * happened in its process, and gives the faulting thread's LP on the eaug
+ * line; the reader sorts each process's events by SEQ. Version 1 is read
+ * in file order, and an eaug's LP is that of the last `aex ... other` of
+ * the enclave (where the recorder of version 1 wrote the fault's AEX).
  */
 #ifndef SGXEMU_BENCH_TRACE_H
 #define SGXEMU_BENCH_TRACE_H
@@ -15,8 +21,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define TRACE_VERSION 1
-#define TRACE_LPS_MAX 62 /* recorded LP l replays on LP 0 or l + 1 of 64 */
+#define TRACE_VERSION 2 /* written; 1 is read too */
+#define TRACE_LPS_MAX 64 /* recorded LP l replays on LP l */
 
 enum trace_kind {
 	TR_CREATE, TR_ADD, TR_INIT, TR_RESTRICT, TR_MODT, TR_REMOVE,
@@ -27,8 +33,11 @@ enum trace_kind {
 struct trace_event {
 	enum trace_kind kind;
 	unsigned int line;
+	long pid;
+	uint64_t seq; /* the order in its process; version 1: the line */
 	unsigned int encl; /* index into trace.encls; ewb/eldu: the process's */
-	unsigned int lp; /* the thread's, or the ioctl caller's */
+	unsigned int lp; /* the thread's (eaug: the faulting one's), or the
+			  * ioctl caller's */
 	bool ipi; /* aex: during an EDMM ioctl of the process */
 	uint64_t offset, length, arg; /* arg: flags, permissions or type */
 	int64_t ret;
@@ -39,6 +48,7 @@ struct trace_encl {
 	long pid;
 	unsigned int id;
 	uint64_t size;
+	unsigned int fault_lp; /* version 1 only: the last faulting LP */
 };
 
 struct trace {
@@ -46,6 +56,7 @@ struct trace {
 	size_t n, cap;
 	struct trace_encl *encls;
 	size_t nr_encls;
+	unsigned int version;
 };
 
 /*

@@ -35,6 +35,7 @@ struct bench_args {
 	const char *out;
 	bool json, plots, quiet;
 	const char *replay; /* --replay FILE */
+	const char *plot; /* --plot DIR, with --replay */
 	bool cpus_set, synthetic; /* --cpus; an option of the sweep alone */
 };
 
@@ -62,7 +63,8 @@ static int bench_usage(FILE *out, int status)
 		"       sgxemu bench --replay FILE [--etrack-batch LIST] "
 		"[--cpus N]\n"
 		"                    [--loop-checks on|off] [--costs LIST] "
-		"[--out DIR] [--json]\n\n"
+		"[--out DIR] [--json]\n"
+		"                    [--plot DIR]\n\n"
 		"Price one EDMM call over N enclave pages, Linux's ETRACK per "
 		"page against\nbatched ETRACK, on the sim platform with the "
 		"cost model of docs/COSTS.md.\nLISTs are comma-separated; the "
@@ -103,7 +105,11 @@ static int bench_usage(FILE *out, int status)
 		"(docs/TRACE.md)\n"
 		"                       under each policy; --cpus is one "
 		"number (the trace's\n"
-		"                       LPs + 1); bench-out/replay.csv\n\n"
+		"                       TCSs + 1); bench-out/replay.csv\n"
+		"  --plot DIR           with --replay: plot per policy the "
+		"EDMM calls' latency\n"
+		"                       and the flows, IPI rounds and AEXs "
+		"(gnuplot, SVG and PNG)\n\n"
 		"Exit status: 0 done, 1 the driver misbehaved at a point, 2 "
 		"usage error or\na bad trace.\n",
 		BENCH_CPUS_MAX);
@@ -172,6 +178,9 @@ static bool bench_option(struct bench_args *a, int c, const char *arg)
 	case 'R':
 		a->replay = arg;
 		return true;
+	case 'G':
+		a->plot = arg;
+		return true;
 	case 't':
 		a->threads_others = !strcmp(arg, "others");
 		return a->threads_others ||
@@ -230,6 +239,7 @@ static int bench_parse(int argc, char **argv, struct bench_args *a)
 		{ "json", no_argument, 0, 'j' },
 		{ "quiet", no_argument, 0, 'q' },
 		{ "replay", required_argument, 0, 'R' },
+		{ "plot", required_argument, 0, 'G' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 }
 	};
@@ -263,6 +273,11 @@ static int bench_parse(int argc, char **argv, struct bench_args *a)
 		fprintf(stderr, "sgxemu bench: --replay takes one --cpus and "
 				"none of --pages, --threads, --op, --emodpr, "
 				"--etrack, --full\n");
+		return bench_usage(stderr, CLI_USAGE);
+	}
+	if (a->plot && !a->replay) {
+		fprintf(stderr, "sgxemu bench: --plot goes with --replay (the "
+				"sweep plots into --out)\n");
 		return bench_usage(stderr, CLI_USAGE);
 	}
 	return -1;
@@ -484,6 +499,7 @@ static int replay_main(const struct bench_args *a)
 		.cpus = a->cpus_set ? (unsigned int)a->cpus.v[0] : 0,
 		.loop_checks = a->loop_checks, .json = a->json,
 		.out = ensure_dir(a->out) ? NULL : a->out,
+		.plot = a->plot,
 	};
 
 	return bench_replay(&ra);

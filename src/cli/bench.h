@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "bench/replay.h"
 #include "bench/workload.h"
 
 struct bench_row {
@@ -35,6 +36,23 @@ void bench_write_json(FILE *f, const struct bench_row *rows, size_t n);
 int bench_plot(const char *dir, const struct bench_row *rows, size_t n,
 	       bool quiet);
 
+/* One row of sgxemu bench --replay: a policy at a cost point. */
+struct replay_row {
+	unsigned int batch;
+	enum sgx_cost_point cost;
+	struct replay_result r;
+	uint64_t baseline; /* EDMM latency at batch 1; 0: none */
+};
+
+/*
+ * Write dir/replay.gp and run gnuplot on it: per policy, the latency of
+ * the EDMM calls by kind, and the ETRACK flows, IPI rounds and AEXs they
+ * inflicted, at the typical cost point if the rows have it; SVG and PNG.
+ * Returns 0, or -1 with a message on stderr.
+ */
+int bench_replay_plot(const char *dir, const char *workload,
+		      const struct replay_row *rows, size_t n);
+
 /* sgxemu bench --replay (bench_replay.c); returns the exit status. */
 struct bench_replay_args {
 	const char *path;
@@ -43,6 +61,7 @@ struct bench_replay_args {
 	unsigned int cpus; /* 0: what the trace recorded */
 	bool loop_checks, json;
 	const char *out; /* NULL: no CSV */
+	const char *plot; /* NULL: no plot */
 };
 
 int bench_replay(const struct bench_replay_args *a);

@@ -15,13 +15,6 @@
 #include "cli/bench.h"
 #include "cli/cli.h"
 
-struct replay_row {
-	unsigned int batch;
-	enum sgx_cost_point cost;
-	struct replay_result r;
-	uint64_t baseline; /* EDMM latency at batch 1; 0: none */
-};
-
 static uint64_t edmm_latency(const struct replay_result *r)
 {
 	return r->latency[RC_RESTRICT] + r->latency[RC_MODT] +
@@ -42,10 +35,11 @@ static void print_table(const struct replay_row *rows, size_t n)
 {
 	const struct replay_result *r0 = &rows[0].r;
 
-	printf("%5s %-7s %4s %6s %14s %12s %7s %8s %7s %7s %7s %7s %7s %8s\n",
+	printf("%5s %-7s %4s %6s %14s %12s %7s %8s %7s %7s %7s %7s %7s %8s "
+	       "%14s\n",
 	       "batch", "cost", "cpus", "calls", "edmm_cyc", "per_call",
 	       "x_limit", "speedup", "flows", "etracks", "rounds", "aex",
-	       "eaugs", "diverged");
+	       "eaugs", "diverged", "reclaim_cyc");
 	for (size_t i = 0; i < n; i++) {
 		const struct replay_result *r = &rows[i].r;
 		char speedup[16] = "-";
@@ -55,13 +49,14 @@ static void print_table(const struct replay_row *rows, size_t n)
 				 ratio(rows[i].baseline, edmm_latency(r)));
 		printf("%5u %-7s %4u %6" PRIu64 " %14" PRIu64 " %12.0f %7.3f "
 		       "%8s %7" PRIu64 " %7" PRIu64 " %7" PRIu64 " %7" PRIu64
-		       " %7" PRIu64 " %8" PRIu64 "\n",
+		       " %7" PRIu64 " %8" PRIu64 " %14" PRIu64 "\n",
 		       rows[i].batch, sgx_cost_point_name(rows[i].cost), r->cpus,
 		       edmm_calls(r), edmm_latency(r),
 		       ratio(edmm_latency(r), edmm_calls(r)),
 		       ratio(r->tracked_latency, r->tracked_limit), speedup,
 		       r->etrack_flows, r->etracks, r->ipi_rounds,
-		       r->aex_inflicted, r->eaugs, r->divergences);
+		       r->aex_inflicted, r->eaugs, r->divergences,
+		       r->reclaim_cycles);
 	}
 	printf("\ncalls (pages): restrict %" PRIu64 " (%" PRIu64 "), modt %"
 	       PRIu64 " (%" PRIu64 "), remove %" PRIu64 " (%" PRIu64 ")\n"
@@ -72,8 +67,14 @@ static void print_table(const struct replay_row *rows, size_t n)
 	for (unsigned int b = 0; b < REPLAY_SIZE_BUCKETS; b++)
 		printf(" %" PRIu64 "+:%" PRIu64, replay_bucket_min(b),
 		       r0->size_hist[b]);
-	printf("\nrecorded ewb %" PRIu64 ", eldu %" PRIu64 "\n", r0->ewbs,
-	       r0->eldus);
+	printf("\nrecorded reclaim: ewb %" PRIu64 ", eldu %" PRIu64
+	       ", %" PRIu64 " batches of EWBs (an ETRACK each), priced as "
+	       "reclaim_cyc\n", r0->ewbs, r0->eldus, r0->reclaim_etracks);
+	for (size_t i = 0; i < n; i++)
+		if (rows[i].r.divergences)
+			printf("batch %u, %s: first divergence at line %u\n",
+			       rows[i].batch, sgx_cost_point_name(rows[i].cost),
+			       rows[i].r.first_divergence);
 }
 
 static void json_row(FILE *f, const struct replay_row *row)
@@ -99,10 +100,13 @@ static void json_row(FILE *f, const struct replay_row *row)
 		   ",\"aex_inflicted\":%" PRIu64 ",\"lost_cycles\":%" PRIu64
 		   ",\"eaugs\":%" PRIu64 ",\"eaccepts\":%" PRIu64
 		   ",\"ewbs\":%" PRIu64 ",\"eldus\":%" PRIu64
+		   ",\"reclaim_etracks\":%" PRIu64
+		   ",\"reclaim_cycles\":%" PRIu64
 		   ",\"divergences\":%" PRIu64 ",\"range_pages_hist\":{",
 		r->etrack_flows, r->etracks, r->ipi_rounds, r->ipis,
 		r->aex_inflicted, r->lost_cycles, r->eaugs, r->eaccepts,
-		r->ewbs, r->eldus, r->divergences);
+		r->ewbs, r->eldus, r->reclaim_etracks, r->reclaim_cycles,
+		r->divergences);
 	for (unsigned int b = 0; b < REPLAY_SIZE_BUCKETS; b++)
 		fprintf(f, "%s\"%" PRIu64 "\":%" PRIu64, b ? "," : "",
 			replay_bucket_min(b), r->size_hist[b]);
@@ -128,7 +132,7 @@ static void write_csv(FILE *f, const struct replay_row *rows, size_t n)
 	fprintf(f, "etrack_batch,cost,cpus,calls,edmm_cycles,tracked_cycles,"
 		   "tracked_limit_cycles,speedup,etrack_flows,etracks,"
 		   "ipi_rounds,ipis,aex_inflicted,lost_cycles,eaugs,"
-		   "divergences\n");
+		   "divergences,ewbs,eldus,reclaim_etracks,reclaim_cycles\n");
 	for (size_t i = 0; i < n; i++) {
 		const struct replay_result *r = &rows[i].r;
 
@@ -141,10 +145,12 @@ static void write_csv(FILE *f, const struct replay_row *rows, size_t n)
 			fprintf(f, "%.6f", ratio(rows[i].baseline,
 						 edmm_latency(r)));
 		fprintf(f, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
+			   ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
 			   ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 "\n",
 			r->etrack_flows, r->etracks, r->ipi_rounds, r->ipis,
 			r->aex_inflicted, r->lost_cycles, r->eaugs,
-			r->divergences);
+			r->divergences, r->ewbs, r->eldus, r->reclaim_etracks,
+			r->reclaim_cycles);
 	}
 }
 
@@ -242,6 +248,8 @@ int bench_replay(const struct bench_replay_args *a)
 		else
 			print_table(rows, n);
 		if (a->out && save_csv(a->out, rows, n))
+			status = CLI_FAIL;
+		if (a->plot && bench_replay_plot(a->plot, a->path, rows, n))
 			status = CLI_FAIL;
 	}
 	free(rows);

@@ -7,11 +7,15 @@
  *   latency.*     latency against pages, one line per policy, and the limit
  *   speedup.*     per-page latency / batched latency against CPUs, per N
  *   disruption.*  AEXs inflicted on the enclave threads against pages
+ * and those of a trace's replay (bench_replay_plot()), per policy:
+ *   replay-latency.*  the EDMM calls' cycles, stacked by kind
+ *   replay-events.*   ETRACK flows, IPI rounds and AEXs inflicted
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "cli/bench.h"
@@ -271,18 +275,17 @@ static int write_script(const struct plot *pl)
 	return close_file(gp);
 }
 
-static int run_gnuplot(const char *dir, bool quiet)
+static int run_gnuplot(const char *dir, const char *script, bool quiet)
 {
 	char cmd[4200];
 	int status;
 
-	snprintf(cmd, sizeof(cmd), "cd '%s' && gnuplot bench.gp%s", dir,
+	snprintf(cmd, sizeof(cmd), "cd '%s' && gnuplot %s%s", dir, script,
 		 quiet ? " 2>/dev/null" : "");
 	status = system(cmd);
 	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status)) {
-		fprintf(stderr, "sgxemu bench: gnuplot failed on %s/bench.gp "
-				"(is gnuplot installed? --no-plots skips the "
-				"plots)\n", dir);
+		fprintf(stderr, "sgxemu bench: gnuplot failed on %s/%s "
+				"(is gnuplot installed?)\n", dir, script);
 		return -1;
 	}
 	return 0;
@@ -315,5 +318,143 @@ int bench_plot(const char *dir, const struct bench_row *rows, size_t n,
 	    (batch >= 0 && write_speedup(&pl, (uint64_t)batch)) ||
 	    write_script(&pl))
 		return -1;
-	return run_gnuplot(dir, quiet);
+	return run_gnuplot(dir, "bench.gp", quiet);
+}
+
+/* ---- The replay's plots -------------------------------------------------- */
+
+/* The rows at the typical cost point, else at the first row's. */
+static enum sgx_cost_point replay_ref_cost(const struct replay_row *rows,
+					   size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (rows[i].cost == SGX_COST_TYPICAL)
+			return SGX_COST_TYPICAL;
+	return rows[0].cost;
+}
+
+/* A count; on a log scale a zero is missing, not a bar. */
+static void put_count(FILE *f, uint64_t v, bool log)
+{
+	if (v || !log)
+		fprintf(f, " %" PRIu64, v);
+	else
+		fputs(" NaN", f);
+}
+
+/* The largest flow, round or AEX count of the rows at cost. */
+static uint64_t most_counted(const struct replay_row *rows, size_t n,
+			     enum sgx_cost_point cost)
+{
+	uint64_t most = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct replay_result *r = &rows[i].r;
+
+		if (rows[i].cost != cost)
+			continue;
+		most = r->etrack_flows > most ? r->etrack_flows : most;
+		most = r->ipi_rounds > most ? r->ipi_rounds : most;
+		most = r->aex_inflicted > most ? r->aex_inflicted : most;
+	}
+	return most;
+}
+
+/*
+ * One line per policy: its title, the cycles of each call kind, flows,
+ * IPI rounds, AEXs inflicted (log: for a log scale).
+ */
+static int write_replay_dat(const char *dir, const struct replay_row *rows,
+			    size_t n, enum sgx_cost_point cost, bool log)
+{
+	FILE *f = open_in(dir, "replay.dat");
+	char t[64];
+
+	if (!f)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		const struct replay_result *r = &rows[i].r;
+
+		if (rows[i].cost != cost)
+			continue;
+		if (rows[i].batch > 1)
+			snprintf(t, sizeof(t), "%u", rows[i].batch);
+		fprintf(f, "\"%s\"", rows[i].batch == 1 ? "1 (Linux 6.12)" :
+				     rows[i].batch ? t : "0 (per call)");
+		for (unsigned int k = 0; k < RC_KINDS; k++)
+			fprintf(f, " %" PRIu64, r->latency[k]);
+		put_count(f, r->etrack_flows, log);
+		put_count(f, r->ipi_rounds, log);
+		put_count(f, r->aex_inflicted, log);
+		fputc('\n', f);
+	}
+	return close_file(f);
+}
+
+/* The workload's name: the trace's file name without directory. */
+static void workload_name(const char *path, char *buf, size_t len)
+{
+	const char *base = strrchr(path, '/');
+
+	snprintf(buf, len, "%s", base ? base + 1 : path);
+	for (char *c = buf; *c; c++)
+		if (*c == '\'' || *c == '_' || *c == '\\')
+			*c = *c == '_' ? ' ' : '-';
+}
+
+static int write_replay_script(const char *dir, const char *name,
+			       enum sgx_cost_point cost, bool counts)
+{
+	FILE *gp = open_in(dir, "replay.gp");
+	char body[2048];
+
+	if (!gp)
+		return -1;
+	fprintf(gp, "# Written by sgxemu bench --replay; run in this "
+		    "directory.\nset datafile missing 'NaN'\nset grid ytics\n"
+		    "set style data histograms\nset style fill solid 0.8 "
+		    "border -1\nset boxwidth 0.8\nset key top right\n"
+		    "set xtics noenhanced\nset xlabel 'ETRACK policy: "
+		    "pages per flow (--etrack-batch)'\n");
+	snprintf(body, sizeof(body),
+		 "set title '%s: the EDMM calls per ETRACK policy, cost %s'\n"
+		 "set style histogram rowstacked\nset ylabel 'cycles "
+		 "(the caller, summed)'\nset yrange [0:*]\n"
+		 "plot 'replay.dat' using 2:xtic(1) title 'RESTRICT\\_"
+		 "PERMISSIONS', '' using 3 title 'MODIFY\\_TYPES', '' using "
+		 "4 title 'REMOVE\\_PAGES'\n",
+		 name, sgx_cost_point_name(cost));
+	plot_twice(gp, "replay-latency", body);
+	snprintf(body, sizeof(body),
+		 "set title '%s: what the EDMM calls cost the machine'\n"
+		 "set style histogram clustered gap 1\nset ylabel 'count%s'\n"
+		 "%s\nplot 'replay.dat' using 5:xtic(1) title 'ETRACK flows', "
+		 "'' using 6 title 'IPI rounds', '' using 7 title 'AEXs "
+		 "inflicted on enclave threads'\n",
+		 name, counts ? " (log scale; none: no bar)" : "",
+		 counts ? "set logscale y\nset yrange [0.8:*]" :
+			  "set yrange [0:1]");
+	plot_twice(gp, "replay-events", body);
+	return close_file(gp);
+}
+
+int bench_replay_plot(const char *dir, const char *workload,
+		      const struct replay_row *rows, size_t n)
+{
+	enum sgx_cost_point cost;
+	char name[128];
+	bool log;
+
+	if (!n || strchr(dir, '\'') ||
+	    (mkdir(dir, 0777) && errno != EEXIST)) {
+		fprintf(stderr, "sgxemu bench: cannot plot into '%s'\n", dir);
+		return -1;
+	}
+	cost = replay_ref_cost(rows, n);
+	workload_name(workload, name, sizeof(name));
+	log = most_counted(rows, n, cost) > 0;
+	if (write_replay_dat(dir, rows, n, cost, log) ||
+	    write_replay_script(dir, name, cost, log))
+		return -1;
+	return run_gnuplot(dir, "replay.gp", true);
 }

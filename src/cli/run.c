@@ -177,7 +177,7 @@ static void print_stats(const struct run_stats *s)
  */
 static int open_record(const char *path)
 {
-	static const char header[] = "sgxemu-trace 1\n";
+	static const char header[] = "sgxemu-trace 2\n";
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0666);
 
 	if (fd < 0 || write(fd, header, sizeof(header) - 1) !=

@@ -751,11 +751,11 @@ static enum sgx_fault_result sgx_encl_eaug_page(struct sgx_mm *mm,
 	ret = __sgx_encl_eaug_page(mm, vma, page);
 	/* Once unlocked, the reclaimer may evict the page at any time. */
 	added = page->epc_page;
+	if (added && drv->trace.eaug)
+		drv->trace.eaug(drv->trace.ctx, encl, addr - encl->base);
 	mutex_unlock(drv, &encl->lock);
 	if (!added)
 		free(page);
-	else if (drv->trace.eaug)
-		drv->trace.eaug(drv->trace.ctx, encl, addr - encl->base);
 	return ret;
 }
 

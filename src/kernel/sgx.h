@@ -257,7 +257,8 @@ static inline bool sgx_inject_fire(unsigned int *n)
  * MODEL: an observer of the driver for `sgxemu run --record` (not in
  * Linux): the ioctl hook runs at sgx_ioctl() entry (ret NULL) and exit
  * (*ret its result, the argument's outputs written back), the EAUG hook
- * after a fault added a page. Observers only read; both may be NULL.
+ * after a fault added a page, under encl->lock (so that it is ordered with
+ * the other changes of the page). Observers only read; both may be NULL.
  */
 struct sgx_trace_hooks {
 	void *ctx;

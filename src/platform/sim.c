@@ -253,7 +253,7 @@ static struct sgx_lp *sim_this_lp(void *ctx)
 {
 	struct sim *s = sim_of(ctx);
 
-	return s->current ? s->current->lp : &s->cpu->lps[0];
+	return s->current ? s->current->lp : &s->cpu->lps[s->direct_lp];
 }
 
 static void charge(struct sim *s, const struct sgx_lp *lp, uint64_t cycles)
@@ -264,7 +264,10 @@ static void charge(struct sim *s, const struct sgx_lp *lp, uint64_t cycles)
 /*
  * impl[0] the owner, impl[1] when it took the mutex, impl[2] when it was
  * last released. A waiter cannot take it before it was released: its clock
- * moves on to that time (the sim's only cross-LP wait besides IPIs).
+ * moves on to that time (the sim's only cross-LP wait besides IPIs). In
+ * direct mode the caller orders every call itself and each LP's clock
+ * counts that LP's own work (the trace replay runs a fault on the faulting
+ * thread's LP, direct_lp): no wait across LPs there.
  */
 static void touch(const struct sim *s, uint64_t object)
 {
@@ -291,7 +294,7 @@ static void sim_mutex_lock(void *ctx, struct sgx_mutex *m)
 		touch(s, object);
 	}
 	if (s->costs) {
-		if (s->clock[lp->id] < m->impl[2])
+		if (t && s->clock[lp->id] < m->impl[2])
 			s->clock[lp->id] = m->impl[2];
 		charge(s, lp, s->costs->mutex_lock);
 	}

@@ -105,6 +105,7 @@ struct sim {
 	struct sim_thread threads[SIM_THREADS_MAX];
 	unsigned int nr_threads;
 	struct sim_thread *current; /* NULL while the scheduler runs */
+	unsigned int direct_lp; /* the LP of calls outside sim_run (0) */
 	unsigned int last; /* id of the thread of the last step, or SIM_NONE */
 	void *sched_sp;
 	void *asan_sched_fake_stack;

@@ -12,8 +12,17 @@
  * to its own descriptor. What the program sees is unchanged but for that
  * descriptor, which it inherits as it inherits the --stats one.
  *
- * Runs with the model lock held (ioctls, faults, leaves) or in the IPI
- * path of a thread that holds it; the table of enclaves is the process's.
+ * Order: every line carries a sequence number (SEQ) taken at the event,
+ * inside the leaf, the AEX or the fault's EAUG, where the model lock
+ * serializes it with every other event of the process; the reader sorts a
+ * process's lines by it, so a line written a little later than another
+ * thread's (an ioctl's, written at its exit) still replays in the order
+ * the events happened.
+ *
+ * MODEL: an ioctl takes its number at its entry, so the replay runs a call
+ * whole at that point, before what other threads did while it ran (a page
+ * it removed and they faulted in again, say); a page they faulted in
+ * before the live call reached it is a divergence of the replay.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -39,25 +48,40 @@ static struct {
 		uint64_t base, size;
 	} encls[RECORD_ENCLS_MAX];
 	unsigned int nr_encls;
-	/*
-	 * UNCERTAIN: an AEX while an EDMM ioctl of the process runs is filed
-	 * as that ioctl's IPI ("ipi"), which the replay does not repeat; a
-	 * fault's AEX of another thread at that moment is misfiled so.
-	 */
-	atomic_int in_edmm;
+	atomic_uint_fast64_t seq; /* the next event's */
+	uint64_t entry_tcs[SGX_LPS_MAX]; /* RBX of the LP's EENTER/ERESUME */
 } rec = { .fd = -1 };
 
-static void emit(const char *fmt, ...)
+/* The sequence number of the calling thread's ioctl, from its entry. */
+static __thread uint64_t ioctl_seq;
+
+static uint64_t next_seq(void)
+{
+	return atomic_fetch_add(&rec.seq, 1);
+}
+
+/* One line: "KIND PID SEQ" and the rest, with one write(2). */
+static void emit(const char *kind, uint64_t seq, const char *fmt, ...)
 {
 	char line[256];
 	va_list ap;
-	int n;
+	int n = snprintf(line, sizeof(line), "%s %d %llu", kind, rec.pid,
+			 (unsigned long long)seq);
+	int m;
 
 	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line), fmt, ap);
+	m = vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
 	va_end(ap);
-	if (n > 0 && (size_t)n < sizeof(line))
-		(void)!write(rec.fd, line, (size_t)n);
+	if (m > 0 && (size_t)(n + m) < sizeof(line))
+		(void)!write(rec.fd, line, (size_t)(n + m));
+}
+
+/* The calling thread's LP, 0 if it has none: looking never claims one. */
+static unsigned int this_lp(void)
+{
+	const struct sgx_lp *lp = native_current_lp(&run.native);
+
+	return lp ? lp->id : 0;
 }
 
 static int id_of(const struct sgx_encl *encl)
@@ -97,17 +121,15 @@ static void emit_range(int id, unsigned int cmd, unsigned long arg, long ret)
 		struct sgx_enclave_remove_pages rm;
 	} a;
 	struct sgx_secinfo si = { 0 };
-	const char *fmt = "%s %d %d %u 0x%llx 0x%llx 0x%llx %ld 0x%llx %lld\n";
-	/* The caller's LP, if it has one: looking never claims one. */
-	const struct sgx_lp *caller = native_current_lp(&run.native);
-	unsigned int lp = caller ? caller->id : 0;
+	const char *fmt = " %d %u 0x%llx 0x%llx 0x%llx %ld 0x%llx %lld\n";
+	unsigned int lp = this_lp();
 
 	switch (cmd) {
 	case SGX_IOC_ENCLAVE_ADD_PAGES:
 		if (copy_from_user(&a.add, arg, sizeof(a.add)))
 			return;
 		(void)copy_from_user(&si, a.add.secinfo, sizeof(si));
-		emit(fmt, "add", rec.pid, id, lp, (unsigned long long)a.add.offset,
+		emit("add", ioctl_seq, fmt, id, lp, (unsigned long long)a.add.offset,
 		     (unsigned long long)a.add.length,
 		     (unsigned long long)si.flags, ret,
 		     (unsigned long long)a.add.count, 0LL);
@@ -115,7 +137,7 @@ static void emit_range(int id, unsigned int cmd, unsigned long arg, long ret)
 	case SGX_IOC_ENCLAVE_RESTRICT_PERMISSIONS:
 		if (copy_from_user(&a.rp, arg, sizeof(a.rp)))
 			return;
-		emit(fmt, "restrict", rec.pid, id, lp,
+		emit("restrict", ioctl_seq, fmt, id, lp,
 		     (unsigned long long)a.rp.offset,
 		     (unsigned long long)a.rp.length,
 		     (unsigned long long)a.rp.permissions, ret,
@@ -124,7 +146,7 @@ static void emit_range(int id, unsigned int cmd, unsigned long arg, long ret)
 	case SGX_IOC_ENCLAVE_MODIFY_TYPES:
 		if (copy_from_user(&a.mt, arg, sizeof(a.mt)))
 			return;
-		emit(fmt, "modt", rec.pid, id, lp, (unsigned long long)a.mt.offset,
+		emit("modt", ioctl_seq, fmt, id, lp, (unsigned long long)a.mt.offset,
 		     (unsigned long long)a.mt.length,
 		     (unsigned long long)a.mt.page_type, ret,
 		     (unsigned long long)a.mt.count, (long long)a.mt.result);
@@ -132,7 +154,7 @@ static void emit_range(int id, unsigned int cmd, unsigned long arg, long ret)
 	default:
 		if (copy_from_user(&a.rm, arg, sizeof(a.rm)))
 			return;
-		emit(fmt, "remove", rec.pid, id, lp, (unsigned long long)a.rm.offset,
+		emit("remove", ioctl_seq, fmt, id, lp, (unsigned long long)a.rm.offset,
 		     (unsigned long long)a.rm.length, 0ULL, ret,
 		     (unsigned long long)a.rm.count, 0LL);
 	}
@@ -145,18 +167,15 @@ static void record_ioctl(void *ctx, struct sgx_encl *encl, unsigned int cmd,
 
 	(void)ctx;
 	if (!ret) {
-		if (is_edmm(cmd))
-			atomic_fetch_add(&rec.in_edmm, 1);
+		ioctl_seq = next_seq();
 		return;
 	}
-	if (is_edmm(cmd))
-		atomic_fetch_sub(&rec.in_edmm, 1);
 	if (cmd == SGX_IOC_ENCLAVE_CREATE && !*ret &&
 	    rec.nr_encls < RECORD_ENCLS_MAX) {
 		rec.encls[rec.nr_encls].encl = encl;
 		rec.encls[rec.nr_encls].base = encl->base;
 		rec.encls[rec.nr_encls].size = encl->size;
-		emit("create %d %u 0x%llx\n", rec.pid, rec.nr_encls++,
+		emit("create", ioctl_seq, " %u 0x%llx\n", rec.nr_encls++,
 		     (unsigned long long)encl->size);
 		return;
 	}
@@ -164,18 +183,19 @@ static void record_ioctl(void *ctx, struct sgx_encl *encl, unsigned int cmd,
 	if (id < 0)
 		return;
 	if (cmd == SGX_IOC_ENCLAVE_INIT)
-		emit("init %d %d %ld\n", rec.pid, id, *ret);
+		emit("init", ioctl_seq, " %d %ld\n", id, *ret);
 	else if (cmd == SGX_IOC_ENCLAVE_ADD_PAGES || is_edmm(cmd))
 		emit_range(id, cmd, arg, *ret);
 }
 
+/* Under encl->lock, on the faulting thread: its LP. */
 static void record_eaug(void *ctx, struct sgx_encl *encl, uint64_t offset)
 {
 	int id = id_of(encl);
 
 	(void)ctx;
 	if (id >= 0)
-		emit("eaug %d %d 0x%llx\n", rec.pid, id,
+		emit("eaug", next_seq(), " %d %u 0x%llx\n", id, this_lp(),
 		     (unsigned long long)offset);
 }
 
@@ -188,9 +208,10 @@ void run_record_aex(struct sgx_lp *lp)
 	if (rec.fd < 0)
 		return;
 	id = id_at(lp->elrange_base, &off);
+	/* An IPI's target takes its AEX before it acknowledges. */
 	if (id >= 0)
-		emit("aex %d %d %u %s\n", rec.pid, id, lp->id,
-		     atomic_load(&rec.in_edmm) ? "ipi" : "other");
+		emit("aex", next_seq(), " %d %u %s\n", id, lp->id,
+		     native_ipi_pending(&run.native, lp) ? "ipi" : "other");
 }
 
 static const char *const enclu_names[] = {
@@ -199,13 +220,15 @@ static const char *const enclu_names[] = {
 	[EMODPE] = "emodpe",
 };
 
-/* ENCLU: the thread's entries and exits, and the pages it accepts. */
-static void record_enclu(struct sgx_lp *lp, unsigned int leaf)
+/*
+ * ENCLU: the thread's exits and the pages it accepts, as the leaf is
+ * issued; its entries once they succeeded (record_leaf_end()): a thread
+ * whose EENTER faults gives its LP up and may retry on another.
+ */
+static void record_enclu(struct sgx_lp *lp, unsigned int leaf, uint64_t lin)
 {
 	const char *name = leaf < sizeof(enclu_names) / sizeof(enclu_names[0]) ?
 				   enclu_names[leaf] : NULL;
-	uint64_t lin = leaf == EENTER || leaf == ERESUME ? lp->regs.rbx :
-			leaf == EEXIT ? lp->elrange_base : lp->regs.rcx;
 	uint64_t off;
 	int id;
 
@@ -215,9 +238,9 @@ static void record_enclu(struct sgx_lp *lp, unsigned int leaf)
 	if (id < 0)
 		return;
 	if (leaf == EEXIT)
-		emit("eexit %d %d %u\n", rec.pid, id, lp->id);
+		emit(name, next_seq(), " %d %u\n", id, lp->id);
 	else
-		emit("%s %d %d %u 0x%llx\n", name, rec.pid, id, lp->id,
+		emit(name, next_seq(), " %d %u 0x%llx\n", id, lp->id,
 		     (unsigned long long)off);
 }
 
@@ -229,10 +252,23 @@ void run_record_leaf(struct sgx_lp *lp, enum sgx_leaf_class cls,
 {
 	if (rec.fd < 0)
 		return;
-	if (cls == SGX_LEAF_ENCLU)
-		record_enclu(lp, leaf);
+	if (cls == SGX_LEAF_ENCLU && (leaf == EENTER || leaf == ERESUME))
+		rec.entry_tcs[lp->id] = lp->regs.rbx;
+	else if (cls == SGX_LEAF_ENCLU)
+		record_enclu(lp, leaf, leaf == EEXIT ? lp->elrange_base :
+						       lp->regs.rcx);
 	else if (leaf == EWB || leaf == ELDU)
-		emit("%s %d\n", leaf == EWB ? "ewb" : "eldu", rec.pid);
+		emit(leaf == EWB ? "ewb" : "eldu", next_seq(), "\n");
+}
+
+/* The CPU's leaf_end hook: an EENTER or ERESUME that entered. */
+static void record_leaf_end(void *ctx, struct sgx_lp *lp,
+			    enum sgx_leaf_class cls, unsigned int leaf, int ret)
+{
+	(void)ctx;
+	if (cls == SGX_LEAF_ENCLU && (leaf == EENTER || leaf == ERESUME) &&
+	    !ret)
+		record_enclu(lp, leaf, rec.entry_tcs[lp->id]);
 }
 
 /**
@@ -247,7 +283,7 @@ void run_record_install(void)
 
 	rec.fd = -1;
 	rec.nr_encls = 0;
-	atomic_store(&rec.in_edmm, 0);
+	atomic_store(&rec.seq, 0);
 	if (!s || !*s)
 		return;
 	errno = 0;
@@ -259,4 +295,5 @@ void run_record_install(void)
 	run.drv.trace = (struct sgx_trace_hooks){
 		.ioctl = record_ioctl, .eaug = record_eaug,
 	};
+	run.cpu.hooks.leaf_end = record_leaf_end;
 }

@@ -40,6 +40,22 @@ awk -F, 'NR > 1 { want = $1 == 1 ? 2 : 1
 	--out "$dir" | grep -q '"rows":\[{"etrack_batch":1,"cost":"typical"' ||
 	fail "JSON"
 
+# The plot: per policy, the calls' latency and the flows, rounds, AEXs.
+"$sgxemu" bench --replay "$dir/good.trace" --etrack-batch 1,0 --out "$dir" \
+	--plot "$dir/plot" > /dev/null || fail "--plot failed"
+for f in replay-latency replay-events; do
+	[ -s "$dir/plot/$f.svg" ] && [ -s "$dir/plot/$f.png" ] ||
+		fail "no $f plot"
+done
+# Rows: batch 1 then 0; after the title, the cycles of the three kinds,
+# then flows, rounds, AEXs (2 pages, one thread inside).
+sed 's/^"[^"]*"//' "$dir/plot/replay.dat" |
+	awk 'NR == 1 && ($4 != 2 || $6 != 2) { bad = 1 }
+	NR == 2 && ($4 != 1 || $6 != 1) { bad = 1 } END { exit bad }' ||
+	fail "plot data: $(cat "$dir/plot/replay.dat")"
+"$sgxemu" bench --plot "$dir/plot" 2> /dev/null
+[ $? -eq 2 ] || fail "--plot without --replay"
+
 # refused TEXT WANT: the trace TEXT exits 2 with WANT on stderr.
 refused() {
 	printf '%b' "$1" > "$dir/bad.trace"
