@@ -101,4 +101,12 @@ mrt_clone:
 	ud2
 	.size mrt_clone, . - mrt_clone
 
+/* The return of a handler installed with a raw rt_sigaction (--bench). */
+	.globl mrt_restorer
+	.type mrt_restorer, @function
+mrt_restorer:
+	mov	$__NR_rt_sigreturn, %eax
+	syscall
+	.size mrt_restorer, . - mrt_restorer
+
 	.section .note.GNU-stack, "", @progbits

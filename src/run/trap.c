@@ -754,7 +754,16 @@ __attribute__((noinline)) static void sigill_body(int sig, siginfo_t *si,
 	native_unlock(&run.native);
 	if (run.vdso && host_rip == run.vdso->enclu)
 		run_direct_learn(uc);
-	if (lp->enclave_mode && run_arm_altstack(t, uc, host_rsp)) {
+	/*
+	 * Only an entry (EENTER, ERESUME) arms: its RSP is the host's, and
+	 * tells whether the frames of a program's handler are still live. A
+	 * leaf inside (EACCEPT & co.) has the enclave's RSP and runs on the
+	 * stack armed at the entry, which sigreturn restores; arming anew
+	 * from it would free the frames of a handler that entered (a nested
+	 * EENTER from a signal handler) for the next signal to overwrite.
+	 */
+	if (!locked && lp->enclave_mode &&
+	    run_arm_altstack(t, uc, host_rsp)) {
 		fprintf(stderr, "sgxemu: cannot arm the alternate stack\n");
 		abort();
 	}
