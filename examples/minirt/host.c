@@ -3,7 +3,7 @@
  * minirt: a small LibOS-style SGX runtime (README.md), and its test.
  *
  *   minirt [--vdso] [--signal-entry] [--elrange SIZE] [--threads N]
- *	    [--bench N] [ENCLAVE]
+ *	    [--bench N] [--buffers PAGES] [ENCLAVE]
  *
  * builds the enclave (minirt_enclave.elf beside this program) with an
  * ELRANGE of SIZE (default 1T; K, M, G, T), then checks each behaviour of
@@ -15,6 +15,8 @@
  * --signal-entry runs the enclave's exception handler from inside the
  * signal handler, on an alternate stack, as Gramine does, instead of after
  * it. --bench N instead times N OCALL round trips against N trapped INT3s.
+ * --buffers PAGES ends with a large buffer made read-only and one unmapped,
+ * PAGES pages each, one EDMM call per step (a runtime's big mmap/munmap).
  */
 #include <cpuid.h>
 #include <libgen.h>
@@ -186,7 +188,23 @@ static void test_edmm(struct mrt_thread *t, uint64_t *new_tcs)
 	}
 }
 
-static int run_tests(struct mrt_thread *t, unsigned int threads)
+/*
+ * A large buffer, as runtimes map and unmap them: PAGES committed and made
+ * read-only in one RESTRICT_PERMISSIONS, then PAGES committed and unmapped
+ * in one MODIFY_TYPES and one REMOVE_PAGES (the workload of
+ * docs/perf/workloads/minirt.trace.xz).
+ */
+static void test_buffers(struct mrt_thread *t, uint64_t pages)
+{
+	uint64_t r = mrt_ecall(t, ECALL_MPROTECT, pages);
+
+	expect(r == MRT_OK_ALL, "a large buffer made read-only", r);
+	r = mrt_ecall(t, ECALL_MUNMAP, pages);
+	expect(r == pages, "a large buffer unmapped, then anew", r);
+}
+
+static int run_tests(struct mrt_thread *t, unsigned int threads,
+		     uint64_t buffer_pages)
 {
 	struct mrt_counters c;
 	uint64_t new_tcs = 0;
@@ -208,12 +226,15 @@ static int run_tests(struct mrt_thread *t, unsigned int threads)
 	 * as SIGTRAP at its ENCLU. With its own ENCLU, all come as signals. */
 	expect(t->signals == (t->vdso ? c.breakpoints : t->aexs),
 	       "the exceptions that came as signals", t->signals);
+	/* The buffers commit each page once, the unmapped one twice. */
 	printf("minirt: commits %llu, cpuid emulations %llu\n",
 	       (unsigned long long)(c.commits + 2 + (uint64_t)threads *
-				    WORK_ROUNDS),
+				    WORK_ROUNDS + 3 * buffer_pages),
 	       (unsigned long long)c.cpuids);
 	if (threads)
 		test_threads(t, new_tcs, threads);
+	if (buffer_pages)
+		test_buffers(t, buffer_pages);
 	printf("minirt: %u checks, %u failed\n", checks, failures);
 	return failures ? 1 : 0;
 }
@@ -336,7 +357,7 @@ int main(int argc, char **argv)
 	static struct mrt_enclave e;
 	static struct mrt_thread t;
 	uint64_t elrange = 1ULL << 40;
-	unsigned long bench_n = 0;
+	unsigned long bench_n = 0, buffer_pages = 0;
 	uint64_t *bench_ns = NULL, int3 = 0;
 	unsigned int threads = MRT_THREADS;
 	const char *path = NULL;
@@ -353,6 +374,8 @@ int main(int argc, char **argv)
 			threads = (unsigned int)strtoul(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "--bench") && i + 1 < argc)
 			bench_n = strtoul(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--buffers") && i + 1 < argc)
+			buffer_pages = strtoul(argv[++i], NULL, 0);
 		else if (argv[i][0] != '-')
 			path = argv[i];
 		else
@@ -361,7 +384,7 @@ int main(int argc, char **argv)
 	if (!elrange || threads > MRT_THREADS) {
 		fprintf(stderr, "usage: minirt [--vdso] [--signal-entry] "
 				"[--elrange SIZE] [--threads 0..%d] [--bench N] "
-				"[ENCLAVE]\n",
+				"[--buffers PAGES] [ENCLAVE]\n",
 			MRT_THREADS);
 		return 2;
 	}
@@ -392,5 +415,5 @@ int main(int argc, char **argv)
 	       (unsigned long long)e.xfrm, vdso ? "vDSO" : "own ENCLU",
 	       signal_entry ? ", handler entered from the signal" : "");
 	return bench_n ? bench(&t, bench_ns, bench_n, int3) :
-			 run_tests(&t, threads);
+			 run_tests(&t, threads, buffer_pages);
 }
