@@ -15,14 +15,12 @@
  * - with personality(READ_IMPLIES_EXEC), mmap and mprotect of the enclave
  *   fail with EACCES, as sgx_encl_may_map() does.
  */
-#include <elf.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/auxv.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
@@ -74,58 +72,6 @@ static void raw_eenter(uint64_t tcs)
 	host_enter(tcs, HE_GET, 0, 0);
 }
 
-static uint32_t sysv_hash(const char *s)
-{
-	uint32_t h = 0, g;
-
-	for (; *s; s++) {
-		h = (h << 4) + (uint8_t)*s;
-		g = h & 0xf0000000;
-		h ^= g >> 24;
-		h &= ~g;
-	}
-	return h;
-}
-
-static void *dyn(char *base, Elf64_Dyn *d, Elf64_Sxword tag)
-{
-	for (; d->d_tag != DT_NULL; d++)
-		if (d->d_tag == tag)
-			return base + d->d_un.d_ptr;
-	return NULL;
-}
-
-/* __vdso_sgx_enter_enclave in the vDSO the program sees. */
-static vdso_sgx_enter_enclave_t vdso_enter(void)
-{
-	char *base = (char *)getauxval(AT_SYSINFO_EHDR);
-	Elf64_Ehdr *eh = (Elf64_Ehdr *)base;
-	Elf64_Phdr *ph;
-	Elf64_Dyn *d = NULL;
-	const char *name = "__vdso_sgx_enter_enclave";
-
-	if (!base)
-		return NULL;
-	ph = (Elf64_Phdr *)(base + eh->e_phoff);
-	for (int i = 0; i < eh->e_phnum; i++)
-		if (ph[i].p_type == PT_DYNAMIC)
-			d = (Elf64_Dyn *)(base + ph[i].p_offset);
-	if (!d)
-		return NULL;
-	Elf64_Sym *sym = dyn(base, d, DT_SYMTAB);
-	char *str = dyn(base, d, DT_STRTAB);
-	Elf64_Word *hash = dyn(base, d, DT_HASH);
-	if (!sym || !str || !hash)
-		return NULL;
-	Elf64_Word *chain = &hash[2 + hash[0]];
-	for (Elf64_Word i = hash[2 + sysv_hash(name) % hash[0]];
-	     i != STN_UNDEF; i = chain[i])
-		if (!strcmp(str + sym[i].st_name, name))
-			return (vdso_sgx_enter_enclave_t)(uintptr_t)(base +
-							      sym[i].st_value);
-	return NULL;
-}
-
 static void check_sigbus(int sig, uint64_t addr, const char *what)
 {
 	CHECK(sig == SIGBUS && got_code == BUS_ADRERR &&
@@ -139,7 +85,7 @@ static void check_sigbus(int sig, uint64_t addr, const char *what)
 static void child(const struct host_encl *e)
 {
 	uint64_t data = e->base + HE_DATA, tcs = e->base + HE_TCS;
-	vdso_sgx_enter_enclave_t enter = vdso_enter();
+	vdso_sgx_enter_enclave_t enter = host_vdso_enter();
 	struct sgx_enclave_run run = { .tcs = tcs };
 	struct host_encl own;
 	int ret;
