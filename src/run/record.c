@@ -52,9 +52,6 @@ static struct {
 	uint64_t entry_tcs[SGX_LPS_MAX]; /* RBX of the LP's EENTER/ERESUME */
 } rec = { .fd = -1 };
 
-/* The sequence number of the calling thread's ioctl, from its entry. */
-static __thread uint64_t ioctl_seq;
-
 static uint64_t next_seq(void)
 {
 	return atomic_fetch_add(&rec.seq, 1);
@@ -112,7 +109,8 @@ static bool is_edmm(unsigned int cmd)
 }
 
 /* The lines of the EDMM ioctls and of ADD_PAGES, from the written-back arg. */
-static void emit_range(int id, unsigned int cmd, unsigned long arg, long ret)
+static void emit_range(int id, uint64_t seq, unsigned int cmd,
+		       unsigned long arg, long ret)
 {
 	union {
 		struct sgx_enclave_add_pages add;
@@ -129,7 +127,7 @@ static void emit_range(int id, unsigned int cmd, unsigned long arg, long ret)
 		if (copy_from_user(&a.add, arg, sizeof(a.add)))
 			return;
 		(void)copy_from_user(&si, a.add.secinfo, sizeof(si));
-		emit("add", ioctl_seq, fmt, id, lp, (unsigned long long)a.add.offset,
+		emit("add", seq, fmt, id, lp, (unsigned long long)a.add.offset,
 		     (unsigned long long)a.add.length,
 		     (unsigned long long)si.flags, ret,
 		     (unsigned long long)a.add.count, 0LL);
@@ -137,7 +135,7 @@ static void emit_range(int id, unsigned int cmd, unsigned long arg, long ret)
 	case SGX_IOC_ENCLAVE_RESTRICT_PERMISSIONS:
 		if (copy_from_user(&a.rp, arg, sizeof(a.rp)))
 			return;
-		emit("restrict", ioctl_seq, fmt, id, lp,
+		emit("restrict", seq, fmt, id, lp,
 		     (unsigned long long)a.rp.offset,
 		     (unsigned long long)a.rp.length,
 		     (unsigned long long)a.rp.permissions, ret,
@@ -146,7 +144,7 @@ static void emit_range(int id, unsigned int cmd, unsigned long arg, long ret)
 	case SGX_IOC_ENCLAVE_MODIFY_TYPES:
 		if (copy_from_user(&a.mt, arg, sizeof(a.mt)))
 			return;
-		emit("modt", ioctl_seq, fmt, id, lp, (unsigned long long)a.mt.offset,
+		emit("modt", seq, fmt, id, lp, (unsigned long long)a.mt.offset,
 		     (unsigned long long)a.mt.length,
 		     (unsigned long long)a.mt.page_type, ret,
 		     (unsigned long long)a.mt.count, (long long)a.mt.result);
@@ -154,7 +152,7 @@ static void emit_range(int id, unsigned int cmd, unsigned long arg, long ret)
 	default:
 		if (copy_from_user(&a.rm, arg, sizeof(a.rm)))
 			return;
-		emit("remove", ioctl_seq, fmt, id, lp, (unsigned long long)a.rm.offset,
+		emit("remove", seq, fmt, id, lp, (unsigned long long)a.rm.offset,
 		     (unsigned long long)a.rm.length, 0ULL, ret,
 		     (unsigned long long)a.rm.count, 0LL);
 	}
@@ -163,11 +161,16 @@ static void emit_range(int id, unsigned int cmd, unsigned long arg, long ret)
 static void record_ioctl(void *ctx, struct sgx_encl *encl, unsigned int cmd,
 			 unsigned long arg, const long *ret)
 {
+	/*
+	 * The sequence number lives in the thread's record, not in TLS: a raw
+	 * clone's thread may have no TLS of its own (thread.c).
+	 */
+	struct run_thread *t = run_thread_self();
 	int id;
 
 	(void)ctx;
 	if (!ret) {
-		ioctl_seq = next_seq();
+		t->ioctl_seq = next_seq();
 		return;
 	}
 	if (cmd == SGX_IOC_ENCLAVE_CREATE && !*ret &&
@@ -175,7 +178,7 @@ static void record_ioctl(void *ctx, struct sgx_encl *encl, unsigned int cmd,
 		rec.encls[rec.nr_encls].encl = encl;
 		rec.encls[rec.nr_encls].base = encl->base;
 		rec.encls[rec.nr_encls].size = encl->size;
-		emit("create", ioctl_seq, " %u 0x%llx\n", rec.nr_encls++,
+		emit("create", t->ioctl_seq, " %u 0x%llx\n", rec.nr_encls++,
 		     (unsigned long long)encl->size);
 		return;
 	}
@@ -183,9 +186,9 @@ static void record_ioctl(void *ctx, struct sgx_encl *encl, unsigned int cmd,
 	if (id < 0)
 		return;
 	if (cmd == SGX_IOC_ENCLAVE_INIT)
-		emit("init", ioctl_seq, " %d %ld\n", id, *ret);
+		emit("init", t->ioctl_seq, " %d %ld\n", id, *ret);
 	else if (cmd == SGX_IOC_ENCLAVE_ADD_PAGES || is_edmm(cmd))
-		emit_range(id, cmd, arg, *ret);
+		emit_range(id, t->ioctl_seq, cmd, arg, *ret);
 }
 
 /* Under encl->lock, on the faulting thread: its LP. */

@@ -133,6 +133,8 @@ struct run_thread {
 	} pending; /* a signal for the program, decided under the lock */
 	/* Lowest address of the stack's frames in use (deliver()), or 0. */
 	uintptr_t in_use;
+	/* record.c: the sequence number of its ioctl, taken at the entry. */
+	uint64_t ioctl_seq;
 };
 
 struct run_thread *run_thread_here(void);
