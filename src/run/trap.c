@@ -81,12 +81,6 @@ static struct sigaction program_act[_NSIG];
  * program (unfixed()), and whether to let others have the lock first
  * (user_fault()).
  */
-/* Records outlive the model: a fork's child has its forking thread's. */
-static struct run_thread *me(void)
-{
-	return run_thread_self();
-}
-
 static bool runtime_signal(int sig)
 {
 	if (sig == SIGSYS)
@@ -193,7 +187,7 @@ static void call_program(const struct sigaction *act, int sig,
 			 siginfo_t *si, ucontext_t *uc)
 {
 	struct program_call c = { act, sig, si, uc };
-	struct run_thread *t = me();
+	struct run_thread *t = run_thread_self();
 	uintptr_t here = (uintptr_t)__builtin_frame_address(0);
 	sigset_t mask = uc->uc_sigmask, traps, saved;
 	const stack_t *ps = t ? &t->program_stack : NULL;
@@ -320,7 +314,7 @@ static void unfixed(const struct sgx_exception *exc, enum sgx_fault_result fr,
 		    ucontext_t *uc)
 {
 	greg_t *g = uc->uc_mcontext.gregs;
-	struct run_thread *t = me();
+	struct run_thread *t = run_thread_self();
 
 	if (run.vdso && (uc_reg(uc, REG_RIP) == run.vdso->enclu ||
 			 uc_reg(uc, REG_RIP) == run.vdso->aep) &&
@@ -341,7 +335,7 @@ static void unfixed(const struct sgx_exception *exc, enum sgx_fault_result fr,
  */
 static void deliver_pending(ucontext_t *uc)
 {
-	struct run_thread *t = me();
+	struct run_thread *t = run_thread_self();
 	int sig = t ? t->pending.sig : 0;
 
 	if (t && t->must_yield) {
@@ -366,7 +360,7 @@ static enum sgx_fault_result user_fault(uint64_t addr, uint32_t error_code)
 
 	if (fr == SGX_FAULT_FIXED &&
 	    !sgx_pgtable_lookup(&run.mm->pgtable, addr))
-		me()->must_yield = true;
+		run_thread_self()->must_yield = true;
 	return fr;
 }
 
@@ -716,7 +710,7 @@ __attribute__((noinline)) static void sigill_body(int sig, siginfo_t *si,
 
 	if (run_cpuid_trap(uc) || orphan_enclu(uc))
 		goto out;
-	lp = run_thread_lp(me());
+	lp = run_thread_lp(run_thread_self());
 	/* In enclave mode: the lock first, then the bytes (enclave_insn()). */
 	locked = lp && lp->enclave_mode;
 	if (locked) {
@@ -823,7 +817,7 @@ __attribute__((noinline)) static void sigsegv_body(int sig, siginfo_t *si,
 {
 	ucontext_t *uc = ucv;
 	int saved_errno = errno;
-	struct sgx_lp *lp = run_thread_lp(me());
+	struct sgx_lp *lp = run_thread_lp(run_thread_self());
 
 	if (sig == SIGSEGV && !(lp && lp->enclave_mode) &&
 	    orphan((uint64_t)(uintptr_t)si->si_addr,
@@ -844,7 +838,7 @@ __attribute__((noinline)) static void sigsegv_body(int sig, siginfo_t *si,
 __attribute__((noinline)) static void ipi_body(int sig, siginfo_t *si,
 					      void *ucv)
 {
-	struct sgx_lp *lp = run_thread_lp(me());
+	struct sgx_lp *lp = run_thread_lp(run_thread_self());
 	int saved_errno = errno;
 
 	/*
@@ -873,7 +867,7 @@ __attribute__((noinline)) static void sigsys_body(int sig, siginfo_t *si,
 	greg_t *g = uc->uc_mcontext.gregs;
 	int saved_errno = errno;
 
-	struct sgx_lp *lp = run_thread_lp(me());
+	struct sgx_lp *lp = run_thread_lp(run_thread_self());
 
 	if (si->si_code == SYS_USER_DISPATCH) {
 		/*
@@ -908,7 +902,7 @@ static void runtime_mask(sigset_t *mask);
 __attribute__((noinline)) static void foreign_body(int sig, siginfo_t *si,
 						  void *ucv)
 {
-	struct sgx_lp *lp = run_thread_lp(me());
+	struct sgx_lp *lp = run_thread_lp(run_thread_self());
 	int saved_errno = errno;
 
 	if (lp && lp->enclave_mode) {
@@ -954,7 +948,7 @@ __attribute__((noinline)) static void exception_body(int sig, siginfo_t *si,
 						    void *ucv)
 {
 	ucontext_t *uc = ucv;
-	struct sgx_lp *lp = run_thread_lp(me());
+	struct sgx_lp *lp = run_thread_lp(run_thread_self());
 	int saved_errno = errno;
 	struct sgx_exception exc = {
 		.vector = (uint8_t)uc_reg(uc, REG_TRAPNO),
@@ -972,8 +966,8 @@ __attribute__((noinline)) static void exception_body(int sig, siginfo_t *si,
 		enclave_exception(lp, uc, &exc);
 		native_unlock(&run.native);
 		/* The host's code is the precise one (#MF, #XM, #DB). */
-		if (me()->pending.sig == sig)
-			me()->pending.code = si->si_code;
+		if (run_thread_self()->pending.sig == sig)
+			run_thread_self()->pending.code = si->si_code;
 		deliver_pending(uc);
 	}
 	errno = saved_errno;
