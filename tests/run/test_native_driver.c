@@ -19,6 +19,7 @@
 #include "kernel/encl.h"
 #include "platform/native.h"
 #include "../kernel/kfixture.h"
+#include "native_kfx.h"
 
 #define IPI_SIGNAL (SIGRTMAX - 3)
 #define EPC_PAGES 64
@@ -56,28 +57,9 @@ static void setup(void)
 	cr_assert_eq(native_start_ksgxd(&nat, ksgxd, &fx.drv), 0);
 }
 
-/* Stop ksgxd and wait until it has given its LP back. */
-static void stop_ksgxd(void)
-{
-	bool busy = true;
-
-	native_lock(&nat);
-	__atomic_store_n(&fx.drv.ksgxd_stop, true, __ATOMIC_RELEASE);
-	nat.plat.ksgxd_wake(nat.plat.ctx);
-	native_unlock(&nat);
-	while (busy) {
-		usleep(1000);
-		busy = false;
-		native_lock(&nat);
-		/* ksgxd's is the last LP. */
-		busy = nat.lps[fx.cpu.cfg.nr_lps - 1].tid != 0;
-		native_unlock(&nat);
-	}
-}
-
 static void teardown(void)
 {
-	stop_ksgxd();
+	native_kfx_stop_ksgxd(&nat, &fx);
 	native_lock(&nat);
 	kfx_fini(&fx);
 	native_unlock(&nat);

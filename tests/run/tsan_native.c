@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "../kernel/kfixture.h"
+#include "native_kfx.h"
 #include "kernel/encl.h"
 #include "mm/mm.h"
 #include "platform/native.h"
@@ -112,24 +113,6 @@ static void *second(void *arg)
 	return NULL;
 }
 
-static void stop_ksgxd(void)
-{
-	bool running = true;
-
-	native_lock(&nat);
-	__atomic_store_n(&fx.drv.ksgxd_stop, true, __ATOMIC_RELEASE);
-	nat.plat.ksgxd_wake(nat.plat.ctx);
-	native_unlock(&nat);
-	while (running) {
-		usleep(1000);
-		running = false;
-		native_lock(&nat);
-		/* ksgxd's is the last LP. */
-		running = nat.lps[fx.cpu.cfg.nr_lps - 1].tid != 0;
-		native_unlock(&nat);
-	}
-}
-
 int main(void)
 {
 	struct kfx_config cfg = {
@@ -169,7 +152,7 @@ int main(void)
 	atomic_store(&done, true);
 	for (unsigned int i = 0; i <= INSIDE; i++)
 		pthread_join(t[i], NULL);
-	stop_ksgxd();
+	native_kfx_stop_ksgxd(&nat, &fx);
 	native_lock(&nat);
 	EXPECT(fx.cpu.stats.encls[EWB] > ewb0, "no EWB while running");
 	kfx_fini(&fx);
